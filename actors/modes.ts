@@ -1,0 +1,11 @@
+import type { ActorMode } from '../supervisors/events.ts';
+
+/**
+ * The one place that says how each actor kind runs (02-runtime.md): in the node's process unless its work can
+ * block or crash the process (heavy parsing, third-party native code), then in a forked process or a thread.
+ */
+export const ACTOR_MODES = {
+  cluster: 'in-memory',
+  domain: 'in-memory',
+  mutex: 'in-memory',
+} as const satisfies Record<string, ActorMode>;

@@ -1,0 +1,220 @@
+import type { ActorRuntime } from '../../src/actor-system/actor-child.ts';
+import { actorChild } from '../../src/actor-system/actor-child.ts';
+import { ActorUnavailable } from '../../src/actor-system/errors.ts';
+import type { Log } from '../../src/log/log.ts';
+import type { StateStore } from '../../src/state/store.ts';
+import type { ChildRecord } from '../../supervisors/child.ts';
+import type { ActorMode } from '../../supervisors/events.ts';
+import type { ChildSpec } from '../../supervisors/spec.ts';
+import type { Supervisor } from '../../supervisors/supervisor.ts';
+import { MutexBadRequest, MutexUnavailable } from './errors.ts';
+import type { LockState } from './lock-table.ts';
+import { mutexActor, mutexStateKey } from './mutex-actor.ts';
+import type { LockReply, LockRequest, MutexInfo, UnlockReply, UnlockRequest } from './protocol.ts';
+import type { Clock, TimerHandle } from '../../supervisors/clock.ts';
+
+/**
+ * The mutex facade used by the API and the shell: routes each key to its MutexActor under `/mutexes`, creating
+ * the actor on first use, and remembers which keys each owner touches so `release-owner` (a script handler
+ * ended) reaches every one of them without asking every mutex.
+ */
+
+export interface MutexServiceDeps {
+  runtime: ActorRuntime;
+  store: StateStore;
+  mode: ActorMode;
+  epoch: () => number;
+  /** Whether this node's group owns the key (rendezvous placement over the site's groups). */
+  ownsKey: (key: string) => boolean;
+  log: Log;
+  clock: Clock;
+  idleMs?: number;
+}
+
+/** What the service remembers of one owner on one key. */
+interface Interest {
+  /** Lock requests sent and not yet answered. */
+  pending: number;
+  /** Wall-clock end of the latest grant: past it (and with nothing pending) the interest is stale. */
+  until: number;
+}
+
+/** Margin beyond a lock's own wait before the ask itself gives up. */
+const ASK_MARGIN_MS = 5_000;
+
+export class MutexService {
+  private supervisor: Supervisor | undefined;
+  private readonly owners = new Map<string, Map<string, Interest>>();
+  private sweepTimer: TimerHandle | undefined;
+
+  constructor(private readonly deps: MutexServiceDeps) {}
+
+  /** Called with each new `/mutexes` supervisor (after a start or restart of the subtree). */
+  attach(s: Supervisor): void {
+    this.supervisor = s;
+  }
+
+  detach(): void {
+    this.supervisor = undefined;
+    if (this.sweepTimer !== undefined) this.deps.clock.clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
+  }
+
+  /** Child specs for keys whose saved state has live holders: their expiry must run even with no requests. */
+  async restoredChildren(): Promise<ChildSpec[]> {
+    const specs: ChildSpec[] = [];
+    for (const stateKey of await this.deps.store.keys('mutex:')) {
+      const saved = (await this.deps.store.load(stateKey))?.value as LockState | undefined;
+      if (!saved || saved.holders.length === 0) continue;
+      const key = stateKey.slice('mutex:'.length);
+      for (const h of saved.holders)
+        this.interest(h.owner, key).until = Math.max(this.interest(h.owner, key).until, h.expiresAt);
+      specs.push(this.spec(key));
+    }
+    return specs;
+  }
+
+  async lock(key: string, req: LockRequest): Promise<LockReply> {
+    checkKey(key);
+    const waitMs = typeof req?.wait_ms === 'number' && req.wait_ms > 0 ? req.wait_ms : 0;
+    const owner = typeof req?.owner === 'string' ? req.owner : undefined;
+    // Noted before the request is sent, so a release-owner that races a waiting lock cancels it.
+    const interest = owner !== undefined ? this.interest(owner, key) : undefined;
+    if (interest) interest.pending++;
+    let reply: LockReply | undefined;
+    try {
+      reply = (await this.ask(key, 'lock', req, waitMs + ASK_MARGIN_MS)) as LockReply;
+      return reply;
+    } finally {
+      if (interest && owner !== undefined) {
+        interest.pending--;
+        if (reply?.granted) interest.until = Math.max(interest.until, reply.expires_at);
+        else this.forgetIfDone(owner, key, reply?.remaining ?? 0);
+      }
+    }
+  }
+
+  async unlock(key: string, req: UnlockRequest): Promise<UnlockReply> {
+    checkKey(key);
+    const reply = (await this.ask(key, 'unlock', req, ASK_MARGIN_MS)) as UnlockReply;
+    this.forgetIfDone(req.owner, key, reply.remaining);
+    return reply;
+  }
+
+  /** Releases every hold and cancels every wait of `owner`, on every key it touched. */
+  async releaseOwner(owner: string): Promise<{ released: number; cancelled: number; keys: number }> {
+    if (typeof owner !== 'string' || owner.length === 0)
+      throw new MutexBadRequest('owner must be a non-empty string');
+    const keys = [...(this.owners.get(owner)?.keys() ?? [])];
+    this.owners.delete(owner);
+    let released = 0;
+    let cancelled = 0;
+    await Promise.all(
+      keys.map(async (key) => {
+        const r = (await this.ask(key, 'release-owner', { owner }, ASK_MARGIN_MS)) as {
+          released: number;
+          cancelled: number;
+        };
+        released += r.released;
+        cancelled += r.cancelled;
+      }),
+    );
+    return { released, cancelled, keys: keys.length };
+  }
+
+  async inspect(key: string): Promise<MutexInfo> {
+    checkKey(key);
+    const record = this.live().child(childId(key));
+    if (!record) return { key, holders: [], waiters: [] };
+    return (await record.ask('inspect', null, ASK_MARGIN_MS)) as MutexInfo;
+  }
+
+  /** Keys with a live MutexActor on this node. */
+  liveKeys(): string[] {
+    return (this.supervisor?.children() ?? []).map((r) => decodeURIComponent(r.id));
+  }
+
+  private live(): Supervisor {
+    const s = this.supervisor;
+    if (!s?.running)
+      throw new MutexUnavailable(
+        'the mutex service is not running on this node (it is not the active instance of its group)',
+      );
+    return s;
+  }
+
+  private async ask(key: string, type: string, payload: unknown, timeoutMs: number): Promise<unknown> {
+    if (!this.deps.ownsKey(key))
+      throw new MutexUnavailable(`mutex "${key}" belongs to another group of this site`);
+    // A record can be forgotten between lookup and delivery (its actor went idle); look it up again then.
+    for (let attempt = 0; ; attempt++) {
+      const record: ChildRecord = await this.live().ensureChild(this.spec(key));
+      try {
+        return await record.ask(type, payload, timeoutMs);
+      } catch (err) {
+        if (!(err instanceof ActorUnavailable && record.removed) || attempt >= 2) throw err;
+      }
+    }
+  }
+
+  private spec(key: string): ChildSpec {
+    return actorChild(this.deps.runtime, {
+      id: childId(key),
+      kind: mutexActor,
+      args: { key, epoch: this.deps.epoch(), idleMs: this.deps.idleMs },
+      mode: this.deps.mode,
+      restart: 'transient',
+      shutdown: 2_000,
+      reviveOnMessage: true,
+    });
+  }
+
+  private interest(owner: string, key: string): Interest {
+    let keys = this.owners.get(owner);
+    if (!keys) this.owners.set(owner, (keys = new Map<string, Interest>()));
+    let i = keys.get(key);
+    if (!i) keys.set(key, (i = { pending: 0, until: 0 }));
+    this.scheduleSweep();
+    return i;
+  }
+
+  private forgetIfDone(owner: string, key: string, remaining: number): void {
+    const keys = this.owners.get(owner);
+    const i = keys?.get(key);
+    if (!keys || !i || i.pending > 0 || remaining > 0) return;
+    keys.delete(key);
+    if (keys.size === 0) this.owners.delete(owner);
+  }
+
+  /** Forgets interests in holds that have expired (their owner never unlocked or ended). */
+  private scheduleSweep(): void {
+    if (this.sweepTimer !== undefined) return;
+    this.sweepTimer = this.deps.clock.setTimeout(() => {
+      this.sweepTimer = undefined;
+      const now = this.deps.clock.wallNow();
+      for (const [owner, keys] of this.owners) {
+        for (const [key, i] of keys) if (i.pending === 0 && i.until < now) keys.delete(key);
+        if (keys.size === 0) this.owners.delete(owner);
+      }
+      if (this.owners.size > 0) this.scheduleSweep();
+    }, 60_000);
+  }
+
+  /** Owners the service currently tracks (for inspection and tests). */
+  trackedOwners(): number {
+    return this.owners.size;
+  }
+}
+
+function childId(key: string): string {
+  return encodeURIComponent(key);
+}
+
+function checkKey(key: string): void {
+  // eslint-disable-next-line no-control-regex
+  if (typeof key !== 'string' || key.length === 0 || key.length > 256 || /[\u0000-\u001f]/.test(key)) {
+    throw new MutexBadRequest('a mutex key is 1-256 printable characters');
+  }
+}
+
+export { mutexStateKey };

@@ -1,0 +1,296 @@
+import type { Clock, TimerHandle } from '../../supervisors/clock.ts';
+import type { ActorMode } from '../../supervisors/events.ts';
+import type { ExitReason, Incarnation } from '../../supervisors/incarnation.ts';
+import type { Shutdown } from '../../supervisors/spec.ts';
+import type { SerializedError } from '../errors.ts';
+import { rehydrateError, serializeError } from '../errors.ts';
+import type { Log } from '../log/log.ts';
+import type { Upcalls } from './cell.ts';
+import type { ComedyActor, ComedySystem, ExitInfo } from './comedy.ts';
+import {
+  ActorCrashed,
+  ActorProcessExited,
+  ActorStartFailed,
+  ActorUnavailable,
+  AskTimeout,
+  LivenessTimeout,
+} from './errors.ts';
+import type { AnyActorKind } from './kind.ts';
+import { PING, SHUTDOWN, stateKeyOf } from './kind.ts';
+
+/**
+ * The node-side life of one actor: it delivers messages (tracking each until its reply, its deadline, or the
+ * actor's end), notices failure in every form — an exception reported by the cell, a dead process or thread, a
+ * missed liveness ping, the actor declaring itself failed — and stops gracefully or by force.
+ */
+
+/** Where actor state is loaded from and saved to (per the role's state_mode). */
+export interface StateAccess {
+  load(key: string): Promise<unknown>;
+  save(key: string, value: unknown): Promise<void>;
+}
+
+export interface LivenessOptions {
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+export interface SpawnRequest {
+  comedy: ComedySystem;
+  state: StateAccess;
+  kind: AnyActorKind;
+  args: unknown;
+  mode: ActorMode;
+  path: string;
+  clock: Clock;
+  log: Log;
+  liveness: LivenessOptions;
+  startTimeoutMs: number;
+}
+
+interface Pending {
+  reject(e: unknown): void;
+  deadline: number;
+  type: string;
+}
+
+/** How often in-flight requests are checked against their deadlines. */
+const SWEEP_MS = 100;
+
+export class ActorIncarnation implements Incarnation {
+  readonly exited: Promise<ExitReason>;
+  private resolveExit!: (r: ExitReason) => void;
+  private exitReason: ExitReason | undefined;
+  /** Set when a stop (ours or its own) is under way: the process ending is then expected. */
+  private ended = false;
+  private readonly pending = new Map<number, Pending>();
+  private seq = 0;
+  private sweepTimer: TimerHandle | undefined;
+  private livenessTimer: TimerHandle | undefined;
+  private windDownListeners: (() => void)[] = [];
+
+  private constructor(
+    private readonly path: string,
+    private readonly actor: ComedyActor,
+    private readonly clock: Clock,
+    private readonly log: Log,
+    private readonly liveness: LivenessOptions,
+  ) {
+    this.exited = new Promise((resolve) => (this.resolveExit = resolve));
+    actor.onExit((info) => this.processExited(info));
+    if (actor.mode !== 'in-memory') this.scheduleLiveness();
+  }
+
+  get ending(): boolean {
+    return this.ended;
+  }
+
+  get pid(): number | undefined {
+    return this.actor.pid;
+  }
+
+  /** Loads the actor's saved state, creates it in its mode, and returns its incarnation once initialised. */
+  static async spawn(req: SpawnRequest): Promise<ActorIncarnation> {
+    const stateKey = stateKeyOf(req.kind, req.args);
+    const restored = stateKey !== undefined ? await req.state.load(stateKey) : undefined;
+    // Upcalls may come during initialisation, before the incarnation exists; they reach it through a box.
+    const box: { self?: ActorIncarnation; early?: SerializedError } = {};
+    const upcalls: Upcalls = {
+      fail: (e) => (box.self ? box.self.failed(e) : (box.early = e)),
+      stop: () => void box.self?.stopByItself(),
+      save: (value) => {
+        if (stateKey === undefined) return Promise.reject(new Error(`${req.path} declared no state`));
+        if (box.self?.exitReason)
+          return Promise.reject(
+            new ActorUnavailable(`${req.path} has ended; its state is no longer its own`),
+          );
+        return req.state.save(stateKey, value);
+      },
+    };
+    const actor = await withTimeout(
+      req.comedy.spawn({
+        mode: req.mode,
+        kind: req.kind,
+        init: { path: req.path, args: req.args, restored },
+        upcalls,
+        env: { clock: req.clock, log: req.log },
+      }),
+      req.startTimeoutMs,
+      req.clock,
+      () => new ActorStartFailed(`${req.path} did not start within ${req.startTimeoutMs} ms`),
+    ).catch((err: unknown) => {
+      throw err instanceof ActorStartFailed
+        ? err
+        : new ActorStartFailed(`${req.path} failed to start: ${(err as Error).message}`, { cause: err });
+    });
+    const self = new ActorIncarnation(req.path, actor, req.clock, req.log, req.liveness);
+    box.self = self;
+    if (box.early) self.failed(box.early);
+    return self;
+  }
+
+  mailbox(): number {
+    return this.pending.size;
+  }
+
+  onWindDown(listener: () => void): void {
+    this.windDownListeners.push(listener);
+  }
+
+  deliver(type: string, payload: unknown, timeoutMs: number): Promise<unknown> {
+    if (this.exitReason || this.ended)
+      return Promise.reject(new ActorUnavailable(`${this.path} is stopping`));
+    const id = ++this.seq;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { reject, deadline: this.clock.now() + timeoutMs, type });
+      if (this.sweepTimer === undefined)
+        this.sweepTimer = this.clock.setTimeout(() => this.sweep(), SWEEP_MS);
+      this.actor.ask(type, payload).then(
+        (v) => {
+          if (this.pending.delete(id)) resolve(v);
+        },
+        (e: unknown) => {
+          if (this.pending.delete(id)) reject(e);
+        },
+      );
+    });
+  }
+
+  async stop(shutdown: Shutdown): Promise<void> {
+    if (this.exitReason) return;
+    if (shutdown === 'brutal_kill') return this.kill();
+    await this.windDown(shutdown);
+    this.finish({ kind: 'shutdown' });
+  }
+
+  kill(): void {
+    if (this.exitReason) return;
+    this.ended = true;
+    this.actor.kill();
+    this.finish({ kind: 'shutdown' });
+  }
+
+  /** The actor asked to end (it is idle): a graceful stop whose exit is `normal`. */
+  private async stopByItself(): Promise<void> {
+    if (this.exitReason || this.ended) return;
+    for (const l of this.windDownListeners) l();
+    await this.windDown(5_000);
+    this.finish({ kind: 'normal' });
+  }
+
+  /** Lets the behaviour stop (answering its waiting requests), then destroys the actor; forced past `shutdown`. */
+  private async windDown(shutdown: number | 'infinity'): Promise<void> {
+    this.ended = true;
+    const graceful = (async () => {
+      await this.actor.ask(SHUTDOWN, null);
+      await this.actor.destroy();
+    })();
+    try {
+      if (shutdown === 'infinity') await graceful;
+      else
+        await withTimeout(
+          graceful,
+          shutdown,
+          this.clock,
+          () => new AskTimeout(`${this.path} did not stop within ${shutdown} ms`),
+        );
+    } catch (err) {
+      this.log.warn({ err: serializeError(err) }, 'actor did not stop gracefully; killing it');
+      this.actor.kill();
+    }
+  }
+
+  /** The actor failed: its process is ended, requests in flight fail, the supervisor hears of it. */
+  private failed(error: SerializedError): void {
+    if (this.exitReason) return;
+    this.ended = true;
+    if (this.actor.mode === 'in-memory') {
+      // An in-memory actor has no process to kill: stop its behaviour so its timers do not outlive it.
+      Promise.resolve(this.actor.ask(SHUTDOWN, null)).then(undefined, () => undefined);
+    } else this.actor.kill();
+    this.finish({ kind: 'failed', error });
+  }
+
+  private processExited(info: ExitInfo): void {
+    if (this.exitReason || this.ended) return;
+    const how = info.signal ? `killed by ${info.signal}` : `exited with code ${info.code}`;
+    const cause = info.error ? rehydrateError(info.error) : undefined;
+    this.failed(
+      serializeError(
+        new ActorProcessExited(
+          `${this.path}: ${this.actor.mode} actor's ${this.actor.mode === 'forked' ? 'process' : 'thread'} ${how}`,
+          { cause },
+        ),
+      ),
+    );
+  }
+
+  private finish(reason: ExitReason): void {
+    if (this.exitReason) return;
+    this.exitReason = reason;
+    this.ended = true;
+    if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
+    if (this.livenessTimer !== undefined) this.clock.clearTimeout(this.livenessTimer);
+    const error =
+      reason.kind === 'failed'
+        ? new ActorCrashed(`${this.path} crashed: ${reason.error.message}`, {
+            cause: rehydrateError(reason.error),
+          })
+        : new ActorUnavailable(`${this.path} stopped before answering`);
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+    this.resolveExit(reason);
+  }
+
+  private sweep(): void {
+    this.sweepTimer = undefined;
+    const now = this.clock.now();
+    for (const [id, p] of this.pending) {
+      if (p.deadline <= now) {
+        this.pending.delete(id);
+        p.reject(new AskTimeout(`${this.path}: no reply to "${p.type}" in time`));
+      }
+    }
+    if (this.pending.size > 0 && !this.exitReason)
+      this.sweepTimer = this.clock.setTimeout(() => this.sweep(), SWEEP_MS);
+  }
+
+  /** A forked or threaded actor that stops answering (stalled, stuck in a loop) is a failed actor. */
+  private scheduleLiveness(): void {
+    this.livenessTimer = this.clock.setTimeout(() => {
+      this.livenessTimer = undefined;
+      if (this.exitReason || this.ended) return;
+      withTimeout(
+        Promise.resolve(this.actor.ask(PING, null)),
+        this.liveness.timeoutMs,
+        this.clock,
+        () =>
+          new LivenessTimeout(
+            `${this.path} did not answer a liveness ping within ${this.liveness.timeoutMs} ms`,
+          ),
+      ).then(
+        () => this.scheduleLiveness(),
+        (err: unknown) => {
+          if (!this.ended) this.failed(serializeError(err));
+        },
+      );
+    }, this.liveness.intervalMs);
+  }
+}
+
+/** Rejects with `onTimeout()` if `p` has not settled within `ms` (of the given clock). */
+export function withTimeout<T>(p: Promise<T>, ms: number, clock: Clock, onTimeout: () => Error): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = clock.setTimeout(() => reject(onTimeout()), ms);
+    p.then(
+      (v) => {
+        clock.clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clock.clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}

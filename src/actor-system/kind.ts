@@ -1,0 +1,97 @@
+import { fileURLToPath } from 'node:url';
+import type { Clock } from '../../supervisors/clock.ts';
+import type { Log } from '../log/log.ts';
+
+/**
+ * What an actor kind is: a typed protocol (message type → request and reply), a factory that builds the
+ * behaviour from its arguments, and optionally the state it owns. A kind is defined in a module of its own so a
+ * forked or threaded process can load it by path.
+ */
+
+/** Message type → request payload and reply. */
+export type Protocol = Record<string, { request: unknown; reply: unknown }>;
+
+export type Handlers<P extends Protocol> = {
+  [K in keyof P]: (payload: P[K]['request']) => P[K]['reply'] | Promise<P[K]['reply']>;
+};
+
+export interface Behavior<P extends Protocol> {
+  handlers: Handlers<P>;
+  /** Called once when the actor is stopped by its supervisor: release resources, answer waiting requests. */
+  stop?(): void | Promise<void>;
+}
+
+/** What an actor's state declaration gives it: what was restored, and a way to save. */
+export interface StateHandle<S> {
+  /** The state saved by a previous incarnation (or another node before a takeover), if any. */
+  readonly restored: S | undefined;
+  /** Saves the state; resolves when it is as durable as the role's `state_mode` makes it. */
+  save(value: S): Promise<void>;
+}
+
+export interface ActorContext<S = never> {
+  readonly path: string;
+  readonly clock: Clock;
+  readonly log: Log;
+  readonly state: StateHandle<S>;
+  /** Declares this actor failed (its connection is gone, say): the supervisor restarts it. */
+  fail(error: unknown): void;
+  /** Ends this actor normally (it is idle and has nothing to keep). */
+  stop(): void;
+}
+
+export interface ActorKind<P extends Protocol = Protocol, A = unknown, S = never> {
+  readonly kind: string;
+  /** Absolute path of the module defining the kind, and the export holding it. */
+  readonly module: string;
+  readonly exportName: string;
+  /** Present when the actor owns state: the key it is saved under. */
+  readonly stateKey?: (args: A) => string;
+  create(args: A, ctx: ActorContext<S>): Behavior<P> | Promise<Behavior<P>>;
+}
+
+/** Any actor kind (for code that hosts kinds without knowing their types). */
+export type AnyActorKind = ActorKind<Record<string, { request: never; reply: unknown }>, never, never>;
+
+/** Runs a kind's factory with arguments that were typed where the child spec was built. */
+export function createBehavior(
+  kind: AnyActorKind,
+  args: unknown,
+  ctx: ActorContext<unknown>,
+): Behavior<Protocol> | Promise<Behavior<Protocol>> {
+  return kind.create(args as never, ctx as never) as Behavior<Protocol> | Promise<Behavior<Protocol>>;
+}
+
+/** The key a kind's state is saved under for these arguments, if it owns state. */
+export function stateKeyOf(kind: AnyActorKind, args: unknown): string | undefined {
+  return (kind.stateKey as ((a: unknown) => string) | undefined)?.(args);
+}
+
+export type ProtocolOf<K> = K extends ActorKind<infer P, infer _A, infer _S> ? P : never;
+export type ArgsOf<K> = K extends ActorKind<infer _P, infer A, infer _S> ? A : never;
+
+export interface KindDefinition<P extends Protocol, A, S> {
+  kind: string;
+  /** `import.meta.url` of the defining module. */
+  moduleUrl: string;
+  exportName: string;
+  stateKey?: (args: A) => string;
+  create(args: A, ctx: ActorContext<S>): Behavior<P> | Promise<Behavior<P>>;
+}
+
+export function defineActor<P extends Protocol, A = undefined, S = never>(
+  def: KindDefinition<P, A, S>,
+): ActorKind<P, A, S> {
+  return {
+    kind: def.kind,
+    module: fileURLToPath(def.moduleUrl),
+    exportName: def.exportName,
+    stateKey: def.stateKey,
+    create: (args, ctx) => def.create(args, ctx),
+  };
+}
+
+/** Internal messages every actor answers; user protocols never use the `__` prefix. */
+export const PING = '__ping';
+/** Stops the behaviour (it answers its waiting requests) before the actor is destroyed. */
+export const SHUTDOWN = '__shutdown';

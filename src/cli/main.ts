@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { topologyJsonSchema } from '../../topology/json-schema.ts';
+import { DEFAULT_TOPOLOGY } from '../node/node.ts';
+import { EXIT } from './exit-codes.ts';
+import { startCommand } from './start-command.ts';
+import { validateCommand } from './validate-command.ts';
+
+/** The `mware` command line (03-interfaces.md "CLI"). */
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
+
+export function buildProgram(exit: (code: number) => void): Command {
+  const out = (s: string) => void process.stdout.write(s + '\n');
+  const err = (s: string) => void process.stderr.write(s + '\n');
+  const program = new Command('mware')
+    .description(
+      'mware — the middleware role of a FreeSWITCH/SIP telephony platform, as an actor-system cluster runtime',
+    )
+    .version(pkg.version)
+    .showHelpAfterError('(run mware --help for usage)')
+    .exitOverride();
+
+  program
+    .command('start')
+    .description('run a node of the cluster described by a topology file, until SIGTERM/SIGINT')
+    .addOption(new Option('--topology <file>', 'topology file (YAML or JSON)').default(DEFAULT_TOPOLOGY))
+    .option('--role <name>', 'role instance to run (default: the only enabled mware instance of the file)')
+    .option('--data-dir <dir>', 'where the node keeps its state (default: data/<role>)')
+    .option('--log-pretty', 'human-readable logs instead of JSON lines')
+    .action(async (o: { topology: string; role?: string; dataDir?: string; logPretty?: boolean }) => {
+      exit(
+        await startCommand({
+          topologyFile: o.topology,
+          role: o.role,
+          dataDir: o.dataDir,
+          logPretty: o.logPretty,
+        }),
+      );
+    });
+
+  program
+    .command('validate')
+    .description('check a topology file: every problem with its path; exit 0 valid, 2 invalid')
+    .argument('<file>', 'topology file (YAML or JSON)')
+    .action((file: string) => exit(validateCommand(file, out, err)));
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of the topology file (for editors)')
+    .action(() => {
+      out(JSON.stringify(topologyJsonSchema(), null, 2));
+      exit(EXIT.ok);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const exit = (code: number) => process.exit(code);
+  try {
+    await buildProgram(exit).parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version are not errors; anything else commander rejects is bad usage.
+      process.exit(e.exitCode === 0 ? EXIT.ok : EXIT.usage);
+    }
+    process.stderr.write(`mware: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(EXIT.failure);
+  }
+}

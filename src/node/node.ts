@@ -1,0 +1,390 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { MutexService } from '../../actors/mutex/mutex-service.ts';
+import { ACTOR_MODES } from '../../actors/modes.ts';
+import { clusterChild, domainsChild, mutexesChild, ROOT_FLAGS } from '../../supervisors/application.ts';
+import type { Clock } from '../../supervisors/clock.ts';
+import { systemClock } from '../../supervisors/clock.ts';
+import { Directory } from '../../supervisors/directory.ts';
+import type { InspectionEvent } from '../../supervisors/events.ts';
+import { EventStream } from '../../supervisors/events.ts';
+import type { RuntimeEnv } from '../../supervisors/spec.ts';
+import { Supervisor } from '../../supervisors/supervisor.ts';
+import type { TreeNode } from '../../supervisors/tree.ts';
+import { RoleNotFound, TopologyInvalid } from '../../topology/errors.ts';
+import { loadTopologyFile } from '../../topology/load.ts';
+import type { Placement } from '../../topology/placement.ts';
+import { groupOfMutexKey, placementFor } from '../../topology/placement.ts';
+import type { Topology } from '../../topology/schema.ts';
+import { mwareRoles } from '../../topology/schema.ts';
+import type { ActorRuntime } from '../actor-system/actor-child.ts';
+import { DEFAULT_LIVENESS } from '../actor-system/actor-child.ts';
+import { ActorRef } from '../actor-system/actor-ref.ts';
+import { ComedySystem } from '../actor-system/comedy.ts';
+import type { ClusterProtocol, ClusterStatus } from '../../actors/cluster/cluster-actor.ts';
+import type { CoordinationBackend, Leadership } from '../coordination/backend.ts';
+import { EmbeddedCoordination } from '../coordination/embedded.ts';
+import { Unsupported } from '../coordination/errors.ts';
+import type { SerializedError } from '../errors.ts';
+import { serializeError } from '../errors.ts';
+import type { Log } from '../log/log.ts';
+import { createLogger } from '../log/log.ts';
+import { FileStateStore } from '../state/file-store.ts';
+import type { Persistence } from '../state/persistence.ts';
+import { createPersistence } from '../state/persistence.ts';
+import type { StateStore } from '../state/store.ts';
+import { NodeStartFailed } from './errors.ts';
+import type { NodeState } from './lifecycle.ts';
+import { canMove } from './lifecycle.ts';
+
+/**
+ * A cluster node: one role instance of the topology file, running its share of the supervision tree
+ * (00-overview.md). Built from the file, it joins its group through coordination, runs the group's subtrees
+ * while it is the active instance, and stops in reverse order.
+ */
+
+export const DEFAULT_TOPOLOGY = 'config/topology.example.yaml';
+
+export interface NodeOptions {
+  topologyFile: string;
+  /** Role instance to run; may be omitted when the file has exactly one enabled mware instance. */
+  role?: string;
+  dataDir?: string;
+  logPretty?: boolean;
+  log?: Log;
+  clock?: Clock;
+  /** Mutex actors stop after this long idle (default 30 s). */
+  mutexIdleMs?: number;
+}
+
+/** How long a whole stop may take before the rest is cut short. */
+const STOP_TIMEOUT_MS = 30_000;
+
+interface NodeParts {
+  topology: Topology;
+  placement: Placement;
+  dataDir: string;
+  env: RuntimeEnv;
+  store: StateStore;
+  persistence: Persistence;
+  coordination: CoordinationBackend;
+  comedy: ComedySystem;
+  runtime: ActorRuntime;
+  root: Supervisor;
+  mutexIdleMs: number | undefined;
+}
+
+export class MwareNode {
+  state: NodeState = 'starting';
+  readonly topology: Topology;
+  readonly placement: Placement;
+  readonly dataDir: string;
+  readonly events: EventStream;
+  readonly directory: Directory;
+  readonly log: Log;
+  readonly clock: Clock;
+  readonly mutex: MutexService;
+  /** Wall-clock time the node started. */
+  readonly startedAt: number;
+  private readonly store: StateStore;
+  private readonly persistence: Persistence;
+  private readonly coordination: CoordinationBackend;
+  private readonly comedy: ComedySystem;
+  private readonly runtime: ActorRuntime;
+  private readonly root: Supervisor;
+  /** Set when the node failed on its own (its root supervisor gave up). */
+  failure: SerializedError | undefined;
+  /** Resolves once the node has stopped, whatever stopped it. */
+  readonly stopped: Promise<void>;
+  private markStopped!: () => void;
+  private leadership: Leadership | undefined;
+  private stopping: Promise<void> | undefined;
+  /** Actor timers never hold the process open; a running node does, until it stops. */
+  private readonly keepAlive = setInterval(() => undefined, 1 << 30);
+
+  private constructor(p: NodeParts) {
+    this.topology = p.topology;
+    this.placement = p.placement;
+    this.dataDir = p.dataDir;
+    this.events = p.env.events;
+    this.directory = p.env.directory;
+    this.log = p.env.log;
+    this.clock = p.env.clock;
+    this.store = p.store;
+    this.persistence = p.persistence;
+    this.coordination = p.coordination;
+    this.comedy = p.comedy;
+    this.runtime = p.runtime;
+    this.root = p.root;
+    this.startedAt = this.clock.wallNow();
+    this.stopped = new Promise((r) => (this.markStopped = r));
+    this.mutex = new MutexService({
+      runtime: p.runtime,
+      store: p.store,
+      mode: ACTOR_MODES.mutex,
+      epoch: () => this.leadership?.epoch ?? 0,
+      ownsKey: (key) => groupOfMutexKey(p.topology, p.placement.site, key) === p.placement.group,
+      log: this.log,
+      clock: this.clock,
+      idleMs: p.mutexIdleMs,
+    });
+  }
+
+  get name(): string {
+    return this.placement.role.name;
+  }
+
+  get epoch(): number | undefined {
+    return this.leadership?.epoch;
+  }
+
+  /** Loads and validates the file, prepares the data directory, joins the group, and becomes active. */
+  static async start(opts: NodeOptions): Promise<MwareNode> {
+    const t0 = performance.now();
+    const loaded = loadTopologyFile(opts.topologyFile);
+    if (!loaded.ok) throw TopologyInvalid.of(loaded.file, loaded.problems);
+    const topology = loaded.topology;
+    const roles = mwareRoles(topology).map((r) => r.name);
+    const roleName = opts.role ?? (roles.length === 1 ? roles[0] : undefined);
+    if (roleName === undefined) {
+      throw new RoleNotFound(
+        `the file has ${roles.length} enabled mware instances (${roles.join(', ') || 'none'}); choose one with --role`,
+      );
+    }
+    const placement = placementFor(topology, roleName);
+    if (!placement) {
+      throw new RoleNotFound(
+        `"${roleName}" is not an enabled mware instance of ${loaded.file} (enabled: ${roles.join(', ') || 'none'})`,
+      );
+    }
+    if (topology.coordination) {
+      throw new Unsupported(
+        'Redis coordination is not available in this build yet; remove the coordination section to run the embedded single-node default',
+      );
+    }
+    const clock = opts.clock ?? systemClock;
+    const log =
+      opts.log ??
+      createLogger({
+        node: roleName,
+        group: placement.group,
+        pretty: opts.logPretty,
+        secrets: loaded.secrets,
+      });
+    const dataDir = resolve(opts.dataDir ?? join('data', roleName));
+    try {
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw new NodeStartFailed(
+        `cannot create the data directory ${dataDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        { cause: err },
+      );
+    }
+    const store = await FileStateStore.open({ dir: join(dataDir, 'state') });
+    const coordination = new EmbeddedCoordination(dataDir, roleName, clock);
+    const comedy = ComedySystem.create(log);
+    const events = new EventStream();
+    const env: RuntimeEnv = { clock, random: Math.random, events, directory: new Directory(clock), log };
+    let epoch = 0;
+    const persistence = createPersistence(placement.role.state_mode, store, () => epoch, clock, log);
+    const runtime: ActorRuntime = {
+      comedy,
+      state: persistence,
+      liveness: DEFAULT_LIVENESS,
+      startTimeoutMs: 30_000,
+    };
+    const members = placement.members.map((m) => ({
+      name: m.name,
+      order: m.order,
+      server: m.server,
+      address: topology.servers.find((s) => s.name === m.server)?.ifaces[m.iface] ?? '',
+    }));
+    const root = new Supervisor(
+      '/',
+      ROOT_FLAGS,
+      [
+        clusterChild(runtime, {
+          cluster: topology.cluster,
+          node: roleName,
+          site: placement.site,
+          group: placement.group,
+          coordination: coordination.kind,
+          members,
+        }),
+      ],
+      env,
+    );
+    const node = new MwareNode({
+      topology,
+      placement,
+      dataDir,
+      env,
+      store,
+      persistence,
+      coordination,
+      comedy,
+      runtime,
+      root,
+      mutexIdleMs: opts.mutexIdleMs,
+    });
+    node.logEvents();
+    try {
+      await root.start();
+      node.move('joining');
+      node.leadership = await coordination.acquire();
+      epoch = node.leadership.epoch;
+      await node.becomeActive();
+    } catch (err) {
+      log.error({ err: serializeError(err) }, 'node failed to start');
+      await node.stop().catch(() => undefined);
+      throw err;
+    }
+    log.info(
+      { ms: Math.round(performance.now() - t0), epoch, domains: placement.domains.length, dataDir },
+      'node active',
+    );
+    void root.exited.then((reason) => {
+      if (reason.kind === 'failed' && node.state !== 'draining' && node.state !== 'stopped') {
+        node.log.fatal({ error: reason.error }, 'the root supervisor gave up; the node stops');
+        node.failure = reason.error;
+        node.move('failed');
+        void node.stop();
+      }
+    });
+    return node;
+  }
+
+  /** The live supervision tree, from the root. */
+  tree(): TreeNode {
+    return {
+      path: '/',
+      id: '/',
+      kind: 'root',
+      mode: 'supervisor',
+      state: this.root.running ? 'running' : this.state === 'stopped' ? 'stopped' : 'stopping',
+      restarts: 0,
+      restartTimes: [],
+      mailbox: 0,
+      strategy: this.root.strategy,
+      children: this.root.inspectChildren(),
+    };
+  }
+
+  async clusterStatus(): Promise<ClusterStatus> {
+    return new ActorRef<ClusterProtocol>('/cluster', this.directory).ask('status', null, {
+      timeoutMs: 5_000,
+    });
+  }
+
+  /** Stops intake, stops the group's subtrees then the rest in reverse order, saves state, releases leadership. */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    const t0 = performance.now();
+    if (this.state !== 'failed') this.move('draining');
+    this.log.info('node stopping');
+    const work = (async () => {
+      await this.demote();
+      await this.persistence.close();
+      await this.coordination.release();
+      await this.root.stop('infinity');
+    })();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), STOP_TIMEOUT_MS)));
+    const outcome = await Promise.race([
+      work.then(
+        () => 'done' as const,
+        (err: unknown) => (
+          this.log.error({ err: serializeError(err) }, 'error while stopping'),
+          'done' as const
+        ),
+      ),
+      timedOut,
+    ]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      this.log.error(`stop took longer than ${STOP_TIMEOUT_MS} ms; killing what is left`);
+      this.root.kill();
+    }
+    await this.store
+      .close()
+      .catch((err: unknown) =>
+        this.log.error({ err: serializeError(err) }, 'closing the state store failed'),
+      );
+    await this.comedy.destroy().catch(() => undefined);
+    await this.coordination.close();
+    this.move('stopped');
+    this.log.info({ ms: Math.round(performance.now() - t0) }, 'node stopped');
+    this.log.flush();
+    clearInterval(this.keepAlive);
+    this.markStopped();
+  }
+
+  private async becomeActive(): Promise<void> {
+    const restored = await this.mutex.restoredChildren();
+    await this.root.startChild(domainsChild(this.runtime, this.placement, this.topology.domains));
+    await this.root.startChild(mutexesChild(this.mutex, restored));
+    this.move('active');
+    await this.tellCluster();
+  }
+
+  /** Stops the group's subtrees, newest first. */
+  private async demote(): Promise<void> {
+    this.mutex.detach();
+    for (const id of ['mutexes', 'domains']) {
+      if (this.root.child(id)) await this.root.terminateChild(id).catch(() => undefined);
+    }
+  }
+
+  private async tellCluster(): Promise<void> {
+    const active = this.state === 'active' ? this.name : null;
+    await new ActorRef<ClusterProtocol>('/cluster', this.directory).ask('leadership', {
+      active,
+      epoch: this.leadership?.epoch ?? null,
+    });
+  }
+
+  private move(to: NodeState): void {
+    if (this.state === to) return;
+    if (!canMove(this.state, to)) {
+      this.log.warn({ from: this.state, to }, 'unexpected node state transition');
+    }
+    this.log.info({ from: this.state, to }, 'node state');
+    this.state = to;
+  }
+
+  /** Inspection events as log lines: failures loud, routine lifecycle at debug. */
+  private logEvents(): void {
+    this.events.subscribe((e: InspectionEvent) => {
+      switch (e.type) {
+        case 'failed':
+          this.log.warn({ path: e.path, error: e.error }, 'actor failed');
+          return;
+        case 'escalated':
+          this.log.error({ path: e.path, error: e.error }, 'supervisor escalated');
+          return;
+        case 'restarted':
+          this.log.info(
+            { path: e.path, restarts: e.restarts, delayMs: e.delayMs, manual: e.manual },
+            'actor restarted',
+          );
+          return;
+        case 'started':
+          this.log.debug({ path: e.path, kind: e.kind, mode: e.mode, pid: e.pid }, 'actor started');
+          return;
+        case 'stopped':
+          this.log.debug({ path: e.path, reason: e.reason }, 'actor stopped');
+          return;
+        case 'state-changed':
+          return;
+        default: {
+          const never: never = e;
+          return never;
+        }
+      }
+    });
+  }
+}

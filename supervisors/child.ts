@@ -1,0 +1,148 @@
+import type { SerializedError } from '../src/errors.ts';
+import { ActorNotFound, ActorUnavailable, AskTimeout } from '../src/actor-system/errors.ts';
+import { PendingBuffer } from './buffer.ts';
+import type { ChildState } from './events.ts';
+import type { Incarnation } from './incarnation.ts';
+import type { BufferOptions, ChildSpec, RuntimeEnv } from './spec.ts';
+import type { TreeNode } from './tree.ts';
+
+/** Keep this many restart timestamps per child for inspection. */
+const RESTART_HISTORY = 10;
+
+/**
+ * A supervisor's record of one child: its spec, state, current incarnation, restart history, and the buffer that
+ * holds messages while it (re)starts. The record outlives incarnations; its path is the child's address.
+ */
+export class ChildRecord {
+  state: ChildState = 'starting';
+  incarnation: Incarnation | undefined;
+  restarts = 0;
+  restartTimes: number[] = [];
+  lastError: SerializedError | undefined;
+  /** Failures since the child last ran long enough to reset its backoff. */
+  consecutiveFailures = 0;
+  startedAt: number | undefined;
+  startedAtWall: number | undefined;
+  /** Set once the supervisor forgets this child; holders of the record look it up again. */
+  removed = false;
+  readonly buffer: PendingBuffer;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    readonly path: string,
+    readonly spec: ChildSpec,
+    private readonly env: RuntimeEnv,
+    buffer: BufferOptions,
+  ) {
+    this.buffer = new PendingBuffer(
+      { ...buffer, ...spec.buffer },
+      env.clock,
+      (m) =>
+        new ActorUnavailable(
+          `${path} did not become available within ${Math.round(m.deadline - m.heldAt)} ms (it is ${this.state})`,
+        ),
+    );
+  }
+
+  get id(): string {
+    return this.spec.id;
+  }
+
+  setState(to: ChildState): void {
+    const from = this.state;
+    if (from === to) return;
+    this.state = to;
+    this.env.events.emit({ type: 'state-changed', path: this.path, from, to, at: this.env.clock.wallNow() });
+    if (to === 'running') this.flush();
+    else if (to === 'stopped' || to === 'failed') {
+      this.buffer.failAll(() => new ActorUnavailable(`${this.path} is ${to}`));
+    }
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Resolves at the next state change (or after `ms`). */
+  nextChange(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = this.env.clock.setTimeout(resolve, ms);
+      this.waiters.push(() => {
+        this.env.clock.clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  /** Sends a message and waits for the reply. Held (bounded) while the child restarts; never hangs. */
+  ask(type: string, payload: unknown, timeoutMs: number): Promise<unknown> {
+    const inc = this.incarnation;
+    if (this.state === 'running' && inc?.deliver && inc.ending !== true)
+      return inc.deliver(type, payload, timeoutMs);
+    return this.askSlow(type, payload, timeoutMs);
+  }
+
+  private askSlow(type: string, payload: unknown, timeoutMs: number): Promise<unknown> {
+    if (this.spec.mode === 'supervisor') {
+      return Promise.reject(new ActorNotFound(`${this.path} is a supervisor; it takes no messages`));
+    }
+    // A running child whose incarnation just ended is about to be restarted or stopped: hold until we know.
+    const holds =
+      this.state === 'starting' ||
+      this.state === 'restarting' ||
+      this.state === 'running' ||
+      (this.state === 'stopping' && this.spec.reviveOnMessage === true);
+    if (!holds) return Promise.reject(new ActorUnavailable(`${this.path} is ${this.state}`));
+    const held = this.buffer.hold(type, payload, timeoutMs);
+    return (
+      held ??
+      Promise.reject(
+        new ActorUnavailable(
+          `${this.path} is ${this.state} and its buffer is full (${this.buffer.size} held)`,
+        ),
+      )
+    );
+  }
+
+  /** Delivers the held messages, oldest first, to the incarnation that just started. */
+  private flush(): void {
+    const inc = this.incarnation;
+    if (!inc?.deliver || this.buffer.size === 0) return;
+    const now = this.env.clock.now();
+    for (const m of this.buffer.takeAll()) {
+      // The reply deadline counts from when the message was sent, not from when it is delivered.
+      const left = m.timeoutMs - (now - m.heldAt);
+      if (left <= 0) m.reject(new AskTimeout(`${this.path}: no reply within ${m.timeoutMs} ms`));
+      else
+        inc.deliver(m.type, m.payload, left).then(
+          (v) => m.resolve(v),
+          (e: unknown) => m.reject(e),
+        );
+    }
+  }
+
+  snapshot(): TreeNode {
+    const node: TreeNode = {
+      path: this.path,
+      id: this.spec.id,
+      kind: this.spec.kind,
+      mode: this.spec.mode,
+      state: this.state,
+      restarts: this.restarts,
+      restartTimes: [...this.restartTimes],
+      mailbox: (this.incarnation?.mailbox() ?? 0) + this.buffer.size,
+    };
+    if (this.lastError) node.lastError = this.lastError;
+    if (this.incarnation?.pid !== undefined) node.pid = this.incarnation.pid;
+    if (this.startedAtWall !== undefined && this.incarnation) node.startedAt = this.startedAtWall;
+    if (this.incarnation?.strategy) node.strategy = this.incarnation.strategy;
+    const children = this.incarnation?.inspectChildren?.();
+    if (children) node.children = children;
+    return node;
+  }
+
+  noteRestart(): void {
+    this.restarts++;
+    this.restartTimes.push(this.env.clock.wallNow());
+    if (this.restartTimes.length > RESTART_HISTORY) this.restartTimes.shift();
+  }
+}

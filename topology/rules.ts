@@ -1,0 +1,433 @@
+import { isDeepStrictEqual } from 'node:util';
+import { isAncestorOrSelf, mostSpecific, parentName, roots } from './domain-tree.ts';
+import { catchAllGroup, groupsOnSite, siteOf } from './placement.ts';
+import type { PathSegment } from './problems.ts';
+import { ProblemList } from './problems.ts';
+import type { MwareRole, Topology } from './schema.ts';
+import { GROUP_LEVEL_FIELDS, isMwareRole, PG_SERVER_REQUIRED, STORAGE_REQUIRED } from './schema.ts';
+
+/**
+ * Cross-reference rules (01-topology.md "Validation") run over the elements that passed the schema. Each rule
+ * reports every problem it finds with the element's path in the original file.
+ */
+
+export interface RuleInput {
+  /** The file with elements that failed the schema left out. */
+  topology: Topology;
+  /** Original index in the file of each kept element. */
+  index: { sites: number[]; servers: number[]; roles: number[]; domains: number[] };
+  /** Names of elements that failed the schema: references to them are not reported a second time. */
+  broken: { sites: Set<string>; servers: Set<string>; roles: Set<string>; coordination: boolean };
+}
+
+export function checkRules(input: RuleInput): ProblemList {
+  const p = new ProblemList();
+  const ctx = new RuleContext(input, p);
+  uniqueNames(ctx);
+  references(ctx);
+  groups(ctx);
+  domainTree(ctx);
+  domainPlacement(ctx);
+  controllers(ctx);
+  securityAndCoordination(ctx);
+  listeners(ctx);
+  return p;
+}
+
+class RuleContext {
+  readonly t: Topology;
+  readonly mware: { role: MwareRole; at: PathSegment[] }[];
+
+  constructor(
+    readonly input: RuleInput,
+    readonly p: ProblemList,
+  ) {
+    this.t = input.topology;
+    this.mware = [];
+    this.t.roles.forEach((role, i) => {
+      if (isMwareRole(role)) this.mware.push({ role, at: ['roles', input.index.roles[i] ?? i] });
+    });
+  }
+
+  site(i: number): PathSegment[] {
+    return ['sites', this.input.index.sites[i] ?? i];
+  }
+  server(i: number): PathSegment[] {
+    return ['servers', this.input.index.servers[i] ?? i];
+  }
+  domain(i: number): PathSegment[] {
+    return ['domains', this.input.index.domains[i] ?? i];
+  }
+  serverOf(role: MwareRole) {
+    return this.t.servers.find((s) => s.name === role.server);
+  }
+  siteOfRole(role: MwareRole): string | undefined {
+    return this.serverOf(role)?.site;
+  }
+}
+
+function duplicates<T>(
+  items: readonly T[],
+  key: (t: T) => string,
+  report: (i: number, firstIndex: number) => void,
+) {
+  const seen = new Map<string, number>();
+  items.forEach((item, i) => {
+    const k = key(item);
+    const first = seen.get(k);
+    if (first === undefined) seen.set(k, i);
+    else report(i, first);
+  });
+}
+
+function uniqueNames(c: RuleContext): void {
+  const { t, p } = c;
+  duplicates(
+    t.sites,
+    (s) => s.name,
+    (i) => p.add([...c.site(i), 'name'], `site name "${t.sites[i]?.name}" is used twice`),
+  );
+  duplicates(
+    t.servers,
+    (s) => s.name,
+    (i) => p.add([...c.server(i), 'name'], `server name "${t.servers[i]?.name}" is used twice`),
+  );
+  duplicates(
+    t.roles,
+    (r) => r.name,
+    (i) =>
+      p.add(
+        ['roles', c.input.index.roles[i] ?? i, 'name'],
+        `role instance name "${t.roles[i]?.name}" is used twice`,
+      ),
+  );
+  duplicates(
+    t.domains,
+    (d) => d,
+    (i) => p.add(c.domain(i), `domain "${t.domains[i]}" is listed twice`),
+  );
+}
+
+function references(c: RuleContext): void {
+  const { t, p } = c;
+  const sites = new Set(t.sites.map((s) => s.name));
+  t.servers.forEach((s, i) => {
+    if (!sites.has(s.site) && !c.input.broken.sites.has(s.site))
+      p.add([...c.server(i), 'site'], `site "${s.site}" is not defined in sites`);
+  });
+  const domains = new Set(t.domains);
+  for (const { role, at } of c.mware) {
+    const server = c.serverOf(role);
+    if (!server) {
+      if (!c.input.broken.servers.has(role.server))
+        p.add([...at, 'server'], `server "${role.server}" is not defined in servers`);
+    } else if (server.ifaces[role.iface] === undefined) {
+      const known = Object.keys(server.ifaces).join(', ') || 'none';
+      p.add([...at, 'iface'], `server "${server.name}" has no interface "${role.iface}" (it has: ${known})`);
+    }
+    role.include_domains.forEach((d, j) => {
+      if (!domains.has(d)) p.add([...at, 'include_domains', j], `domain "${d}" is not listed in domains`);
+    });
+  }
+  t.sites.forEach((s, i) =>
+    s.domains.forEach((d, j) => {
+      if (!domains.has(d)) p.add([...c.site(i), 'domains', j], `domain "${d}" is not listed in domains`);
+    }),
+  );
+}
+
+function groups(c: RuleContext): void {
+  const { p } = c;
+  const byGroup = new Map<number, { role: MwareRole; at: PathSegment[] }[]>();
+  for (const m of c.mware) byGroup.set(m.role.group, [...(byGroup.get(m.role.group) ?? []), m]);
+  for (const [group, members] of byGroup) {
+    const first = members[0];
+    if (!first) continue;
+    duplicates(
+      members,
+      (m) => String(m.role.order),
+      (i, j) => {
+        const m = members[i];
+        if (m)
+          p.add(
+            [...m.at, 'order'],
+            `group ${group} already has an instance with order ${m.role.order} (${members[j]?.role.name})`,
+          );
+      },
+    );
+    const site = c.siteOfRole(first.role);
+    for (const m of members.slice(1)) {
+      const s = c.siteOfRole(m.role);
+      if (site !== undefined && s !== undefined && s !== site)
+        p.add(
+          [...m.at, 'server'],
+          `group ${group} spans two sites (${first.role.name} is on "${site}", ${m.role.name} on "${s}"); a group's members are on one site`,
+        );
+      for (const field of GROUP_LEVEL_FIELDS) {
+        const a = field === 'include_domains' ? [...first.role.include_domains].sort() : first.role[field];
+        const b = field === 'include_domains' ? [...m.role.include_domains].sort() : m.role[field];
+        if (!isDeepStrictEqual(a, b))
+          p.add(
+            [...m.at, field],
+            `differs from ${first.role.name} in group ${group}; group-level settings must be identical on every member`,
+          );
+      }
+    }
+  }
+}
+
+function domainTree(c: RuleContext): void {
+  const { t, p } = c;
+  const rs = roots(t.domains);
+  if (rs.length <= 1) return;
+  // The master domain is the shortest root; every other root is a domain whose parent is missing.
+  const master = [...rs].sort((a, b) => a.length - b.length)[0] ?? '';
+  t.domains.forEach((d, i) => {
+    if (d === master || !rs.includes(d)) return;
+    if (isAncestorOrSelf(master, d)) p.add(c.domain(i), `parent domain "${parentName(d)}" is not listed`);
+    else
+      p.add(
+        c.domain(i),
+        `is not in the tree of the master domain "${master}": every domain descends from one master domain`,
+      );
+  });
+}
+
+function domainPlacement(c: RuleContext): void {
+  const { t, p } = c;
+  const masters = t.sites.map((s, i) => ({ s, i })).filter((x) => x.s.master);
+  if (masters.length === 0) p.add('sites', 'no master site: exactly one site must have master: true');
+  for (const extra of masters.slice(1))
+    p.add([...c.site(extra.i), 'master'], `a second master site ("${masters[0]?.s.name}" is already master)`);
+  const masterDomain = [...roots(t.domains)].sort((a, b) => a.length - b.length)[0];
+
+  // A subtree root listed by two sites would be served on both.
+  const listedBy = new Map<string, string>();
+  t.sites.forEach((s, i) =>
+    s.domains.forEach((d, j) => {
+      const other = listedBy.get(d);
+      if (other !== undefined)
+        p.add([...c.site(i), 'domains', j], `domain "${d}" is already served on site "${other}"`);
+      else listedBy.set(d, s.name);
+      if (d === masterDomain && !s.master)
+        p.add([...c.site(i), 'domains', j], `the master domain "${d}" can only be served on the master site`);
+    }),
+  );
+
+  // Inside each site: every served domain has exactly one group.
+  const siteNames = new Set(t.sites.map((s) => s.name));
+  for (const site of siteNames) {
+    const siteGroups = groupsOnSite(t, site);
+    const catchAlls = siteGroups.filter((g) => g.include_domains.length === 0);
+    for (const extra of catchAlls.slice(1)) {
+      const m = c.mware.find((x) => x.role.group === extra.group);
+      if (m)
+        p.add(
+          [...m.at, 'include_domains'],
+          `site "${site}" already has a catch-all group (${catchAlls[0]?.group}); give group ${extra.group} include_domains`,
+        );
+    }
+    const included = new Map<string, number>();
+    for (const g of siteGroups) {
+      const m = c.mware.find((x) => x.role.group === g.group);
+      if (!m) continue;
+      g.include_domains.forEach((d, j) => {
+        const owner = included.get(d);
+        if (owner !== undefined)
+          p.add(
+            [...m.at, 'include_domains', j],
+            `domain "${d}" is already included by group ${owner} on site "${site}"`,
+          );
+        else included.set(d, g.group);
+        const served = siteOf(t, d);
+        if (t.domains.includes(d) && served !== undefined && served !== site)
+          p.add(
+            [...m.at, 'include_domains', j],
+            `domain "${d}" is served on site "${served}", not on this group's site "${site}"`,
+          );
+      });
+    }
+  }
+
+  t.domains.forEach((d, i) => {
+    const site = siteOf(t, d);
+    if (site === undefined) return; // no master site: reported above
+    const siteGroups = groupsOnSite(t, site);
+    if (siteGroups.length === 0) {
+      p.add(c.domain(i), `is served on site "${site}", which has no enabled mware instance`);
+      return;
+    }
+    const covered = siteGroups.some((g) => mostSpecific(d, g.include_domains) !== undefined);
+    if (!covered && catchAllGroup(t, site) === undefined)
+      p.add(
+        c.domain(i),
+        `no mware group on site "${site}" serves it: include it in a group's include_domains or leave one group's include_domains empty (catch-all)`,
+      );
+  });
+}
+
+function missingKeys(obj: Record<string, unknown>, keys: readonly string[]): string[] {
+  return keys.filter((k) => obj[k] === undefined || obj[k] === '');
+}
+
+function controllers(c: RuleContext): void {
+  const { p } = c;
+  // Group-level settings are identical across members, so checking each member would repeat every message.
+  const seenGroups = new Set<number>();
+  for (const { role, at } of c.mware) {
+    if (seenGroups.has(role.group)) continue;
+    seenGroups.add(role.group);
+    duplicates(
+      role.pg_controller,
+      (k) => k.key,
+      (i) =>
+        p.add(
+          [...at, 'pg_controller', i, 'key'],
+          `cluster key "${role.pg_controller[i]?.key}" is used twice`,
+        ),
+    );
+    role.pg_controller.forEach((cluster, i) => {
+      cluster.servers.forEach((server, j) => {
+        const merged: Record<string, unknown> = { ...cluster, ...stripUndefined(server) };
+        for (const key of missingKeys(merged, PG_SERVER_REQUIRED))
+          p.add(
+            [...at, 'pg_controller', i, 'servers', j, key],
+            `is required (give it on the server or on the cluster)`,
+          );
+        if (merged.ssh_pwd === undefined && merged.ssh_key === undefined && merged.ssh_key_file === undefined)
+          p.add(
+            [...at, 'pg_controller', i, 'servers', j, 'ssh_pwd'],
+            'needs SSH credentials: ssh_pwd, ssh_key or ssh_key_file (on the server or on the cluster)',
+          );
+      });
+    });
+    const backup = role.backup_controller;
+    if (backup) {
+      const top = stripUndefined(backup);
+      backup.pgdb.forEach((entry, i) => {
+        const merged = { ...top, ...stripUndefined(entry) };
+        for (const key of missingKeys(merged, STORAGE_REQUIRED))
+          p.add(
+            [...at, 'backup_controller', 'pgdb', i, key],
+            'is required (give it here or at the top of backup_controller)',
+          );
+        if (entry.ssh_pwd === undefined && entry.ssh_key === undefined && entry.ssh_key_file === undefined)
+          p.add(
+            [...at, 'backup_controller', 'pgdb', i, 'ssh_pwd'],
+            'needs SSH credentials: ssh_pwd, ssh_key or ssh_key_file',
+          );
+      });
+      if (backup.sync_folder) {
+        const merged = { ...top, ...stripUndefined(backup.sync_folder) };
+        for (const key of missingKeys(merged, STORAGE_REQUIRED))
+          p.add(
+            [...at, 'backup_controller', 'sync_folder', key],
+            'is required (give it here or at the top of backup_controller)',
+          );
+      }
+    }
+    const fs = role.freeswitch;
+    if (fs) {
+      duplicates(
+        fs.hosts,
+        (h) => h.name,
+        (i) =>
+          p.add([...at, 'freeswitch', 'hosts', i, 'name'], `host name "${fs.hosts[i]?.name}" is used twice`),
+      );
+      duplicates(
+        fs.hosts,
+        (h) => `${h.esl_host}:${h.esl_port}`,
+        (i) =>
+          p.add(
+            [...at, 'freeswitch', 'hosts', i, 'esl_port'],
+            'another host already uses this esl_host:esl_port',
+          ),
+      );
+      if (fs.failover.targets !== 'auto') {
+        const names = new Set(fs.hosts.map((h) => h.name));
+        fs.failover.targets.forEach((n, i) => {
+          if (!names.has(n))
+            p.add(
+              [...at, 'freeswitch', 'failover', 'targets', i],
+              `host "${n}" is not defined in freeswitch.hosts`,
+            );
+        });
+      }
+    }
+    duplicates(
+      role.cti_adapters,
+      (a) => a.key,
+      (i) =>
+        p.add([...at, 'cti_adapters', i, 'key'], `adapter key "${role.cti_adapters[i]?.key}" is used twice`),
+    );
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function securityAndCoordination(c: RuleContext): void {
+  const { t, p } = c;
+  duplicates(
+    t.security.api_tokens,
+    (k) => k.name,
+    (i) =>
+      p.add(
+        ['security', 'api_tokens', i, 'name'],
+        `token name "${t.security.api_tokens[i]?.name}" is used twice`,
+      ),
+  );
+  duplicates(
+    t.security.api_tokens,
+    (k) => k.token,
+    (i) =>
+      p.add(
+        ['security', 'api_tokens', i, 'token'],
+        'the same token value is given twice; each token must be unique',
+      ),
+  );
+  if (t.coordination && t.security.cluster_secret === undefined)
+    p.add(
+      ['security', 'cluster_secret'],
+      'is required with coordination: it authenticates node-to-node traffic',
+    );
+  if (!t.coordination && !c.input.broken.coordination && c.mware.length > 1)
+    p.add(
+      'coordination',
+      `is required with more than one enabled mware instance (${c.mware.length} here); without it a node runs the embedded single-node default`,
+    );
+}
+
+/**
+ * Two listeners on one address and port cannot both bind. API listeners run on every member; CTI adapters only on
+ * the group's active member, so the same adapter of two members of one group never binds twice.
+ */
+function listeners(c: RuleContext): void {
+  const { p } = c;
+  const taken = new Map<string, { owner: string; cti?: number }>();
+  for (const { role, at } of c.mware) {
+    const server = c.serverOf(role);
+    const address = server?.ifaces[role.iface];
+    if (!server || address === undefined) continue;
+    const claim = (addr: string, port: number, path: PathSegment[], what: string, ctiGroup?: number) => {
+      const k = `${addr}:${port}`;
+      const other = taken.get(k);
+      if (other === undefined) taken.set(k, { owner: `${role.name} ${what}`, cti: ctiGroup });
+      else if (ctiGroup === undefined || other.cti !== ctiGroup)
+        p.add(path, `${what} ${k} is already used by ${other.owner}`);
+    };
+    claim(address, role.api.port, [...at, 'api', 'port'], 'API listener');
+    role.cti_adapters.forEach((a, i) => {
+      const addr = a.iface === 'default' ? address : server.ifaces[a.iface];
+      if (addr === undefined) {
+        p.add(
+          [...at, 'cti_adapters', i, 'iface'],
+          `server "${server.name}" has no interface "${a.iface}" (use "default" for the role's own)`,
+        );
+        return;
+      }
+      claim(addr, a.port, [...at, 'cti_adapters', i, 'port'], 'CTI adapter', role.group);
+    });
+  }
+}

@@ -1,0 +1,322 @@
+import { z } from 'zod';
+import {
+  absolutePath,
+  domainName,
+  entityName,
+  ext,
+  host,
+  hostOrHostPort,
+  hour,
+  instanceName,
+  ipAddress,
+  port,
+  weekday,
+} from './primitives.ts';
+
+/**
+ * The topology file's schema (01-topology.md, 04-postgres.md, 05-freeswitch.md, 06-services.md).
+ * It is the single source of truth: types are inferred from it and `mware schema` publishes it as JSON Schema.
+ * Objects are strict so a typo is an error; only `ext` is free-form.
+ */
+
+// ---------------------------------------------------------------------------------------------- coordination
+
+const redisUrl = z
+  .string()
+  .regex(/^rediss?:\/\//, { error: 'must be a redis:// or rediss:// URL' })
+  .describe('Plain Redis URL, e.g. redis://127.0.0.1:6379/0');
+
+export const RedisCoordination = z.union([
+  z.strictObject({ url: redisUrl }),
+  z.strictObject({
+    sentinels: z.array(z.strictObject({ host, port })).min(1),
+    name: z.string().min(1),
+    password: z.string().optional(),
+    sentinel_password: z.string().optional(),
+    db: z.int().min(0).default(0),
+  }),
+]);
+
+export const Coordination = z.strictObject({
+  redis: RedisCoordination,
+  lease_ttl_ms: z.int().min(200).max(60_000).default(1500),
+  renew_ms: z.int().min(50).max(30_000).default(300),
+});
+
+// -------------------------------------------------------------------------------------------------- security
+
+export const TokenScope = z.enum(['send', 'mutex', 'calls', 'admin']);
+
+export const ApiToken = z.strictObject({
+  name: entityName,
+  token: z.string().min(16, { error: 'tokens must be at least 16 characters' }),
+  scopes: z.array(TokenScope).min(1),
+});
+
+export const Security = z.strictObject({
+  api_tokens: z.array(ApiToken).default([]),
+  cluster_secret: z
+    .string()
+    .min(16, { error: 'the cluster secret must be at least 16 characters' })
+    .optional(),
+});
+
+// ------------------------------------------------------------------------------------------ sites and servers
+
+export const Site = z.strictObject({
+  name: entityName,
+  master: z.boolean().default(false),
+  domains: z.array(domainName).default([]),
+  arbiter: hostOrHostPort.optional(),
+});
+
+export const Server = z.strictObject({
+  name: entityName,
+  site: z.string(),
+  ifaces: z.record(
+    z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: 'interface aliases use letters, digits, _ . -' }),
+    ipAddress,
+  ),
+});
+
+// ---------------------------------------------------------------------------------------------- pg_controller
+
+/** Keys a pg_controller server may carry; the cluster level may carry the same keys as defaults. */
+const pgServerKeys = {
+  ssh_host: host.optional(),
+  ssh_port: port.optional(),
+  ssh_user: z.string().min(1).optional(),
+  ssh_pwd: z.string().optional(),
+  ssh_key: z.string().optional(),
+  ssh_key_file: absolutePath.optional(),
+  pg_host: host.optional(),
+  pg_port: port.optional(),
+  pg_database: z.string().min(1).optional(),
+  pg_user: z.string().min(1).optional(),
+  pg_pwd: z.string().optional(),
+  pg_replica_user: z.string().min(1).optional(),
+  pg_replica_pwd: z.string().optional(),
+  pg_ctl_command: absolutePath.optional(),
+  pg_basebackup_command: absolutePath.optional(),
+  pg_rewind_command: absolutePath.optional(),
+  pg_data_folder: absolutePath.optional(),
+  pg_config_folder: absolutePath.optional(),
+  pg_backup_folder: absolutePath.optional(),
+  pg_log_filepath: absolutePath.optional(),
+  pg_signal_filepath: absolutePath.optional(),
+};
+
+/** Keys every pg_controller server must end up with (on itself or from its cluster). */
+export const PG_SERVER_REQUIRED = [
+  'ssh_host',
+  'ssh_user',
+  'pg_host',
+  'pg_port',
+  'pg_replica_user',
+  'pg_ctl_command',
+  'pg_basebackup_command',
+  'pg_data_folder',
+] as const;
+
+export const PgServer = z.strictObject(pgServerKeys);
+
+export const PgCluster = z.strictObject({
+  key: entityName,
+  referee: hostOrHostPort.optional(),
+  max_lag_on_failover: z
+    .int()
+    .min(0)
+    .default(1024 * 1024),
+  confirm_ms: z.int().min(100).default(3000),
+  servers: z.array(PgServer).min(2, { error: 'a replicated cluster needs at least two servers' }),
+  ...pgServerKeys,
+});
+
+// ------------------------------------------------------------------------------------------ backup_controller
+
+const storageKeys = {
+  storage_ssh_host: host.optional(),
+  storage_ssh_port: port.optional(),
+  storage_ssh_user: z.string().min(1).optional(),
+  storage_ssh_pwd: z.string().optional(),
+  storage_ssh_key: z.string().optional(),
+  storage_ssh_key_file: absolutePath.optional(),
+  storage_ssh_path: z.string().min(1).optional(),
+};
+
+export const STORAGE_REQUIRED = ['storage_ssh_host', 'storage_ssh_user', 'storage_ssh_path'] as const;
+
+export const SendMode = z.enum(['rsync', 'zip'], {
+  error: (i) => `unknown send_mode ${JSON.stringify(i.input)} (known: rsync, zip)`,
+});
+
+export const SyncFolder = z.strictObject({
+  send_mode: SendMode.default('rsync'),
+  source: absolutePath.optional(),
+  excluded_paths: z.array(z.string()).default([]),
+  ...storageKeys,
+});
+
+export const BackupPgServer = z.strictObject({
+  ssh_host: host,
+  pg_host: host,
+  ssh_port: port.optional(),
+  pg_port: port.optional(),
+});
+
+export const BackupPgdb = z.strictObject({
+  servers: z.array(BackupPgServer).min(1),
+  ssh_port: port.default(22),
+  ssh_user: z.string().min(1),
+  ssh_pwd: z.string().optional(),
+  ssh_key: z.string().optional(),
+  ssh_key_file: absolutePath.optional(),
+  pg_port: port.default(5432),
+  pg_replica_user: z.string().min(1),
+  pg_replica_pwd: z.string().optional(),
+  pg_basebackup_command: absolutePath.optional(),
+  ...storageKeys,
+});
+
+export const BackupController = z.strictObject({
+  hours_interval: z.tuple([hour, hour], { error: 'must be [start hour, end hour]' }),
+  weekdays: z.array(weekday).min(1).default([1, 2, 3, 4, 5, 6, 7]),
+  sync_folder: SyncFolder.optional(),
+  pgdb: z.array(BackupPgdb).default([]),
+  ...storageKeys,
+});
+
+// ------------------------------------------------------------------------------------------------ freeswitch
+
+export const FreeswitchHost = z.strictObject({
+  name: entityName,
+  esl_host: host,
+  esl_port: port.default(8021),
+  esl_password: z.string().min(1),
+  switchname: z.string().min(1),
+  sip_ip: ipAddress,
+  media_ip: ipAddress,
+  profiles: z.array(z.string().min(1)).min(1),
+});
+
+export const Freeswitch = z.strictObject({
+  recovery_db: z.strictObject({
+    host,
+    port: port.default(5432),
+    database: z.string().min(1),
+    user: z.string().min(1),
+    password: z.string().optional(),
+  }),
+  failover: z
+    .strictObject({
+      confirm_ms: z.int().min(100).default(1500),
+      targets: z.union([z.literal('auto'), z.array(entityName).min(1)]).default('auto'),
+      reinvite_window_ms: z.int().min(1000).default(32_000),
+    })
+    .default({ confirm_ms: 1500, targets: 'auto', reinvite_window_ms: 32_000 }),
+  hosts: z.array(FreeswitchHost).min(1),
+});
+
+// ------------------------------------------------------------------------------------------------------- CTI
+
+export const CtiAdapter = z.strictObject({
+  key: z.string().min(1),
+  iface: z.string().min(1).default('default'),
+  port,
+});
+
+// ----------------------------------------------------------------------------------------------------- roles
+
+export const StateMode = z.enum(['none', 'periodic', 'transactional']);
+
+export const ApiSettings = z.strictObject({
+  port: port.default(7070),
+  tls: z.strictObject({ cert: absolutePath, key: absolutePath }).optional(),
+});
+
+/** Fields every role instance has, whatever its roletype. */
+const commonRoleFields = {
+  name: instanceName,
+  server: z.string().min(1),
+  iface: z.string().min(1),
+  ext: ext.default({}),
+  enabled: z.boolean().default(true),
+};
+
+export const MwareRole = z.strictObject({
+  ...commonRoleFields,
+  roletype: z.literal('mware'),
+  group: z.int().min(1, { error: 'group is 1-9999999' }).max(9_999_999, { error: 'group is 1-9999999' }),
+  order: z.int().min(0),
+  include_domains: z.array(domainName).default([]),
+  state_mode: StateMode.default('transactional'),
+  api: ApiSettings.default({ port: 7070 }),
+  pg_controller: z.array(PgCluster).default([]),
+  backup_controller: BackupController.optional(),
+  freeswitch: Freeswitch.optional(),
+  cti_adapters: z.array(CtiAdapter).default([]),
+});
+
+/** Instances of the platform's other roletypes: only the common fields are checked. */
+export const OtherRole = z.looseObject({
+  ...commonRoleFields,
+  roletype: z.string().refine((v) => v !== 'mware'),
+  iface: z.string().min(1).optional(),
+  group: z.int().min(1).max(9_999_999).optional(),
+  order: z.int().optional(),
+});
+
+/** `enabled: false` takes an instance out of validation and start-up altogether. */
+export const DisabledRole = z.looseObject({
+  name: z.string(),
+  enabled: z.literal(false),
+});
+
+export const RoleInstance = z.union([MwareRole, OtherRole, DisabledRole]);
+
+// -------------------------------------------------------------------------------------------------- the file
+
+export const Topology = z.strictObject({
+  cluster: entityName.describe('Name of this installation: key prefix, logs, metrics'),
+  coordination: Coordination.optional().describe(
+    'Absent: embedded single-node coordination, state on local disk',
+  ),
+  security: Security.default({ api_tokens: [] }),
+  sites: z.array(Site).min(1, { error: 'at least one site is required' }),
+  servers: z.array(Server).min(1, { error: 'at least one server is required' }),
+  roles: z.array(RoleInstance),
+  domains: z.array(domainName).default([]),
+});
+
+export type Topology = z.infer<typeof Topology>;
+export type Site = z.infer<typeof Site>;
+export type Server = z.infer<typeof Server>;
+export type MwareRole = z.infer<typeof MwareRole>;
+export type OtherRole = z.infer<typeof OtherRole>;
+export type RoleInstance = z.infer<typeof RoleInstance>;
+export type StateMode = z.infer<typeof StateMode>;
+export type TokenScope = z.infer<typeof TokenScope>;
+export type ApiToken = z.infer<typeof ApiToken>;
+export type PgCluster = z.infer<typeof PgCluster>;
+export type PgServer = z.infer<typeof PgServer>;
+export type BackupController = z.infer<typeof BackupController>;
+export type Freeswitch = z.infer<typeof Freeswitch>;
+export type CtiAdapter = z.infer<typeof CtiAdapter>;
+
+/** Group-level settings: identical on every member of a group. */
+export const GROUP_LEVEL_FIELDS = [
+  'include_domains',
+  'pg_controller',
+  'backup_controller',
+  'freeswitch',
+  'cti_adapters',
+] as const satisfies readonly (keyof MwareRole)[];
+
+export function isMwareRole(r: RoleInstance): r is MwareRole {
+  return r.enabled !== false && r.roletype === 'mware';
+}
+
+/** The enabled mware instances: the ones this runtime runs and validates in full. */
+export function mwareRoles(t: Topology): MwareRole[] {
+  return t.roles.filter(isMwareRole);
+}
