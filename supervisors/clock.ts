@@ -18,12 +18,7 @@ export interface TimerHandle {
 export const systemClock: Clock = {
   now: () => performance.now(),
   wallNow: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, Math.max(0, ms));
-    // Timers of actors and supervisors never keep a stopping process alive on their own.
-    t.unref();
-    return t as unknown as TimerHandle;
-  },
+  setTimeout: (fn, ms) => setTimeout(fn, Math.max(0, ms)) as unknown as TimerHandle,
   clearTimeout: (h) => clearTimeout(h as unknown as NodeJS.Timeout),
 };
 

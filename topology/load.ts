@@ -8,6 +8,7 @@ import type { Topology } from './schema.ts';
 import type { SecretSources } from './secrets.ts';
 import { processSecretSources, resolveSecrets } from './secrets.ts';
 import { validateDocument } from './validate.ts';
+import { scrubber } from '../src/log/log.ts';
 
 /**
  * Loading a topology file: read, parse (YAML or JSON — JSON is YAML), resolve `${env:…}`/`${file:…}`, validate,
@@ -51,12 +52,12 @@ export function parseTopologyText(text: string, file: string, sources: SecretSou
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
   if (doc.errors.length > 0) {
     const problems = doc.errors.map((e): Problem => {
-      const pos = e.linePos?.[0];
+      const pos = lineCounter.linePos(e.pos[0]);
       return {
         path: '',
         message: `syntax error: ${firstLine(e.message)}`,
-        line: pos?.line,
-        column: pos?.col,
+        line: pos.line,
+        column: pos.col,
       };
     });
     return { ok: false, file, problems };
@@ -65,12 +66,26 @@ export function parseTopologyText(text: string, file: string, sources: SecretSou
     return { ok: false, file, problems: [{ path: '', message: 'the file is empty' }] };
 
   const problems = new ProblemList();
-  const { value, secrets, unresolved } = resolveSecrets(doc.toJS({ maxAliasCount: 100 }), sources, problems);
+  let raw: unknown;
+  try {
+    // Aliases are resolved here: one to a missing anchor, or an alias bomb, throws.
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    return {
+      ok: false,
+      file,
+      problems: [{ path: '', message: `syntax error: ${firstLine((err as Error).message)}` }],
+    };
+  }
+  const { value, secrets, unresolved } = resolveSecrets(raw, sources, problems);
   const result = validateDocument(value);
   // A value whose reference is missing is reported once, for the reference, not again for being empty.
   const all = [...problems.items, ...result.problems.filter((p) => !unresolved.has(p.path))];
   if (all.length > 0 || !result.topology) {
-    return { ok: false, file, problems: sortByPosition(all.map((p) => withPosition(p, doc, lineCounter))) };
+    // A secret used where a value is echoed back (a name, say) must not be printed with the problem.
+    const scrub = scrubber(secrets);
+    const located = all.map((p) => ({ ...withPosition(p, doc, lineCounter), message: scrub(p.message) }));
+    return { ok: false, file, problems: sortByPosition(located) };
   }
   return { ok: true, file, topology: result.topology, secrets };
 }

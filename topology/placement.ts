@@ -1,4 +1,4 @@
-import { depth, mostSpecific } from './domain-tree.ts';
+import { depth, isAncestorOrSelf, mostSpecific, roots } from './domain-tree.ts';
 import { rendezvous } from './hash.ts';
 import type { MwareRole, Topology } from './schema.ts';
 import { mwareRoles } from './schema.ts';
@@ -67,6 +67,19 @@ export function siteOf(t: Topology, domain: string): string | undefined {
   const ix = indexOf(t);
   const root = mostSpecific(domain, ix.siteRoots.keys());
   return root !== undefined ? ix.siteRoots.get(root) : ix.masterSite;
+}
+
+/**
+ * The master (root) domain: the root of the listed tree that the master site serves; when the file is not yet
+ * consistent, the root with the most descendants.
+ */
+export function masterDomain(t: Topology): string | undefined {
+  const rs = roots(t.domains);
+  const masterSite = t.sites.find((s) => s.master);
+  const served = rs.find((r) => masterSite?.domains.some((d) => isAncestorOrSelf(r, d)));
+  if (served !== undefined) return served;
+  const descendants = (r: string) => t.domains.filter((d) => isAncestorOrSelf(r, d)).length;
+  return [...rs].sort((a, b) => descendants(b) - descendants(a) || a.length - b.length)[0];
 }
 
 /** The mware groups of a site, by group number. */

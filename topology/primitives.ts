@@ -82,11 +82,16 @@ export const domainName = z
     error: (i) => `must be a lower-case domain name with at least two labels (got ${show(i.input)})`,
   });
 
-export const hour = z.int().min(0, { error: 'hours are 0-23' }).max(23, { error: 'hours are 0-23' });
+const outOf = (range: string) => (i: { input: unknown }) => `${range} (got ${show(i.input)})`;
+
+export const hour = z
+  .int()
+  .min(0, { error: outOf('hours are 0-23') })
+  .max(23, { error: outOf('hours are 0-23') });
 export const weekday = z
   .int()
-  .min(1, { error: 'weekdays are 1-7 (1 = Monday)' })
-  .max(7, { error: 'weekdays are 1-7 (1 = Monday)' });
+  .min(1, { error: outOf('weekdays are 1-7, 1 = Monday') })
+  .max(7, { error: outOf('weekdays are 1-7, 1 = Monday') });
 
 /** Free-form options: a JSON object or list, passed through to services unchecked. */
 export const ext = z.union([z.record(z.string(), z.unknown()), z.array(z.unknown())], {

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import { isAncestorOrSelf, mostSpecific, parentName, roots } from './domain-tree.ts';
-import { catchAllGroup, groupsOnSite, siteOf } from './placement.ts';
+import { catchAllGroup, groupsOnSite, masterDomain, siteOf } from './placement.ts';
 import type { PathSegment } from './problems.ts';
 import { ProblemList } from './problems.ts';
 import type { MwareRole, Topology } from './schema.ts';
@@ -18,6 +18,11 @@ export interface RuleInput {
   index: { sites: number[]; servers: number[]; roles: number[]; domains: number[] };
   /** Names of elements that failed the schema: references to them are not reported a second time. */
   broken: { sites: Set<string>; servers: Set<string>; roles: Set<string>; coordination: boolean };
+  /**
+   * Fields left out of roles that failed the schema (original role index → fields): checks that compare them
+   * would only repeat the schema problem.
+   */
+  repaired: Map<number, Set<string>>;
 }
 
 export function checkRules(input: RuleInput): ProblemList {
@@ -63,6 +68,16 @@ class RuleContext {
   }
   siteOfRole(role: MwareRole): string | undefined {
     return this.serverOf(role)?.site;
+  }
+  isRepaired(at: PathSegment[], field: string): boolean {
+    return this.input.repaired.get(at[1] as number)?.has(field) ?? false;
+  }
+  /** Every mware role passed the schema, so the set of groups is complete. */
+  get rolesComplete(): boolean {
+    return (
+      this.input.broken.roles.size === 0 &&
+      ![...this.input.repaired.values()].some((f) => f.has('include_domains'))
+    );
   }
 }
 
@@ -164,6 +179,7 @@ function groups(c: RuleContext): void {
           `group ${group} spans two sites (${first.role.name} is on "${site}", ${m.role.name} on "${s}"); a group's members are on one site`,
         );
       for (const field of GROUP_LEVEL_FIELDS) {
+        if (c.isRepaired(first.at, field) || c.isRepaired(m.at, field)) continue;
         const a = field === 'include_domains' ? [...first.role.include_domains].sort() : first.role[field];
         const b = field === 'include_domains' ? [...m.role.include_domains].sort() : m.role[field];
         if (!isDeepStrictEqual(a, b))
@@ -180,8 +196,8 @@ function domainTree(c: RuleContext): void {
   const { t, p } = c;
   const rs = roots(t.domains);
   if (rs.length <= 1) return;
-  // The master domain is the shortest root; every other root is a domain whose parent is missing.
-  const master = [...rs].sort((a, b) => a.length - b.length)[0] ?? '';
+  // Every root but the master domain is a domain whose parent is missing, or one outside the tree.
+  const master = masterDomain(t) ?? '';
   t.domains.forEach((d, i) => {
     if (d === master || !rs.includes(d)) return;
     if (isAncestorOrSelf(master, d)) p.add(c.domain(i), `parent domain "${parentName(d)}" is not listed`);
@@ -199,7 +215,7 @@ function domainPlacement(c: RuleContext): void {
   if (masters.length === 0) p.add('sites', 'no master site: exactly one site must have master: true');
   for (const extra of masters.slice(1))
     p.add([...c.site(extra.i), 'master'], `a second master site ("${masters[0]?.s.name}" is already master)`);
-  const masterDomain = [...roots(t.domains)].sort((a, b) => a.length - b.length)[0];
+  const master = masterDomain(t);
 
   // A subtree root listed by two sites would be served on both.
   const listedBy = new Map<string, string>();
@@ -209,7 +225,7 @@ function domainPlacement(c: RuleContext): void {
       if (other !== undefined)
         p.add([...c.site(i), 'domains', j], `domain "${d}" is already served on site "${other}"`);
       else listedBy.set(d, s.name);
-      if (d === masterDomain && !s.master)
+      if (d === master && !s.master)
         p.add([...c.site(i), 'domains', j], `the master domain "${d}" can only be served on the master site`);
     }),
   );
@@ -249,6 +265,8 @@ function domainPlacement(c: RuleContext): void {
     }
   }
 
+  // With a role left out for schema problems the groups are incomplete: coverage cannot be judged.
+  if (!c.rolesComplete) return;
   t.domains.forEach((d, i) => {
     const site = siteOf(t, d);
     if (site === undefined) return; // no master site: reported above
@@ -392,7 +410,7 @@ function securityAndCoordination(c: RuleContext): void {
       ['security', 'cluster_secret'],
       'is required with coordination: it authenticates node-to-node traffic',
     );
-  if (!t.coordination && !c.input.broken.coordination && c.mware.length > 1)
+  if (!t.coordination && !c.input.broken.coordination && c.mware.length + c.input.broken.roles.size > 1)
     p.add(
       'coordination',
       `is required with more than one enabled mware instance (${c.mware.length} here); without it a node runs the embedded single-node default`,
@@ -417,7 +435,8 @@ function listeners(c: RuleContext): void {
       else if (ctiGroup === undefined || other.cti !== ctiGroup)
         p.add(path, `${what} ${k} is already used by ${other.owner}`);
     };
-    claim(address, role.api.port, [...at, 'api', 'port'], 'API listener');
+    if (!c.isRepaired(at, 'api')) claim(address, role.api.port, [...at, 'api', 'port'], 'API listener');
+    if (c.isRepaired(at, 'cti_adapters')) continue;
     role.cti_adapters.forEach((a, i) => {
       const addr = a.iface === 'default' ? address : server.ifaces[a.iface];
       if (addr === undefined) {

@@ -243,10 +243,12 @@ const commonRoleFields = {
   enabled: z.boolean().default(true),
 };
 
+const groupRange = (i: { input: unknown }) => `group is 1-9999999 (got ${JSON.stringify(i.input)})`;
+
 export const MwareRole = z.strictObject({
   ...commonRoleFields,
   roletype: z.literal('mware'),
-  group: z.int().min(1, { error: 'group is 1-9999999' }).max(9_999_999, { error: 'group is 1-9999999' }),
+  group: z.int().min(1, { error: groupRange }).max(9_999_999, { error: groupRange }),
   order: z.int().min(0),
   include_domains: z.array(domainName).default([]),
   state_mode: StateMode.default('transactional'),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { domainName } from './primitives.ts';
 import type { PathSegment, Problem } from './problems.ts';
 import { ProblemList } from './problems.ts';
 import type { RuleInput } from './rules.ts';
@@ -13,14 +14,26 @@ import {
   Site,
   Topology,
 } from './schema.ts';
-import { domainName } from './primitives.ts';
 
 /**
  * Schema validation that reports every problem: zod collects all issues across the document, and each array
- * element is also parsed on its own so the cross-reference rules can run over the elements that are valid.
+ * element is also parsed on its own so the cross-reference rules run over every element that is valid — and
+ * over a role with a broken optional field, with that field left out.
  */
 
 const Document = Topology.extend({ roles: z.array(z.unknown()) });
+
+/** Role fields that may be left out (they have defaults) so the rest of a broken role can still be checked. */
+const OPTIONAL_ROLE_FIELDS = new Set([
+  'ext',
+  'include_domains',
+  'state_mode',
+  'api',
+  'pg_controller',
+  'backup_controller',
+  'freeswitch',
+  'cti_adapters',
+]);
 
 export interface ValidationResult {
   topology?: Topology;
@@ -31,7 +44,7 @@ export interface ValidationResult {
 export function validateDocument(doc: unknown): ValidationResult {
   const problems = new ProblemList();
   const top = Document.safeParse(doc, { reportInput: true });
-  if (!top.success) for (const issue of top.error.issues) addIssue(problems, [], issue);
+  if (!top.success) for (const issue of top.error.issues) addIssue(problems, [], issue, Topology);
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return { problems: problems.items };
 
   const raw = doc as Record<string, unknown>;
@@ -40,58 +53,89 @@ export function validateDocument(doc: unknown): ValidationResult {
     topology: undefined as unknown as Topology,
     index: { sites: [], servers: [], roles: [], domains: [] },
     broken: { sites: new Set(), servers: new Set(), roles: new Set(), coordination: false },
+    repaired: new Map(),
   };
   (Array.isArray(raw.roles) ? raw.roles : []).forEach((r, i) => {
     const parsed = parseRole(r);
     if (parsed.success) {
       roles.push(parsed.data);
       input.index.roles.push(i);
+      return;
+    }
+    for (const issue of parsed.error.issues) addIssue(problems, ['roles', i], issue, schemaOfRole(r));
+    const repaired = repairRole(r, parsed.error.issues);
+    if (repaired) {
+      roles.push(repaired.role);
+      input.index.roles.push(i);
+      input.repaired.set(i, repaired.removed);
     } else {
-      for (const issue of parsed.error.issues) addIssue(problems, ['roles', i], issue);
-      const name = (r as { name?: unknown } | null)?.name;
-      if (typeof name === 'string') input.broken.roles.add(name);
+      // Only a broken mware instance leaves the set of groups incomplete.
+      const o = r as { name?: unknown; roletype?: unknown } | null;
+      if (o?.roletype === 'mware') input.broken.roles.add(typeof o.name === 'string' ? o.name : `#${i}`);
     }
   });
-  if (!problems.empty) {
-    // Run the rules over what is valid, so one broken element does not hide problems elsewhere.
-    const sites = keepValid(raw.sites, Site, input.index.sites, input.broken.sites);
-    const servers = keepValid(raw.servers, Server, input.index.servers, input.broken.servers);
-    const domains = keepValid(raw.domains, domainName, input.index.domains, new Set());
-    const coordination = Coordination.safeParse(raw.coordination);
-    input.broken.coordination = raw.coordination !== undefined && !coordination.success;
-    const security = Security.safeParse(raw.security ?? {});
-    input.topology = {
-      cluster: typeof raw.cluster === 'string' ? raw.cluster : 'cluster',
-      coordination: coordination.success ? coordination.data : undefined,
-      security: security.success ? security.data : { api_tokens: [] },
-      sites,
-      servers,
-      roles,
-      domains,
+
+  if (top.success && problems.empty) {
+    const topology = { ...(top.data as Omit<Topology, 'roles'>), roles };
+    input.topology = topology;
+    input.index = {
+      sites: topology.sites.map((_, i) => i),
+      servers: topology.servers.map((_, i) => i),
+      roles: input.index.roles,
+      domains: topology.domains.map((_, i) => i),
     };
-    return { problems: [...problems.items, ...checkRules(input).items] };
+    const ruleProblems = checkRules(input).items;
+    return ruleProblems.length === 0 ? { topology, problems: [] } : { problems: ruleProblems };
   }
 
-  const topology = { ...(top.data as Omit<Topology, 'roles'>), roles };
-  input.topology = topology;
-  input.index = {
-    sites: topology.sites.map((_, i) => i),
-    servers: topology.servers.map((_, i) => i),
-    roles: input.index.roles,
-    domains: topology.domains.map((_, i) => i),
+  // Run the rules over what is valid, so one broken element does not hide problems elsewhere.
+  const coordination = Coordination.safeParse(raw.coordination);
+  input.broken.coordination = raw.coordination !== undefined && !coordination.success;
+  const security = Security.safeParse(raw.security ?? {});
+  input.topology = {
+    cluster: typeof raw.cluster === 'string' ? raw.cluster : 'cluster',
+    coordination: coordination.success ? coordination.data : undefined,
+    security: security.success ? security.data : { api_tokens: [] },
+    sites: keepValid(raw.sites, Site, input.index.sites, input.broken.sites),
+    servers: keepValid(raw.servers, Server, input.index.servers, input.broken.servers),
+    roles,
+    domains: keepValid(raw.domains, domainName, input.index.domains, new Set()),
   };
-  const ruleProblems = checkRules(input).items;
-  return ruleProblems.length === 0 ? { topology, problems: [] } : { problems: ruleProblems };
+  return { problems: [...problems.items, ...checkRules(input).items] };
 }
 
 /** Disabled instances are not validated; mware instances in full; other roletypes by their common fields. */
-function parseRole(r: unknown) {
+function schemaOfRole(r: unknown): z.ZodType {
   const o = r as { enabled?: unknown; roletype?: unknown } | null;
-  if (o !== null && typeof o === 'object' && o.enabled === false)
-    return DisabledRole.safeParse(r, { reportInput: true });
-  if (o !== null && typeof o === 'object' && o.roletype === 'mware')
-    return MwareRole.safeParse(r, { reportInput: true });
-  return OtherRole.safeParse(r, { reportInput: true });
+  if (o !== null && typeof o === 'object' && o.enabled === false) return DisabledRole;
+  if (o !== null && typeof o === 'object' && o.roletype === 'mware') return MwareRole;
+  return OtherRole;
+}
+
+function parseRole(r: unknown) {
+  return (schemaOfRole(r) as typeof MwareRole).safeParse(r, { reportInput: true });
+}
+
+/** The role with its broken optional fields (and unknown keys) left out, if that makes it valid. */
+function repairRole(
+  r: unknown,
+  issues: readonly z.core.$ZodIssue[],
+): { role: Topology['roles'][number]; removed: Set<string> } | undefined {
+  if (r === null || typeof r !== 'object' || Array.isArray(r)) return undefined;
+  const copy: Record<string, unknown> = { ...(r as Record<string, unknown>) };
+  const removed = new Set<string>();
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys' && issue.path.length === 0) {
+      for (const k of issue.keys) delete copy[k];
+      continue;
+    }
+    const field = issue.path[0];
+    if (typeof field !== 'string' || !OPTIONAL_ROLE_FIELDS.has(field)) return undefined;
+    delete copy[field];
+    removed.add(field);
+  }
+  const again = parseRole(copy);
+  return again.success ? { role: again.data, removed } : undefined;
 }
 
 function keepValid<T>(raw: unknown, schema: z.ZodType<T>, index: number[], broken: Set<string>): T[] {
@@ -126,61 +170,70 @@ const typeName = (v: unknown): string =>
         ? 'an object'
         : `${typeof v} ${show(v)}`;
 
-const article = (t: string): string =>
-  ({
-    object: 'an object',
-    array: 'a list',
-    number: 'a number',
-    int: 'a whole number',
-    string: 'a string',
-    boolean: 'true or false',
-  })[t] ?? t;
+const ARTICLES: Record<string, string> = {
+  object: 'an object',
+  array: 'a list',
+  number: 'a number',
+  int: 'a whole number',
+  string: 'a string',
+  boolean: 'true or false',
+};
 
-/** Every key any object in the schema knows, for "did you mean" on an unknown key. */
-const KNOWN_KEYS: string[] = (() => {
-  const keys = new Set<string>();
-  const visit = (s: z.ZodType, depth: number): void => {
-    if (depth > 12) return;
-    const def = (s as unknown as { def: Record<string, unknown> }).def;
-    if (!def) return;
-    if (def.type === 'object') {
-      for (const [k, v] of Object.entries(def.shape as Record<string, z.ZodType>)) {
-        keys.add(k);
-        visit(v, depth + 1);
-      }
-    }
-    for (const key of ['innerType', 'element', 'in', 'out', 'valueType'] as const) {
-      const inner = def[key];
-      if (inner) visit(inner as z.ZodType, depth + 1);
-    }
-    for (const key of ['options', 'items'] as const) {
-      const list = def[key];
-      if (Array.isArray(list)) for (const o of list) visit(o as z.ZodType, depth + 1);
-    }
-  };
-  visit(Topology, 0);
-  visit(MwareRole, 0);
-  return [...keys];
-})();
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] ?? 0;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j] ?? 0;
-      row[j] = Math.min((row[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length] ?? 0;
+interface ZodDef {
+  type: string;
+  shape?: Record<string, z.ZodType>;
+  innerType?: z.ZodType;
+  element?: z.ZodType;
+  options?: z.ZodType[];
+  items?: z.ZodType[];
+  in?: z.ZodType;
 }
 
-function suggestion(key: string): string {
+const defOf = (s: z.ZodType): ZodDef => (s as unknown as { def: ZodDef }).def;
+
+/** The keys an object at `path` of `schema` may have (through optional, default, arrays and unions). */
+function keysAt(schema: z.ZodType, path: readonly PathSegment[]): string[] {
+  let candidates: z.ZodType[] = [schema];
+  const unwrap = (s: z.ZodType): z.ZodType[] => {
+    const d = defOf(s);
+    if (d.innerType) return unwrap(d.innerType);
+    if (d.in) return unwrap(d.in);
+    if (d.type === 'union' && d.options) return d.options.flatMap(unwrap);
+    return [s];
+  };
+  for (const seg of path) {
+    candidates = candidates.flatMap(unwrap).flatMap((s) => {
+      const d = defOf(s);
+      if (typeof seg === 'number') return d.element ? [d.element] : d.items?.[seg] ? [d.items[seg]] : [];
+      const next = d.shape?.[seg];
+      return next ? [next] : [];
+    });
+  }
+  return candidates.flatMap(unwrap).flatMap((s) => Object.keys(defOf(s).shape ?? {}));
+}
+
+/** Optimal string alignment distance: a swapped pair of letters counts as one edit. */
+function distance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
+  const at = (i: number, j: number) => d[i]?.[j] ?? 0;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        v = Math.min(v, at(i - 2, j - 2) + 1);
+      (d[i] as number[])[j] = v;
+    }
+  }
+  return at(a.length, b.length);
+}
+
+function suggestion(key: string, known: readonly string[]): string {
   let best: string | undefined;
-  let bestD = 3;
-  for (const k of KNOWN_KEYS) {
+  let bestD = Math.min(3, Math.max(1, Math.floor(key.length / 3)) + 1);
+  for (const k of known) {
     const d = distance(key.toLowerCase(), k);
     if (d < bestD) {
       best = k;
@@ -190,36 +243,43 @@ function suggestion(key: string): string {
   return best !== undefined ? ` (did you mean "${best}"?)` : '';
 }
 
-function addIssue(problems: ProblemList, prefix: PathSegment[], issue: z.core.$ZodIssue): void {
-  const path = [...prefix, ...(issue.path as PathSegment[])];
+function addIssue(
+  problems: ProblemList,
+  prefix: PathSegment[],
+  issue: z.core.$ZodIssue,
+  schema: z.ZodType,
+): void {
+  const local = issue.path as PathSegment[];
+  const path = [...prefix, ...local];
   switch (issue.code) {
-    case 'unrecognized_keys':
+    case 'unrecognized_keys': {
+      const known = keysAt(schema, local);
       for (const key of issue.keys)
         problems.add(
           [...path, key],
-          `unknown key${suggestion(key)}: not part of the schema (free-form options go in ext)`,
+          `unknown key${suggestion(key, known)}: not part of the schema (free-form options go in ext)`,
         );
       return;
+    }
     case 'invalid_union': {
       // Report the branch the input came closest to, when one branch clearly matched its shape.
       const branches = issue.errors.filter(
         (b) => !b.some((i) => i.code === 'invalid_type' && i.path.length === 0),
       );
-      const best = branches.sort((a, b) => a.length - b.length)[0];
-      if (best && best.length > 0 && !issue.message.startsWith('Invalid input')) {
-        problems.add(path, issue.message);
-      } else if (best && best.length > 0) {
-        for (const inner of best) addIssue(problems, path, inner);
-      } else
-        problems.add(
-          path,
-          issue.message === 'Invalid input' ? 'does not match any allowed form' : issue.message,
-        );
+      const best = [...branches].sort((a, b) => a.length - b.length)[0];
+      if (issue.message !== 'Invalid input') problems.add(path, issue.message);
+      else if (best && best.length > 0)
+        for (const inner of best) addIssue(problems, path, { ...inner, path: inner.path }, z.unknown());
+      else problems.add(path, 'does not match any allowed form');
       return;
     }
     case 'invalid_type':
       if (issue.input === undefined) problems.add(path, 'is required');
-      else problems.add(path, `must be ${article(issue.expected)}, not ${typeName(issue.input)}`);
+      else
+        problems.add(
+          path,
+          `must be ${ARTICLES[issue.expected] ?? issue.expected}, not ${typeName(issue.input)}`,
+        );
       return;
     case 'invalid_value':
       problems.add(
@@ -230,28 +290,16 @@ function addIssue(problems: ProblemList, prefix: PathSegment[], issue: z.core.$Z
       );
       return;
     case 'too_small':
-      problems.add(
-        path,
-        issue.message.startsWith('Too small')
-          ? issue.origin === 'array'
-            ? `needs at least ${issue.minimum} item(s)`
-            : issue.origin === 'string'
-              ? `must be at least ${issue.minimum} characters`
-              : `must be at least ${issue.minimum} (got ${show(issue.input)})`
-          : issue.message,
-      );
+      if (!issue.message.startsWith('Too small')) problems.add(path, issue.message);
+      else if (issue.origin === 'array') problems.add(path, `needs at least ${issue.minimum} item(s)`);
+      else if (issue.origin === 'string') problems.add(path, `must be at least ${issue.minimum} characters`);
+      else problems.add(path, `must be at least ${issue.minimum} (got ${show(issue.input)})`);
       return;
     case 'too_big':
-      problems.add(
-        path,
-        issue.message.startsWith('Too big')
-          ? issue.origin === 'array'
-            ? `takes at most ${issue.maximum} item(s)`
-            : issue.origin === 'string'
-              ? `must be at most ${issue.maximum} characters`
-              : `must be at most ${issue.maximum} (got ${show(issue.input)})`
-          : issue.message,
-      );
+      if (!issue.message.startsWith('Too big')) problems.add(path, issue.message);
+      else if (issue.origin === 'array') problems.add(path, `takes at most ${issue.maximum} item(s)`);
+      else if (issue.origin === 'string') problems.add(path, `must be at most ${issue.maximum} characters`);
+      else problems.add(path, `must be at most ${issue.maximum} (got ${show(issue.input)})`);
       return;
     case 'invalid_format':
     case 'not_multiple_of':

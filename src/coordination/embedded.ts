@@ -1,8 +1,12 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Clock } from '../../supervisors/clock.ts';
 import type { CoordinationBackend, CoordinationStatus, Leadership } from './backend.ts';
 import { DataDirLocked } from './errors.ts';
+
+/** Tells this process apart from an earlier one that had the same pid. */
+const PROCESS_NONCE = randomUUID();
 
 /**
  * Embedded coordination: the single-node default. Leadership is an exclusive lock file in the data directory
@@ -59,14 +63,26 @@ export class EmbeddedCoordination implements CoordinationBackend {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(this.lockPath, 'wx', 0o600);
-        writeSync(fd, JSON.stringify({ pid: process.pid, holder: this.holder, since: this.clock.wallNow() }));
+        writeSync(
+          fd,
+          JSON.stringify({
+            pid: process.pid,
+            nonce: PROCESS_NONCE,
+            holder: this.holder,
+            since: this.clock.wallNow(),
+          }),
+        );
         fsyncSync(fd);
         closeSync(fd);
         return;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
         const owner = this.readLock();
-        if (owner && owner.pid !== process.pid && this.isAlive(owner.pid)) {
+        // Our own pid with another nonce is an earlier process that had the same pid (a restarted container).
+        const live =
+          owner !== undefined &&
+          (owner.pid === process.pid ? owner.nonce === PROCESS_NONCE : this.isAlive(owner.pid));
+        if (owner && live) {
           throw new DataDirLocked(
             `another node (${owner.holder}, pid ${owner.pid}) is running on the data directory ${this.dataDir}`,
           );
@@ -78,9 +94,13 @@ export class EmbeddedCoordination implements CoordinationBackend {
     throw new DataDirLocked(`could not take the lock ${this.lockPath}`);
   }
 
-  private readLock(): { pid: number; holder: string } | undefined {
+  private readLock(): { pid: number; nonce?: string; holder: string } | undefined {
     try {
-      return JSON.parse(readFileSync(this.lockPath, 'utf8')) as { pid: number; holder: string };
+      return JSON.parse(readFileSync(this.lockPath, 'utf8')) as {
+        pid: number;
+        nonce?: string;
+        holder: string;
+      };
     } catch {
       return undefined;
     }

@@ -22,6 +22,8 @@ export interface CounterArgs {
   failInit?: boolean;
   /** Milliseconds of busy initialisation. */
   initDelayMs?: number;
+  /** Its stop never finishes (to test shutdown timeouts). */
+  stopHangs?: boolean;
 }
 
 export const counterActor = defineActor<CounterProtocol, CounterArgs, { count: number }>({
@@ -69,6 +71,7 @@ export const counterActor = defineActor<CounterProtocol, CounterArgs, { count: n
           return 'saved';
         },
       },
+      stop: () => (args.stopHangs ? new Promise<void>(() => undefined) : undefined),
     };
   },
 });

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import type { LockMode } from '../../actors/mutex/lock-table.ts';
+import { LockTable, TOKEN_EPOCH_FACTOR } from '../../actors/mutex/lock-table.ts';
+
+const NOW = 1_000_000;
+
+describe('a lock table', () => {
+  it('grants a write lock to one owner at a time', () => {
+    const t = new LockTable(1);
+    assert.ok(t.tryGrant('a', 'write', 1000, NOW));
+    assert.equal(t.tryGrant('b', 'write', 1000, NOW), undefined);
+    assert.equal(t.tryGrant('c', 'read', 1000, NOW), undefined);
+  });
+
+  it('shares a read lock among readers but not with a writer', () => {
+    const t = new LockTable(1);
+    assert.ok(t.tryGrant('a', 'read', 1000, NOW));
+    assert.ok(t.tryGrant('b', 'read', 1000, NOW));
+    assert.equal(t.tryGrant('w', 'write', 1000, NOW), undefined);
+  });
+
+  it('makes a reader wait behind a waiting writer, so readers never starve writers', () => {
+    const t = new LockTable(1);
+    t.tryGrant('r1', 'read', 1000, NOW);
+    t.enqueue('w', 'write', 1000, 0, 9e9, 'w');
+    assert.equal(t.tryGrant('r2', 'read', 1000, NOW), undefined, 'r2 must queue behind the writer');
+  });
+
+  it('grants waiters in arrival order, a run of readers at the head together', () => {
+    const t = new LockTable<string>(1);
+    const first = t.tryGrant('w0', 'write', 1000, NOW);
+    for (const [o, m] of [
+      ['r1', 'read'],
+      ['r2', 'read'],
+      ['w3', 'write'],
+      ['r4', 'read'],
+    ] as [string, LockMode][])
+      t.enqueue(o, m, 1000, 0, 9e9, o);
+    assert.ok(first && t.release('w0', first.token));
+    assert.deepEqual(
+      t.promote(NOW).map((g) => g.waiter.ticket),
+      ['r1', 'r2'],
+    );
+    t.releaseOwner('r1');
+    t.releaseOwner('r2');
+    assert.deepEqual(
+      t.promote(NOW).map((g) => g.waiter.ticket),
+      ['w3'],
+    );
+    t.releaseOwner('w3');
+    assert.deepEqual(
+      t.promote(NOW).map((g) => g.waiter.ticket),
+      ['r4'],
+    );
+  });
+
+  it('releases a hold only with its owner and current token', () => {
+    const t = new LockTable(1);
+    const h = t.tryGrant('a', 'write', 1000, NOW);
+    assert.ok(h);
+    assert.equal(t.release('b', h.token), false, 'another owner');
+    assert.equal(t.release('a', h.token + 1), false, 'another token');
+    assert.equal(t.release('a', h.token), true);
+    assert.equal(t.release('a', h.token), false, 'already released');
+  });
+
+  it('ends holds at their expiry time', () => {
+    const t = new LockTable(1);
+    t.tryGrant('a', 'write', 500, NOW);
+    assert.deepEqual(t.expire(NOW + 499), []);
+    assert.deepEqual(
+      t.expire(NOW + 500).map((h) => h.owner),
+      ['a'],
+    );
+    assert.ok(t.idle);
+  });
+
+  it('releases everything an owner holds and cancels its waits', () => {
+    const t = new LockTable<string>(1);
+    t.tryGrant('a', 'read', 1000, NOW);
+    t.tryGrant('b', 'read', 1000, NOW);
+    t.enqueue('w', 'write', 1000, 0, 9e9, 'w1');
+    t.enqueue('a', 'write', 1000, 0, 9e9, 'a-wait');
+    const r = t.releaseOwner('a');
+    assert.equal(r.released, 1);
+    assert.deepEqual(
+      r.cancelled.map((w) => w.ticket),
+      ['a-wait'],
+    );
+    assert.deepEqual(
+      t.holders.map((h) => h.owner),
+      ['b'],
+    );
+  });
+
+  it('hands out strictly increasing tokens, and a new epoch’s tokens above every older one', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('grant', 'release', 'epoch'), { maxLength: 200 }), (ops) => {
+        let epoch = 1;
+        let t = new LockTable(epoch);
+        let last = 0;
+        for (const op of ops) {
+          if (op === 'epoch') {
+            epoch++;
+            t = new LockTable(epoch, t.state());
+          } else if (op === 'grant') {
+            const h = t.tryGrant('o', 'read', 1000, NOW);
+            assert.ok(h && h.token > last, `token ${h?.token} after ${last}`);
+            last = h.token;
+          } else t.releaseOwner('o');
+        }
+        assert.ok(last < (epoch + 1) * TOKEN_EPOCH_FACTOR);
+      }),
+    );
+  });
+
+  it('never has a writer beside another holder, whatever happens', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.constantFrom('lock', 'unlock', 'expire', 'promote'),
+            fc.constantFrom('a', 'b', 'c'),
+            fc.constantFrom<LockMode>('read', 'write'),
+          ),
+          { maxLength: 300 },
+        ),
+        (ops) => {
+          const t = new LockTable<null>(1);
+          let now = NOW;
+          for (const [op, owner, mode] of ops) {
+            now += 10;
+            if (op === 'lock' && !t.tryGrant(owner, mode, 50, now)) t.enqueue(owner, mode, 50, 0, 9e9, null);
+            if (op === 'unlock') t.releaseOwner(owner);
+            if (op === 'expire') t.expire(now);
+            if (op === 'promote') t.promote(now);
+            const writers = t.holders.filter((h) => h.mode === 'write').length;
+            assert.ok(writers === 0 || t.holders.length === 1, JSON.stringify(t.holders));
+          }
+        },
+      ),
+    );
+  });
+});

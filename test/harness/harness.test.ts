@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { requireBinary } from './binaries.ts';
+import type { PgServer } from './postgres.ts';
+import { postgresUser, startPostgres } from './postgres.ts';
+import type { RedisServer } from './redis.ts';
+import { startRedis } from './redis.ts';
+
+/** The harness itself, against the real servers it starts (redis-server, PostgreSQL 15). */
+
+/** Local address of the listening TCP socket on `port`, from /proc (IPv4). */
+function listeningAddresses(port: number): string[] {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f[1]?.endsWith(`:${hex}`) && f[3] === '0A')
+    .map((f) => {
+      const ip = (f[1] ?? '').split(':')[0] ?? '';
+      return [3, 2, 1, 0].map((i) => parseInt(ip.slice(i * 2, i * 2 + 2), 16)).join('.');
+    });
+}
+
+function uidOf(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('Uid:'));
+  return Number(line?.split(/\s+/)[1]);
+}
+
+describe('the harness: Redis', () => {
+  let redis: RedisServer;
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(async () => {
+    await redis.stop();
+  });
+
+  it('starts a real redis-server that answers, on 127.0.0.1 only', async () => {
+    const client = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await client.connect();
+      assert.equal(await client.ping(), 'PONG');
+      await client.set('mware:test', 'value');
+      assert.equal(await client.get('mware:test'), 'value');
+      assert.match(await client.info('server'), /redis_version:/);
+      assert.deepEqual(listeningAddresses(redis.port), ['127.0.0.1']);
+    } finally {
+      client.disconnect();
+    }
+  });
+});
+
+describe('the harness: PostgreSQL 15', () => {
+  let primary: PgServer;
+  let standby: PgServer;
+  before(async () => {
+    primary = await startPostgres();
+    standby = await startPostgres({ standbyOf: primary });
+  });
+  after(async () => {
+    await standby?.stop();
+    await primary?.stop();
+  });
+
+  it('runs PostgreSQL 15 as the unprivileged postgres user, on 127.0.0.1 only', async () => {
+    const c = new pg.Client({ connectionString: primary.url });
+    await c.connect();
+    try {
+      const { rows } = await c.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+      assert.ok(Number(rows[0]?.v) >= 150000 && Number(rows[0]?.v) < 160000, rows[0]?.v);
+    } finally {
+      await c.end();
+    }
+    assert.equal(uidOf(primary.process.pid as number), postgresUser().uid);
+    assert.deepEqual(listeningAddresses(primary.port), ['127.0.0.1']);
+  });
+
+  it('streams what the primary commits to the standby', async () => {
+    const p = new pg.Client({ connectionString: primary.url });
+    const s = new pg.Client({ connectionString: standby.url });
+    await Promise.all([p.connect(), s.connect()]);
+    try {
+      await p.query('CREATE TABLE harness_check (id int primary key, note text)');
+      await p.query("INSERT INTO harness_check VALUES (1, 'replicated')");
+      const { rows: rec } = await s.query<{ r: boolean }>('SELECT pg_is_in_recovery() AS r');
+      assert.equal(rec[0]?.r, true);
+      let note: string | undefined;
+      for (let i = 0; i < 100 && note === undefined; i++) {
+        const r = await s
+          .query<{ note: string }>('SELECT note FROM harness_check WHERE id = 1')
+          .catch(() => ({ rows: [] as { note: string }[] }));
+        note = r.rows[0]?.note;
+        if (note === undefined) await new Promise((res) => setTimeout(res, 50));
+      }
+      assert.equal(note, 'replicated');
+      const { rows: senders } = await p.query<{ state: string }>('SELECT state FROM pg_stat_replication');
+      assert.deepEqual(
+        senders.map((r) => r.state),
+        ['streaming'],
+      );
+    } finally {
+      await Promise.all([p.end(), s.end()]);
+    }
+  });
+
+  it('lets a standby be promoted once its primary is killed, and take writes', async () => {
+    await primary.kill();
+    const s = new pg.Client({ connectionString: standby.url });
+    await s.connect();
+    try {
+      await s.query('SELECT pg_promote(true, 30)');
+      await s.query("INSERT INTO harness_check VALUES (2, 'after failover')");
+      const { rows } = await s.query<{ n: string }>('SELECT count(*) AS n FROM harness_check');
+      assert.equal(rows[0]?.n, '2');
+    } finally {
+      await s.end();
+    }
+  });
+});
+
+describe('the harness: missing programs', () => {
+  it('names the Debian package to install', () => {
+    assert.throws(
+      () => requireBinary('redis-server', ['/nonexistent']),
+      /redis-server is not installed: apt-get install -y redis-server/,
+    );
+    assert.throws(() => requireBinary('sshd', ['/nonexistent']), /apt-get install -y openssh-server/);
+  });
+});

@@ -1,0 +1,16 @@
+/**
+ * The test harness: real servers on 127.0.0.1 and free ports, started per test file and stopped when it ends.
+ * Redis and PostgreSQL 15 now; sshd, snmptrapd, pebble and the FreeSWITCH ESL simulator plug in the same way
+ * (a start function returning the address and a stop), and mware nodes run as real processes.
+ */
+export { BINARIES, requireBinary, requirePgBinary } from './binaries.ts';
+export { HarnessError } from './errors.ts';
+export { startNodeProcess, MWARE_BIN, PROJECT_ROOT } from './node.ts';
+export type { NodeProcess } from './node.ts';
+export { startPostgres, postgresUser } from './postgres.ts';
+export type { PgServer } from './postgres.ts';
+export { ManagedProcess, run } from './process.ts';
+export { freePort } from './ports.ts';
+export { startRedis } from './redis.ts';
+export type { RedisServer } from './redis.ts';
+export { tempDir } from './temp.ts';

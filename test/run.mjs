@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// The whole test suite: installs the Debian packages of the real servers it starts (when missing), then runs
+// every test file with node:test through tsx. Files are listed explicitly because on Node 20 `node --test DIR`
+// silently runs no .ts file and exits 0. Usage: node test/run.mjs [substring …] to run matching files only.
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, readdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Programs the suite starts for real → the Debian package providing each. */
+const PACKAGES = {
+  'redis-server': 'redis-server',
+};
+const PG_BIN = '/usr/lib/postgresql/15/bin';
+
+function onPath(name) {
+  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/bin']) {
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return true;
+    } catch {}
+  }
+  return false;
+}
+
+function ensurePackages() {
+  const missing = Object.entries(PACKAGES)
+    .filter(([bin]) => !onPath(bin))
+    .map(([, pkg]) => pkg);
+  try {
+    accessSync(join(PG_BIN, 'postgres'), constants.X_OK);
+  } catch {
+    missing.push('postgresql-15');
+  }
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    console.error(
+      `missing Debian packages: ${missing.join(' ')}\nrun: sudo apt-get update && sudo apt-get install -y ${missing.join(' ')}`,
+    );
+    process.exit(1);
+  }
+  console.log(`installing ${missing.join(' ')} …`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  for (const args of [
+    ['update', '-qq'],
+    ['install', '-y', '-qq', '--no-install-recommends', ...missing],
+  ]) {
+    const r = spawnSync('apt-get', args, { stdio: 'inherit', env });
+    if (r.status !== 0) {
+      console.error(`apt-get ${args.join(' ')} failed`);
+      process.exit(1);
+    }
+  }
+}
+
+function testFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) return e.name === 'fixtures' || e.name === 'artifacts' ? [] : testFiles(p);
+    return e.name.endsWith('.test.ts') ? [p] : [];
+  });
+}
+
+ensurePackages();
+const filters = process.argv.slice(2);
+const files = testFiles(join(root, 'test'))
+  .map((f) => relative(root, f))
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort();
+if (files.length === 0) {
+  console.error('no test files found: refusing to report success');
+  process.exit(1);
+}
+console.log(`running ${files.length} test files`);
+const r = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+  {
+    cwd: root,
+    stdio: 'inherit',
+  },
+);
+process.exit(r.status ?? 1);

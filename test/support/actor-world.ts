@@ -1,0 +1,73 @@
+import type { ActorRuntime } from '../../src/actor-system/actor-child.ts';
+import { ComedySystem } from '../../src/actor-system/comedy.ts';
+import type { StateAccess } from '../../src/actor-system/incarnation.ts';
+import { silentLogger } from '../../src/log/log.ts';
+import type { Clock } from '../../supervisors/clock.ts';
+import { systemClock } from '../../supervisors/clock.ts';
+import { Directory } from '../../supervisors/directory.ts';
+import type { InspectionEvent } from '../../supervisors/events.ts';
+import { EventStream } from '../../supervisors/events.ts';
+import type { RuntimeEnv } from '../../supervisors/spec.ts';
+
+/** Real comedy actors for tests: a runtime with an in-memory state store and a recorded event stream. */
+export interface ActorWorld {
+  env: RuntimeEnv;
+  runtime: ActorRuntime;
+  events: InspectionEvent[];
+  saved: Map<string, unknown>;
+  /** Resolves with the first event (already seen or to come) that matches. */
+  next(match: (e: InspectionEvent) => boolean, timeoutMs?: number): Promise<InspectionEvent>;
+}
+
+export function actorWorld(
+  comedy: ComedySystem,
+  clock: Clock = systemClock,
+  liveness = { intervalMs: 5_000, timeoutMs: 5_000 },
+): ActorWorld {
+  const events: InspectionEvent[] = [];
+  const stream = new EventStream();
+  const waiters: { match: (e: InspectionEvent) => boolean; resolve(e: InspectionEvent): void }[] = [];
+  stream.subscribe((e) => {
+    events.push(e);
+    for (const w of [...waiters])
+      if (w.match(e)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(e);
+      }
+  });
+  const saved = new Map<string, unknown>();
+  const state: StateAccess = { load: async (k) => saved.get(k), save: async (k, v) => void saved.set(k, v) };
+  const env: RuntimeEnv = {
+    clock,
+    random: Math.random,
+    events: stream,
+    directory: new Directory(clock),
+    log: silentLogger(),
+  };
+  return {
+    env,
+    runtime: { comedy, state, liveness, startTimeoutMs: 30_000 },
+    events,
+    saved,
+    next: (match, timeoutMs = 15_000) => {
+      const seen = events.find(match);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(
+          () =>
+            reject(
+              new Error(
+                `no matching event in ${timeoutMs} ms; saw: ${events.map((e) => `${e.type} ${e.path}`).join(', ')}`,
+              ),
+            ),
+          timeoutMs,
+        );
+        waiters.push({ match, resolve: (e) => (clearTimeout(t), resolve(e)) });
+      });
+    },
+  };
+}
+
+export function newComedy(): ComedySystem {
+  return ComedySystem.create(silentLogger());
+}
