@@ -8,7 +8,7 @@ import { MUTEX_DEFAULTS } from './protocol.ts';
 
 /**
  * A critical section: one actor per key, the only place that decides who holds it (06-services.md "Mutex").
- * Every change is saved before it is acknowledged (under `transactional`), so the holders and their deadlines
+ * Under `transactional` every change is saved before it is acknowledged, so the holders and their deadlines
  * survive a restart or takeover. When nobody holds or waits for a while, the actor stops; the next request
  * brings it back with its saved state.
  */
@@ -37,64 +37,90 @@ export const mutexActor = defineActor<MutexProtocol, MutexArgs, LockState>({
   stateKey: (args) => mutexStateKey(args.key),
   create(args, ctx) {
     const { clock } = ctx;
+    const idleMs = args.idleMs ?? MUTEX_DEFAULTS.idleMs;
     const table = new LockTable<Ticket>(args.epoch, ctx.state.restored);
     let expiryTimer: TimerHandle | undefined;
+    let expiryAt = Infinity;
     let idleTimer: TimerHandle | undefined;
+    let lastActive = clock.now();
 
-    const save = () => ctx.state.save(table.state());
-
-    /** After any change: grant what can be granted, save, then answer the newly granted waiters. */
-    const settle = (): Promise<void> => {
-      const granted = table.promote(clock.wallNow());
-      schedule();
-      const saved = save();
-      for (const { waiter, holder } of granted) {
-        clock.clearTimeout(waiter.ticket.timer);
-        saved.then(
-          () => waiter.ticket.resolve({ granted: true, token: holder.token, expires_at: holder.expiresAt }),
-          (err: unknown) => waiter.ticket.reject(err),
-        );
-      }
-      // A grant that cannot be saved must not stand: fail, and restart from the last saved state.
+    /**
+     * Saves the table. Returns what must complete before the change is acknowledged (only under a durable
+     * state_mode). A change that cannot be saved must not stand: the actor fails and restarts from the last
+     * saved state.
+     */
+    const persist = (): Promise<void> | undefined => {
+      const saved = ctx.state.save(table.state());
       saved.catch((err: unknown) => ctx.fail(err));
-      return saved;
+      return ctx.state.durable ? saved : undefined;
     };
 
+    const answer = <T>(wait: Promise<void> | undefined, value: T): T | Promise<T> =>
+      wait ? wait.then(() => value) : value;
+
+    /** After a release: grant what can now be granted, save, then answer the newly granted waiters. */
+    const settle = (): Promise<void> | undefined => {
+      const granted = table.promote(clock.wallNow());
+      schedule();
+      const wait = persist();
+      for (const { waiter, holder } of granted) {
+        clock.clearTimeout(waiter.ticket.timer);
+        const reply: LockReply = { granted: true, token: holder.token, expires_at: holder.expiresAt };
+        if (wait)
+          wait.then(
+            () => waiter.ticket.resolve(reply),
+            (err: unknown) => waiter.ticket.reject(err),
+          );
+        else waiter.ticket.resolve(reply);
+      }
+      return wait;
+    };
+
+    /** Arms the expiry timer for the earliest hold (only when that moves earlier) and the idle check. */
     const schedule = () => {
-      if (expiryTimer !== undefined) clock.clearTimeout(expiryTimer);
-      expiryTimer = undefined;
+      lastActive = clock.now();
       const next = table.nextExpiry();
-      if (next !== undefined) {
-        expiryTimer = clock.setTimeout(() => {
-          expiryTimer = undefined;
-          if (table.expire(clock.wallNow()).length > 0) void settle().catch(() => undefined);
-          else schedule();
-        }, next - clock.wallNow());
+      if (next !== undefined && next < expiryAt) {
+        if (expiryTimer !== undefined) clock.clearTimeout(expiryTimer);
+        expiryAt = next;
+        expiryTimer = clock.setTimeout(onExpiry, next - clock.wallNow());
       }
-      if (idleTimer !== undefined) clock.clearTimeout(idleTimer);
+      if (table.idle && idleTimer === undefined) idleTimer = clock.setTimeout(onIdleCheck, idleMs);
+    };
+
+    const onExpiry = () => {
+      expiryTimer = undefined;
+      expiryAt = Infinity;
+      if (table.expire(clock.wallNow()).length > 0) void settle()?.catch(() => undefined);
+      else schedule();
+    };
+
+    const onIdleCheck = () => {
       idleTimer = undefined;
-      if (table.idle) {
-        idleTimer = clock.setTimeout(() => {
-          if (table.idle) ctx.stop();
-        }, args.idleMs ?? MUTEX_DEFAULTS.idleMs);
-      }
+      if (!table.idle) return;
+      const quiet = clock.now() - lastActive;
+      if (quiet >= idleMs) ctx.stop();
+      else idleTimer = clock.setTimeout(onIdleCheck, idleMs - quiet);
     };
 
     // Holds may have expired while no incarnation ran.
-    if (table.expire(clock.wallNow()).length > 0) void settle().catch(() => undefined);
+    if (table.expire(clock.wallNow()).length > 0) void settle()?.catch(() => undefined);
     else schedule();
 
     return {
       handlers: {
-        lock: async (req) => {
+        lock: (req) => {
           const { owner, mode, waitMs, holdMs } = checkLock(req);
-          const now = clock.wallNow();
-          const holder = table.tryGrant(owner, mode, holdMs, now);
+          const holder = table.tryGrant(owner, mode, holdMs, clock.wallNow());
           if (holder) {
             schedule();
-            await save();
-            return { granted: true, token: holder.token, expires_at: holder.expiresAt };
+            return answer<LockReply>(persist(), {
+              granted: true,
+              token: holder.token,
+              expires_at: holder.expiresAt,
+            });
           }
+          lastActive = clock.now();
           if (waitMs === 0) return { granted: false, reason: 'timeout', remaining: table.holdsOf(owner) };
           return new Promise<LockReply>((resolve, reject) => {
             const ticket: Ticket = { resolve, reject, timer: undefined as unknown as TimerHandle };
@@ -103,14 +129,13 @@ export const mutexActor = defineActor<MutexProtocol, MutexArgs, LockState>({
               if (!table.dropWaiter(w.id)) return;
               resolve({ granted: false, reason: 'timeout', remaining: table.holdsOf(owner) });
               // A writer that gave up at the head may have been holding readers back.
-              if (table.queue.length > 0) void settle().catch(() => undefined);
+              if (table.queue.length > 0) void settle()?.catch(() => undefined);
               else schedule();
             }, waitMs);
-            schedule();
           });
         },
 
-        unlock: async ({ owner, token }) => {
+        unlock: ({ owner, token }) => {
           if (typeof owner !== 'string' || typeof token !== 'number')
             throw new MutexBadRequest('unlock needs owner (string) and token (number)');
           if (!table.release(owner, token)) {
@@ -118,18 +143,17 @@ export const mutexActor = defineActor<MutexProtocol, MutexArgs, LockState>({
               `token ${token} is not a current hold of "${owner}" on "${args.key}" (released, expired, or never granted)`,
             );
           }
-          await settle();
-          return { released: true, remaining: table.holdsOf(owner) };
+          return answer(settle(), { released: true as const, remaining: table.holdsOf(owner) });
         },
 
-        'release-owner': async ({ owner }) => {
+        'release-owner': ({ owner }) => {
           const { released, cancelled } = table.releaseOwner(owner);
           for (const w of cancelled) {
             clock.clearTimeout(w.ticket.timer);
             w.ticket.resolve({ granted: false, reason: 'released' });
           }
-          if (released > 0 || cancelled.length > 0) await settle();
-          return { released, cancelled: cancelled.length };
+          const wait = released > 0 || cancelled.length > 0 ? settle() : undefined;
+          return answer(wait, { released, cancelled: cancelled.length });
         },
 
         inspect: () => {

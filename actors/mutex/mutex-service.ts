@@ -148,7 +148,8 @@ export class MutexService {
       throw new MutexUnavailable(`mutex "${key}" belongs to another group of this site`);
     // A record can be forgotten between lookup and delivery (its actor went idle); look it up again then.
     for (let attempt = 0; ; attempt++) {
-      const record: ChildRecord = await this.live().ensureChild(this.spec(key));
+      const s = this.live();
+      const record: ChildRecord = s.child(childId(key)) ?? (await s.ensureChild(this.spec(key)));
       try {
         return await record.ask(type, payload, timeoutMs);
       } catch (err) {

@@ -55,9 +55,15 @@ export function actorChild<K extends AnyActorKind>(rt: ActorRuntime, o: ActorChi
         mode: o.mode,
         path,
         clock: env.clock,
-        log: env.log.child({ path }),
+        log: lazy(() => env.log.child({ path })),
         liveness: rt.liveness,
         startTimeoutMs: rt.startTimeoutMs,
       }),
   };
+}
+
+/** A value built on first use (a child logger costs an allocation most actors never need). */
+function lazy<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
 }

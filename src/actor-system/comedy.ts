@@ -23,8 +23,23 @@ import type { AnyActorKind } from './kind.ts';
  * - forked/threaded parents keep a 1 s interval, a bus entry and an exit listener forever — released here;
  * - errors cross processes as bare message strings — our errors travel encoded inside that string;
  * - `onCrash: respawn` restarts only forked actors, once, without limits — never used: supervisors restart;
- * - a forked actor costs a fresh Node process loading comedy (≈0.6 s here) — a spare one is kept ready.
+ * - a forked actor costs a fresh Node process loading comedy (≈0.6 s here) — a spare one is kept ready;
+ * - its bluebird promises run every continuation through setImmediate, an event-loop turn (a syscall) per hop —
+ *   scheduled as microtasks instead, as native promises are (request-reply throughput +30% here).
  */
+
+// comedy's own copy of bluebird; this runs wherever comedy does (the node, forked processes, worker threads).
+const bluebird = createRequire(createRequire(import.meta.url).resolve('comedy'))('bluebird');
+bluebird.setScheduler((fn: () => void) => queueMicrotask(fn));
+
+/**
+ * On microtasks, bluebird looks for a rejection handler before an `await` on its promise has had its turn to
+ * attach one, and would report a handled rejection as unhandled. Replies are marked as handled-later.
+ */
+function reply(p: any): PromiseLike<unknown> {
+  p.suppressUnhandledRejections();
+  return p;
+}
 
 const HOST_BOOT = join(dirname(fileURLToPath(import.meta.url)), 'host-boot.cjs');
 const SPARE_PRELOAD = join(dirname(fileURLToPath(import.meta.url)), 'spare-preload.cjs');
@@ -44,9 +59,12 @@ export interface ComedyActor {
   /** OS process id for forked actors; thread id for threaded ones. */
   readonly pid?: number;
   readonly threadId?: number;
-  ask(type: string, payload: unknown): PromiseLike<unknown>;
+  /** `timeoutMs` bounds a handler that answers with a promise; the actor's cell enforces it. */
+  ask(type: string, payload: unknown, timeoutMs: number): PromiseLike<unknown>;
   /** Called once if the actor's process or thread ends. */
   onExit(listener: (info: ExitInfo) => void): void;
+  /** Requests an in-memory actor has taken and not yet answered (its cell knows); 0 for other modes. */
+  inFlight(): number;
   /** comedy's graceful destroy (the host's destroy hook runs). */
   destroy(): Promise<void>;
   /** Ends the process or thread at once and releases comedy's bookkeeping. */
@@ -109,18 +127,20 @@ export class ComedyHost {
       };
       const required = createRequire(import.meta.url)(params.init.kindModule) as Record<string, unknown>;
       const kind = required[params.init.exportName] as AnyActorKind;
-      const log = createLogger({ level: process.env.MWARE_LOG_LEVEL }).child({ path: params.init.path });
-      this.cell = await Cell.create(kind, params.init, upcalls, { clock: systemClock, log });
+      let log: Log | undefined;
+      const lazyLog = () =>
+        (log ??= createLogger({ level: process.env.MWARE_LOG_LEVEL }).child({ path: params.init.path }));
+      this.cell = await Cell.create(kind, params.init, upcalls, { clock: systemClock, log: lazyLog });
     } catch (err) {
       throw encodeError(err);
     }
   }
 
-  m(type: string, payload: unknown): unknown {
+  m(type: string, payload: unknown, timeoutMs: number): unknown {
     const cell = this.cell as Cell;
-    if (!this.remote) return cell.receive(type, payload);
+    if (!this.remote) return cell.receive(type, payload, timeoutMs);
     try {
-      const r = cell.receive(type, payload);
+      const r = cell.receive(type, payload, timeoutMs);
       return r instanceof Promise
         ? r.catch((e: unknown) => {
             throw encodeError(e);
@@ -133,6 +153,10 @@ export class ComedyHost {
 
   async destroy(): Promise<void> {
     await this.cell?.shutdown();
+  }
+
+  get pending(): number {
+    return this.cell?.pending ?? 0;
   }
 }
 
@@ -293,11 +317,14 @@ class InMemoryActor implements ComedyActor {
 
   constructor(private readonly proxy: any) {}
 
-  ask(type: string, payload: unknown): PromiseLike<unknown> {
-    return this.proxy.sendAndReceive('m', type, payload);
+  ask(type: string, payload: unknown, timeoutMs: number): PromiseLike<unknown> {
+    return reply(this.proxy.sendAndReceive('m', type, payload, timeoutMs));
   }
   onExit(): void {
     // An in-memory actor has no process of its own to lose.
+  }
+  inFlight(): number {
+    return (this.proxy.getWrapped().definition as ComedyHost).pending;
   }
   async destroy(): Promise<void> {
     await this.proxy.destroy();
@@ -345,15 +372,21 @@ class ProcessActor implements ComedyActor {
     this.exitListeners = [];
   }
 
-  ask(type: string, payload: unknown): PromiseLike<unknown> {
-    return this.proxy.sendAndReceive('m', type, payload).catch((err: unknown) => {
-      throw decodeError(err);
-    });
+  ask(type: string, payload: unknown, timeoutMs: number): PromiseLike<unknown> {
+    return reply(
+      this.proxy.sendAndReceive('m', type, payload, timeoutMs).catch((err: unknown) => {
+        throw decodeError(err);
+      }),
+    );
   }
 
   onExit(listener: (info: ExitInfo) => void): void {
     if (this.exitInfo) listener(this.exitInfo);
     else this.exitListeners.push(listener);
+  }
+
+  inFlight(): number {
+    return 0;
   }
 
   async destroy(): Promise<void> {

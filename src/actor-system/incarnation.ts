@@ -28,6 +28,8 @@ import { PING, SHUTDOWN, stateKeyOf } from './kind.ts';
 export interface StateAccess {
   load(key: string): Promise<unknown>;
   save(key: string, value: unknown): Promise<void>;
+  /** Saves resolve only once durable (see {@link StateHandle.durable}). */
+  readonly durable: boolean;
 }
 
 export interface LivenessOptions {
@@ -43,7 +45,8 @@ export interface SpawnRequest {
   mode: ActorMode;
   path: string;
   clock: Clock;
-  log: Log;
+  /** The actor's logger, built on first use. */
+  log: () => Log;
   liveness: LivenessOptions;
   startTimeoutMs: number;
 }
@@ -73,7 +76,7 @@ export class ActorIncarnation implements Incarnation {
     private readonly path: string,
     private readonly actor: ComedyActor,
     private readonly clock: Clock,
-    private readonly log: Log,
+    private readonly log: () => Log,
     private readonly liveness: LivenessOptions,
   ) {
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
@@ -111,7 +114,7 @@ export class ActorIncarnation implements Incarnation {
       req.comedy.spawn({
         mode: req.mode,
         kind: req.kind,
-        init: { path: req.path, args: req.args, restored },
+        init: { path: req.path, args: req.args, restored, durable: req.state.durable },
         upcalls,
         env: { clock: req.clock, log: req.log },
       }),
@@ -130,7 +133,7 @@ export class ActorIncarnation implements Incarnation {
   }
 
   mailbox(): number {
-    return this.pending.size;
+    return this.actor.mode === 'in-memory' ? this.actor.inFlight() : this.pending.size;
   }
 
   onWindDown(listener: () => void): void {
@@ -140,12 +143,18 @@ export class ActorIncarnation implements Incarnation {
   deliver(type: string, payload: unknown, timeoutMs: number): Promise<unknown> {
     if (this.exitReason || this.ended)
       return Promise.reject(new ActorUnavailable(`${this.path} is stopping`));
+    if (this.actor.mode === 'in-memory') {
+      // The hot path: the actor's cell enforces deadlines, fails what is in flight when it fails, and counts what
+      // it has not answered. comedy's own promise is returned as it is: each extra hop costs throughput.
+      return this.actor.ask(type, payload, timeoutMs) as Promise<unknown>;
+    }
+    // A process or thread can die with requests in flight: each is tracked here until its reply or deadline.
     const id = ++this.seq;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { reject, deadline: this.clock.now() + timeoutMs, type });
       if (this.sweepTimer === undefined)
         this.sweepTimer = this.clock.setTimeout(() => this.sweep(), SWEEP_MS);
-      this.actor.ask(type, payload).then(
+      this.actor.ask(type, payload, timeoutMs).then(
         (v) => {
           if (this.pending.delete(id)) resolve(v);
         },
@@ -166,7 +175,8 @@ export class ActorIncarnation implements Incarnation {
   kill(): void {
     if (this.exitReason) return;
     this.ended = true;
-    this.actor.kill();
+    if (this.actor.mode === 'in-memory') this.stopLocalBehaviour();
+    else this.actor.kill();
     this.finish({ kind: 'shutdown' });
   }
 
@@ -182,7 +192,7 @@ export class ActorIncarnation implements Incarnation {
   private async windDown(shutdown: number | 'infinity'): Promise<void> {
     this.ended = true;
     const graceful = (async () => {
-      await this.actor.ask(SHUTDOWN, null);
+      await this.actor.ask(SHUTDOWN, null, 0);
       await this.actor.destroy();
     })();
     try {
@@ -195,7 +205,7 @@ export class ActorIncarnation implements Incarnation {
           () => new AskTimeout(`${this.path} did not stop within ${shutdown} ms`),
         );
     } catch (err) {
-      this.log.warn({ err: serializeError(err) }, 'actor did not stop gracefully; killing it');
+      this.log().warn({ err: serializeError(err) }, 'actor did not stop gracefully; killing it');
       this.actor.kill();
     }
   }
@@ -204,11 +214,14 @@ export class ActorIncarnation implements Incarnation {
   private failed(error: SerializedError): void {
     if (this.exitReason) return;
     this.ended = true;
-    if (this.actor.mode === 'in-memory') {
-      // An in-memory actor has no process to kill: stop its behaviour so its timers do not outlive it.
-      Promise.resolve(this.actor.ask(SHUTDOWN, null)).then(undefined, () => undefined);
-    } else this.actor.kill();
+    if (this.actor.mode === 'in-memory') this.stopLocalBehaviour();
+    else this.actor.kill();
     this.finish({ kind: 'failed', error });
+  }
+
+  /** An in-memory actor has no process to kill: its behaviour is stopped so its timers and waiters end with it. */
+  private stopLocalBehaviour(): void {
+    Promise.resolve(this.actor.ask(SHUTDOWN, null, 0)).then(undefined, () => undefined);
   }
 
   private processExited(info: ExitInfo): void {
@@ -261,7 +274,7 @@ export class ActorIncarnation implements Incarnation {
       this.livenessTimer = undefined;
       if (this.exitReason || this.ended) return;
       withTimeout(
-        Promise.resolve(this.actor.ask(PING, null)),
+        Promise.resolve(this.actor.ask(PING, null, this.liveness.timeoutMs)),
         this.liveness.timeoutMs,
         this.clock,
         () =>

@@ -27,6 +27,12 @@ export interface StateHandle<S> {
   readonly restored: S | undefined;
   /** Saves the state; resolves when it is as durable as the role's `state_mode` makes it. */
   save(value: S): Promise<void>;
+  /**
+   * True when a save resolves only once the state is durably stored (`transactional`): an actor waits for it
+   * before acknowledging a change. Otherwise a save is as durable as it will be when it returns, and an actor
+   * need not wait.
+   */
+  readonly durable: boolean;
 }
 
 export interface ActorContext<S = never> {

@@ -28,6 +28,7 @@ export function createPersistence(
   switch (mode) {
     case 'transactional':
       return {
+        durable: true,
         load: async (key) => (await store.load(key))?.value,
         save: (key, value) => store.save(key, value, epoch()),
         flush: async () => undefined,
@@ -37,6 +38,7 @@ export function createPersistence(
       return new PeriodicPersistence(store, epoch, clock, log, periodMs);
     case 'none':
       return {
+        durable: false,
         load: async () => undefined,
         save: async () => undefined,
         flush: async () => undefined,
@@ -50,6 +52,7 @@ export function createPersistence(
 }
 
 class PeriodicPersistence implements Persistence {
+  readonly durable = false;
   private readonly dirty = new Map<string, unknown>();
   private timer: TimerHandle | undefined;
   private closed = false;

@@ -52,6 +52,7 @@ async function mutexWorld(opts: { idleMs?: number; store?: MemoryStore; epoch?: 
   const w = actorWorld(comedy, clock);
   const store = opts.store ?? new MemoryStore();
   w.runtime.state = {
+    durable: true,
     load: async (k) => (await store.load(k))?.value,
     save: (k, v) => store.save(k, v, opts.epoch ?? 1),
   };

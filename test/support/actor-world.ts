@@ -36,7 +36,11 @@ export function actorWorld(
       }
   });
   const saved = new Map<string, unknown>();
-  const state: StateAccess = { load: async (k) => saved.get(k), save: async (k, v) => void saved.set(k, v) };
+  const state: StateAccess = {
+    durable: true,
+    load: async (k) => saved.get(k),
+    save: async (k, v) => void saved.set(k, v),
+  };
   const env: RuntimeEnv = {
     clock,
     random: Math.random,

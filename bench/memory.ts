@@ -1,0 +1,114 @@
+// Memory per domain actor and per mutex actor, at 10,000 of each (run with --expose-gc).
+import { MutexService } from '../actors/mutex/mutex-service.ts';
+import { domainActor } from '../actors/domain/domain-actor.ts';
+import { actorChild } from '../src/actor-system/actor-child.ts';
+import { ComedySystem } from '../src/actor-system/comedy.ts';
+import { silentLogger } from '../src/log/log.ts';
+import { FileStateStore } from '../src/state/file-store.ts';
+import { createPersistence } from '../src/state/persistence.ts';
+import { mutexesChild } from '../supervisors/application.ts';
+import { systemClock } from '../supervisors/clock.ts';
+import { Directory } from '../supervisors/directory.ts';
+import { EventStream } from '../supervisors/events.ts';
+import { compileFlags } from '../supervisors/spec.ts';
+import { Supervisor } from '../supervisors/supervisor.ts';
+import { tempDir } from '../test/harness/temp.ts';
+import { fmt, report } from './stats.ts';
+
+const COUNT = Number(process.env.BENCH_ACTORS ?? 10_000);
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with node --expose-gc');
+
+async function settled(): Promise<{ heap: number; rss: number }> {
+  for (let i = 0; i < 4; i++) {
+    gc?.();
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed, rss: m.rss };
+}
+
+const log = silentLogger();
+const comedy = ComedySystem.create(log);
+const env = {
+  clock: systemClock,
+  random: Math.random,
+  events: new EventStream(),
+  directory: new Directory(systemClock),
+  log,
+};
+const dir = tempDir('bench-memory');
+const store = await FileStateStore.open({ dir: dir.path, fsync: false });
+const persistence = createPersistence('transactional', store, () => 1, systemClock, log);
+const runtime = {
+  comedy,
+  state: persistence,
+  liveness: { intervalMs: 5_000, timeoutMs: 5_000 },
+  startTimeoutMs: 30_000,
+};
+
+// Domain actors under a dynamic supervisor, as /domains holds them.
+const domains = new Supervisor('/domains', compileFlags({ strategy: 'simple_one_for_one' }), [], env);
+await domains.start();
+const before = await settled();
+let t0 = performance.now();
+for (let i = 0; i < COUNT; i++) {
+  const domain = `d${i}.rootdomain.ru`;
+  await domains.startChild(
+    actorChild(runtime, {
+      id: domain,
+      kind: domainActor,
+      args: { domain, parent: 'rootdomain.ru', site: 'main', group: 1 },
+      mode: 'in-memory',
+    }),
+  );
+}
+const startMs = performance.now() - t0;
+const withDomains = await settled();
+report(
+  `memory per domain actor at ${fmt(COUNT)}`,
+  `${fmt((withDomains.heap - before.heap) / COUNT)} bytes of heap, ${fmt((withDomains.rss - before.rss) / COUNT)} bytes of RSS`,
+);
+report(`start ${fmt(COUNT)} domain actors, one after another`, `${fmt(startMs)} ms`);
+
+// Mutex actors, each holding a lock so that none goes idle.
+const mutex = new MutexService({
+  runtime,
+  store,
+  mode: 'in-memory',
+  epoch: () => 1,
+  ownsKey: () => true,
+  log,
+  clock: systemClock,
+  idleMs: 3_600_000,
+});
+const root = new Supervisor('/', compileFlags(), [mutexesChild(mutex, [])], env);
+await root.start();
+const beforeMutexes = await settled();
+t0 = performance.now();
+for (let i = 0; i < COUNT; i += 100) {
+  await Promise.all(
+    Array.from({ length: 100 }, (_, j) =>
+      mutex.lock(`key-${i + j}`, { owner: `owner-${i + j}`, hold_ms: 3_600_000 }),
+    ),
+  );
+}
+const lockMs = performance.now() - t0;
+const withMutexes = await settled();
+report(
+  `memory per mutex actor at ${fmt(COUNT)} (each holding a lock)`,
+  `${fmt((withMutexes.heap - beforeMutexes.heap) / COUNT)} bytes of heap, ${fmt((withMutexes.rss - beforeMutexes.rss) / COUNT)} bytes of RSS`,
+);
+report(
+  `create ${fmt(COUNT)} mutex actors by first lock, 100 at a time (transactional, journal without fsync)`,
+  `${fmt(lockMs)} ms`,
+);
+
+t0 = performance.now();
+mutex.detach();
+await root.stop('infinity');
+await domains.stop('infinity');
+report(`stop ${fmt(COUNT * 2)} actors`, `${fmt(performance.now() - t0)} ms`);
+await store.close();
+await comedy.destroy();
+dir.cleanup();

@@ -1,0 +1,118 @@
+// Restart latency of supervised actors: from the crash to the new incarnation running (p50/p99).
+// Backoff is set to restart at once (resetAfterMs 0): this measures the restart itself, not the backoff policy.
+import { actorChild } from '../src/actor-system/actor-child.ts';
+import { ActorRef } from '../src/actor-system/actor-ref.ts';
+import { ComedySystem } from '../src/actor-system/comedy.ts';
+import { silentLogger } from '../src/log/log.ts';
+import { systemClock } from '../supervisors/clock.ts';
+import { Directory } from '../supervisors/directory.ts';
+import type { ActorMode } from '../supervisors/events.ts';
+import { EventStream } from '../supervisors/events.ts';
+import { compileFlags } from '../supervisors/spec.ts';
+import { Supervisor } from '../supervisors/supervisor.ts';
+import type { EchoProtocol } from './echo-actor.ts';
+import { echoActor } from './echo-actor.ts';
+import { fmt, percentile, report } from './stats.ts';
+
+const log = silentLogger();
+const comedy = ComedySystem.create(log);
+
+async function measure(
+  mode: ActorMode,
+  trials: number,
+  pauseMs: number,
+  crash: (ref: ActorRef<EchoProtocol>) => Promise<void>,
+): Promise<number[]> {
+  const events = new EventStream();
+  const env = { clock: systemClock, random: Math.random, events, directory: new Directory(systemClock), log };
+  const runtime = {
+    comedy,
+    state: { durable: false, load: async () => undefined, save: async () => undefined },
+    liveness: { intervalMs: 60_000, timeoutMs: 60_000 },
+    startTimeoutMs: 30_000,
+  };
+  const sup = new Supervisor(
+    '/',
+    compileFlags({ intensity: 100_000, periodMs: 1_000, backoff: { resetAfterMs: 0 } }),
+    [actorChild(runtime, { id: 'a', kind: echoActor, args: null, mode })],
+    env,
+  );
+  await sup.start();
+  const ref = new ActorRef<EchoProtocol>('/a', env.directory);
+  await ref.ask('inc', 1);
+  const samples: number[] = [];
+  for (let i = 0; i < trials; i++) {
+    if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
+    const restarted = new Promise<number>((resolve) => {
+      const off = events.subscribe((e) => {
+        if (e.type === 'restarted') {
+          off();
+          resolve(performance.now());
+        }
+      });
+    });
+    const t0 = performance.now();
+    await crash(ref);
+    samples.push((await restarted) - t0);
+    await ref.ask('inc', 1); // it answers again
+  }
+  await sup.stop('infinity');
+  return samples;
+}
+
+const throwIn = async (ref: ActorRef<EchoProtocol>) => {
+  await ref.ask('crash', null).catch(() => undefined);
+};
+const sigkill = async (ref: ActorRef<EchoProtocol>) => {
+  process.kill(await ref.ask('pid', null), 'SIGKILL');
+};
+
+const mem = await measure('in-memory', 500, 0, throwIn);
+if (process.env.BENCH_DETAIL)
+  console.log(
+    'in-memory samples (ms), slowest:',
+    [...mem]
+      .sort((a, b) => b - a)
+      .slice(0, 12)
+      .map((x) => x.toFixed(2))
+      .join(' '),
+    ' first ten:',
+    mem
+      .slice(0, 10)
+      .map((x) => x.toFixed(2))
+      .join(' '),
+  );
+report(
+  'restart latency, in-memory (exception in handler → running again), p50',
+  `${fmt(percentile(mem, 50), 2)} ms`,
+  '<= 5 ms',
+  percentile(mem, 50) <= 5,
+);
+report(
+  'restart latency, in-memory, p99',
+  `${fmt(percentile(mem, 99), 2)} ms`,
+  '<= 5 ms',
+  percentile(mem, 99) <= 5,
+);
+
+// A spare process is kept ready for forked actors; a pause between crashes lets it be refilled, as between
+// real crashes. Back to back, the next crash finds the spare still booting.
+const forked = await measure('forked', 30, 1_500, sigkill);
+report(
+  'restart latency, forked (SIGKILL → running again, spare ready), p50',
+  `${fmt(percentile(forked, 50), 1)} ms`,
+  '<= 300 ms',
+  percentile(forked, 50) <= 300,
+);
+report(
+  'restart latency, forked, p99',
+  `${fmt(percentile(forked, 99), 1)} ms`,
+  '<= 300 ms',
+  percentile(forked, 99) <= 300,
+);
+const fresh = await measure('forked', 10, 0, sigkill);
+report(
+  'restart latency, forked, back-to-back (the spare is still booting), p50',
+  `${fmt(percentile(fresh, 50), 1)} ms`,
+);
+await comedy.destroy();

@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// Runs every benchmark in turn; each prints one line per figure with its target beside it.
+// Usage: node bench/run.mjs [name …]   (names: messaging restart mutex memory startup)
+import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
+
+const ALL = {
+  messaging: ['bench/messaging.ts'],
+  restart: ['bench/restart.ts'],
+  mutex: ['bench/mutex.ts'],
+  memory: ['--expose-gc', 'bench/memory.ts'],
+  startup: ['bench/startup.ts'],
+};
+const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(ALL);
+console.log(
+  `# mware benchmarks — ${new Date().toISOString()} — Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
+);
+let failed = false;
+for (const name of chosen) {
+  const args = ALL[name];
+  if (!args) {
+    console.error(`unknown benchmark ${name} (known: ${Object.keys(ALL).join(', ')})`);
+    process.exit(2);
+  }
+  console.log(`\n## ${name}`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', ...args], { stdio: 'inherit' });
+  if (r.status !== 0) failed = true;
+}
+process.exit(failed ? 1 : 0);
