@@ -2,18 +2,16 @@
 import { MutexService } from '../actors/mutex/mutex-service.ts';
 import { domainActor } from '../actors/domain/domain-actor.ts';
 import { actorChild } from '../src/actor-system/actor-child.ts';
-import { ComedySystem } from '../src/actor-system/comedy.ts';
 import { silentLogger } from '../src/log/log.ts';
 import { FileStateStore } from '../src/state/file-store.ts';
 import { createPersistence } from '../src/state/persistence.ts';
 import { mutexesChild } from '../supervisors/application.ts';
 import { systemClock } from '../supervisors/clock.ts';
-import { Directory } from '../supervisors/directory.ts';
-import { EventStream } from '../supervisors/events.ts';
 import { compileFlags } from '../supervisors/spec.ts';
 import { Supervisor } from '../supervisors/supervisor.ts';
 import { tempDir } from '../test/harness/temp.ts';
 import { fmt, report } from './stats.ts';
+import { actorWorld, newComedy } from '../test/support/actor-world.ts';
 
 const COUNT = Number(process.env.BENCH_ACTORS ?? 10_000);
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -29,23 +27,13 @@ async function settled(): Promise<{ heap: number; rss: number }> {
 }
 
 const log = silentLogger();
-const comedy = ComedySystem.create(log);
-const env = {
-  clock: systemClock,
-  random: Math.random,
-  events: new EventStream(),
-  directory: new Directory(systemClock),
-  log,
-};
+const w = actorWorld(newComedy(), { record: false });
+const { env, runtime } = w;
+const comedy = runtime.comedy;
 const dir = tempDir('bench-memory');
 const store = await FileStateStore.open({ dir: dir.path, fsync: false });
 const persistence = createPersistence('transactional', store, () => 1, systemClock, log);
-const runtime = {
-  comedy,
-  state: persistence,
-  liveness: { intervalMs: 5_000, timeoutMs: 5_000 },
-  startTimeoutMs: 30_000,
-};
+runtime.state = persistence;
 
 // Domain actors under a dynamic supervisor, as /domains holds them.
 const domains = new Supervisor('/domains', compileFlags({ strategy: 'simple_one_for_one' }), [], env);

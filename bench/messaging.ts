@@ -4,17 +4,13 @@
 import { execFileSync } from 'node:child_process';
 import { actorChild } from '../src/actor-system/actor-child.ts';
 import { ActorRef } from '../src/actor-system/actor-ref.ts';
-import { ComedySystem } from '../src/actor-system/comedy.ts';
-import { silentLogger } from '../src/log/log.ts';
-import { systemClock } from '../supervisors/clock.ts';
-import { Directory } from '../supervisors/directory.ts';
-import { EventStream } from '../supervisors/events.ts';
 import { compileFlags } from '../supervisors/spec.ts';
 import { Supervisor } from '../supervisors/supervisor.ts';
 import type { EchoProtocol } from './echo-actor.ts';
 import { bareEcho } from './bare-comedy.ts';
 import { echoActor } from './echo-actor.ts';
 import { fmt, median, report } from './stats.ts';
+import { actorWorld, newComedy } from '../test/support/actor-world.ts';
 
 const N = Number(process.env.BENCH_N ?? 300_000);
 /** Pipelined runs go faster; more messages keep each run long enough to measure. */
@@ -22,29 +18,15 @@ const N_PIPELINED = N * 4;
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 11);
 const PIPELINE = 64;
 
-const log = silentLogger();
-const comedy = ComedySystem.create(log);
-const env = {
-  clock: systemClock,
-  random: Math.random,
-  events: new EventStream(),
-  directory: new Directory(systemClock),
-  log,
-};
-const runtime = {
-  comedy,
-  state: { durable: false, load: async () => undefined, save: async () => undefined },
-  liveness: { intervalMs: 5_000, timeoutMs: 5_000 },
-  startTimeoutMs: 30_000,
-};
+const w = actorWorld(newComedy(), { record: false });
 const sup = new Supervisor(
   '/',
   compileFlags(),
-  [actorChild(runtime, { id: 'echo', kind: echoActor, args: null, mode: 'in-memory' })],
-  env,
+  [actorChild(w.runtime, { id: 'echo', kind: echoActor, args: null, mode: 'in-memory' })],
+  w.env,
 );
 await sup.start();
-const ref = new ActorRef<EchoProtocol>('/echo', env.directory);
+const ref = new ActorRef<EchoProtocol>('/echo', w.env.directory);
 
 // Bare comedy: the same handler as a comedy actor, called through comedy's own API.
 const bare = await bareEcho();
@@ -117,5 +99,5 @@ for (const [label, run] of [
 }
 
 await sup.stop('infinity');
-await comedy.destroy();
+await w.runtime.comedy.destroy();
 await bare.destroy();

@@ -2,20 +2,15 @@
 // Backoff is set to restart at once (resetAfterMs 0): this measures the restart itself, not the backoff policy.
 import { actorChild } from '../src/actor-system/actor-child.ts';
 import { ActorRef } from '../src/actor-system/actor-ref.ts';
-import { ComedySystem } from '../src/actor-system/comedy.ts';
-import { silentLogger } from '../src/log/log.ts';
-import { systemClock } from '../supervisors/clock.ts';
-import { Directory } from '../supervisors/directory.ts';
 import type { ActorMode } from '../supervisors/events.ts';
-import { EventStream } from '../supervisors/events.ts';
 import { compileFlags } from '../supervisors/spec.ts';
 import { Supervisor } from '../supervisors/supervisor.ts';
 import type { EchoProtocol } from './echo-actor.ts';
 import { echoActor } from './echo-actor.ts';
 import { fmt, percentile, report } from './stats.ts';
+import { actorWorld, newComedy } from '../test/support/actor-world.ts';
 
-const log = silentLogger();
-const comedy = ComedySystem.create(log);
+const comedy = newComedy();
 
 async function measure(
   mode: ActorMode,
@@ -23,22 +18,17 @@ async function measure(
   pauseMs: number,
   crash: (ref: ActorRef<EchoProtocol>) => Promise<void>,
 ): Promise<number[]> {
-  const events = new EventStream();
-  const env = { clock: systemClock, random: Math.random, events, directory: new Directory(systemClock), log };
-  const runtime = {
-    comedy,
-    state: { durable: false, load: async () => undefined, save: async () => undefined },
-    liveness: { intervalMs: 60_000, timeoutMs: 60_000 },
-    startTimeoutMs: 30_000,
-  };
+  const w = actorWorld(comedy, { record: false, liveness: { intervalMs: 60_000, timeoutMs: 60_000 } });
+  const events = w.env.events;
+  w.runtime.state = { durable: false, load: async () => undefined, save: async () => undefined };
   const sup = new Supervisor(
     '/',
     compileFlags({ intensity: 100_000, periodMs: 1_000, backoff: { resetAfterMs: 0 } }),
-    [actorChild(runtime, { id: 'a', kind: echoActor, args: null, mode })],
-    env,
+    [actorChild(w.runtime, { id: 'a', kind: echoActor, args: null, mode })],
+    w.env,
   );
   await sup.start();
-  const ref = new ActorRef<EchoProtocol>('/a', env.directory);
+  const ref = new ActorRef<EchoProtocol>('/a', w.env.directory);
   await ref.ask('inc', 1);
   const samples: number[] = [];
   for (let i = 0; i < trials; i++) {

@@ -39,12 +39,26 @@ export class MwareError extends Error {
  */
 export class CallerError extends MwareError {}
 
-type ErrorClass = new (message: string, options?: MwareErrorOptions) => MwareError;
-const classes = new Map<string, { ctor: ErrorClass; code: string }>();
+type ErrorClass = (new (message: string, options?: MwareErrorOptions) => MwareError) & { readonly code: string };
+const classes = new Map<string, ErrorClass>();
 
-/** Makes `name` rehydrate into `ctor` when it arrives serialised from another process or node. */
-export function registerErrorClass(ctor: ErrorClass & { prototype: MwareError }, code: string): void {
-  classes.set(ctor.name, { ctor, code });
+/**
+ * The base of one failure kind: `class ActorUnavailable extends errorKind('MW_ERR_ACTOR_UNAVAILABLE') {}`, then
+ * {@link registerErrorClass} so it rehydrates into itself when it arrives serialised from another process or node.
+ * A caller's-mistake kind extends `errorKind(code, CallerError)`.
+ */
+export function errorKind(code: string, base: typeof MwareError = MwareError) {
+  return class extends base {
+    static readonly code = code;
+    constructor(message: string, options?: MwareErrorOptions) {
+      super(code, message, options);
+    }
+  };
+}
+
+/** Makes errors named like `ctor` rehydrate into `ctor`. */
+export function registerErrorClass(ctor: ErrorClass): void {
+  classes.set(ctor.name, ctor);
 }
 
 export function serializeError(err: unknown, depth = 0): SerializedError {
@@ -69,7 +83,7 @@ export function rehydrateError(data: SerializedError): MwareError {
   const opts: MwareErrorOptions = { cause, details: data.details };
   const err =
     known && known.code === data.code
-      ? new known.ctor(data.message, opts)
+      ? new known(data.message, opts)
       : new MwareError(data.code, data.message, opts);
   if (!known) err.name = data.name;
   return err;

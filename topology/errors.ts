@@ -1,14 +1,14 @@
-import { MwareError, registerErrorClass } from '../src/errors.ts';
+import { errorKind, registerErrorClass } from '../src/errors.ts';
 import type { MwareErrorOptions } from '../src/errors.ts';
 import type { Problem } from './problems.ts';
 import { formatProblem } from './problems.ts';
 
 /** The topology file is invalid; `problems` lists every problem with its path. */
-export class TopologyInvalid extends MwareError {
+export class TopologyInvalid extends errorKind('MW_ERR_TOPOLOGY_INVALID') {
   readonly problems: Problem[];
 
   constructor(message: string, options: MwareErrorOptions & { problems?: Problem[] } = {}) {
-    super('MW_ERR_TOPOLOGY_INVALID', message, options);
+    super(message, options);
     this.problems = options.problems ?? [];
   }
 
@@ -17,12 +17,8 @@ export class TopologyInvalid extends MwareError {
     return new TopologyInvalid(`${file}: ${problems.length} problem(s)\n${lines}`, { problems });
   }
 }
-registerErrorClass(TopologyInvalid, 'MW_ERR_TOPOLOGY_INVALID');
+registerErrorClass(TopologyInvalid);
 
 /** The role named on the command line is not an enabled mware instance of the file. */
-export class RoleNotFound extends MwareError {
-  constructor(message: string, options?: MwareErrorOptions) {
-    super('MW_ERR_ROLE_NOT_FOUND', message, options);
-  }
-}
-registerErrorClass(RoleNotFound, 'MW_ERR_ROLE_NOT_FOUND');
+export class RoleNotFound extends errorKind('MW_ERR_ROLE_NOT_FOUND') {}
+registerErrorClass(RoleNotFound);

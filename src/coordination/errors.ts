@@ -1,18 +1,9 @@
-import type { MwareErrorOptions } from '../errors.ts';
-import { MwareError, registerErrorClass } from '../errors.ts';
+import { errorKind, registerErrorClass } from '../errors.ts';
 
 /** Another live node already runs on this data directory (embedded coordination allows one). */
-export class DataDirLocked extends MwareError {
-  constructor(message: string, options?: MwareErrorOptions) {
-    super('MW_ERR_DATA_DIR_LOCKED', message, options);
-  }
-}
-registerErrorClass(DataDirLocked, 'MW_ERR_DATA_DIR_LOCKED');
+export class DataDirLocked extends errorKind('MW_ERR_DATA_DIR_LOCKED') {}
+registerErrorClass(DataDirLocked);
 
 /** The topology asks for something this build does not do yet. */
-export class Unsupported extends MwareError {
-  constructor(message: string, options?: MwareErrorOptions) {
-    super('MW_ERR_UNSUPPORTED', message, options);
-  }
-}
-registerErrorClass(Unsupported, 'MW_ERR_UNSUPPORTED');
+export class Unsupported extends errorKind('MW_ERR_UNSUPPORTED') {}
+registerErrorClass(Unsupported);

@@ -49,7 +49,7 @@ class MemoryStore implements StateStore {
 
 async function mutexWorld(opts: { idleMs?: number; store?: MemoryStore; epoch?: number } = {}) {
   const clock = new ManualClock(0, Date.UTC(2026, 10, 21));
-  const w = actorWorld(comedy, clock);
+  const w = actorWorld(comedy, { clock });
   const store = opts.store ?? new MemoryStore();
   w.runtime.state = {
     durable: true,

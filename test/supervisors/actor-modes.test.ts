@@ -175,7 +175,7 @@ describe('supervision of processes and threads comedy does not supervise', () =>
   });
 
   it('restarts a forked actor stalled with SIGSTOP once it misses its liveness deadline', async () => {
-    const w = actorWorld(comedy, undefined, { intervalMs: 200, timeoutMs: 300 });
+    const w = actorWorld(comedy, { liveness: { intervalMs: 200, timeoutMs: 300 } });
     const { s, ref } = await tree(w, 'forked');
     try {
       const { pid } = await ref.ask('where', null);

@@ -19,16 +19,22 @@ export interface ActorWorld {
   next(match: (e: InspectionEvent) => boolean, timeoutMs?: number): Promise<InspectionEvent>;
 }
 
-export function actorWorld(
-  comedy: ComedySystem,
-  clock: Clock = systemClock,
-  liveness = { intervalMs: 5_000, timeoutMs: 5_000 },
-): ActorWorld {
+export interface ActorWorldOptions {
+  clock?: Clock;
+  liveness?: { intervalMs: number; timeoutMs: number };
+  /** Keep every event in `events` (off for benchmarks that count memory). */
+  record?: boolean;
+}
+
+export function actorWorld(comedy: ComedySystem, opts: ActorWorldOptions = {}): ActorWorld {
+  const clock = opts.clock ?? systemClock;
+  const liveness = opts.liveness ?? { intervalMs: 5_000, timeoutMs: 5_000 };
+  const record = opts.record ?? true;
   const events: InspectionEvent[] = [];
   const stream = new EventStream();
   const waiters: { match: (e: InspectionEvent) => boolean; resolve(e: InspectionEvent): void }[] = [];
   stream.subscribe((e) => {
-    events.push(e);
+    if (record) events.push(e);
     for (const w of [...waiters])
       if (w.match(e)) {
         waiters.splice(waiters.indexOf(w), 1);
