@@ -39,7 +39,9 @@ export class MwareError extends Error {
  */
 export class CallerError extends MwareError {}
 
-type ErrorClass = (new (message: string, options?: MwareErrorOptions) => MwareError) & { readonly code: string };
+type ErrorClass = (new (message: string, options?: MwareErrorOptions) => MwareError) & {
+  readonly code: string;
+};
 const classes = new Map<string, ErrorClass>();
 
 /**
