@@ -33,6 +33,29 @@ export default tseslint.config(
     },
   },
   {
+    // The web view's script runs in the browser as it is (no bundler): linted without types.
+    files: ['src/api/ui/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'script',
+      globals: Object.fromEntries(
+        [
+          'document',
+          'window',
+          'location',
+          'history',
+          'sessionStorage',
+          'fetch',
+          'TextDecoder',
+          'setTimeout',
+          'clearTimeout',
+          'console',
+        ].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
+  {
     // The one module that wraps comedy, whose API is untyped (and the benchmark's bare-comedy baseline).
     files: ['src/actor-system/comedy.ts', 'bench/bare-comedy.ts'],
     rules: {

@@ -5,6 +5,8 @@ import type { ActorMode } from '../supervisors/events.ts';
  * block or crash the process (heavy parsing, third-party native code), then in a forked process or a thread.
  */
 export const ACTOR_MODES = {
+  /** Holds the node's listener and its context: always in the node's process. */
+  api: 'in-memory',
   cluster: 'in-memory',
   domain: 'in-memory',
   mutex: 'in-memory',

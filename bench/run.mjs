@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs every benchmark in turn; each prints one line per figure with its target beside it.
-// Usage: node bench/run.mjs [name …]   (names: messaging restart mutex memory startup)
+// Usage: node bench/run.mjs [name …]   (names: messaging restart mutex memory startup api)
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 
@@ -10,6 +10,7 @@ const ALL = {
   mutex: ['bench/mutex.ts'],
   memory: ['--expose-gc', 'bench/memory.ts'],
   startup: ['bench/startup.ts'],
+  api: ['bench/api.ts'],
 };
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(ALL);
 console.log(

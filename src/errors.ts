@@ -43,6 +43,7 @@ type ErrorClass = (new (message: string, options?: MwareErrorOptions) => MwareEr
   readonly code: string;
 };
 const classes = new Map<string, ErrorClass>();
+const byCode = new Map<string, ErrorClass>();
 
 /**
  * The base of one failure kind: `class ActorUnavailable extends errorKind('MW_ERR_ACTOR_UNAVAILABLE') {}`, then
@@ -61,6 +62,12 @@ export function errorKind(code: string, base: typeof MwareError = MwareError) {
 /** Makes errors named like `ctor` rehydrate into `ctor`. */
 export function registerErrorClass(ctor: ErrorClass): void {
   classes.set(ctor.name, ctor);
+  byCode.set(ctor.code, ctor);
+}
+
+/** The class registered for a stable code (for errors that arrive as `{code, message}`, as from the API). */
+export function errorClassForCode(code: string): ErrorClass | undefined {
+  return byCode.get(code);
 }
 
 export function serializeError(err: unknown, depth = 0): SerializedError {

@@ -1,3 +1,5 @@
+import type { ApiArgs } from '../actors/api/api-actor.ts';
+import { apiActor } from '../actors/api/api-actor.ts';
 import { clusterActor } from '../actors/cluster/cluster-actor.ts';
 import type { ClusterArgs } from '../actors/cluster/cluster-actor.ts';
 import { domainActor } from '../actors/domain/domain-actor.ts';
@@ -12,12 +14,17 @@ import { compileFlags } from './spec.ts';
 import { supervisorChild } from './supervisor-child.ts';
 
 /**
- * The node's supervision tree (00-overview.md "The actor tree"). The root always runs `cluster`; the group's
+ * The node's supervision tree (00-overview.md "The actor tree"). The root always runs `cluster` and `api`; the group's
  * subtrees (`domains`, `mutexes`) run only while this instance is its group's active one, and are started in
  * that order and stopped in reverse.
  */
 
 export const ROOT_FLAGS = compileFlags({ strategy: 'one_for_one', intensity: 3, periodMs: 30_000 });
+
+/** The HTTP server: the message API, the facades, /ui and /metrics, on the role's internal interface. */
+export function apiChild(rt: ActorRuntime, args: ApiArgs): ChildSpec {
+  return actorChild(rt, { id: 'api', kind: apiActor, args, mode: ACTOR_MODES.api, shutdown: 5_000 });
+}
 
 export function clusterChild(rt: ActorRuntime, args: ClusterArgs): ChildSpec {
   return actorChild(rt, {
@@ -39,7 +46,9 @@ export function domainsChild(
   return supervisorChild({
     id: 'domains',
     kind: 'domain-supervisor',
-    flags: { strategy: 'simple_one_for_one', intensity: 10, periodMs: 10_000 },
+    // The served domains are a fixed set from the file: one_for_one keeps an operator-stopped domain in place,
+    // to be started again.
+    flags: { strategy: 'one_for_one', intensity: 10, periodMs: 10_000 },
     children: placement.domains.map((domain) => {
       const parent = parentName(domain);
       return actorChild(rt, {

@@ -5,6 +5,9 @@ import type { ChildState } from './events.ts';
 import type { Incarnation } from './incarnation.ts';
 import type { BufferOptions, ChildSpec, RuntimeEnv } from './spec.ts';
 import type { TreeNode } from './tree.ts';
+import type { KindStats } from './stats.ts';
+import { LATENCY_SAMPLE } from './stats.ts';
+import type { Supervisor } from './supervisor.ts';
 
 /** Keep this many restart timestamps per child for inspection. */
 const RESTART_HISTORY = 10;
@@ -27,13 +30,17 @@ export class ChildRecord {
   removed = false;
   readonly buffer: PendingBuffer;
   private waiters: (() => void)[] = [];
+  private readonly stats: KindStats | undefined;
 
   constructor(
     readonly path: string,
     readonly spec: ChildSpec,
+    /** The supervisor that owns this child: restart, stop and start go through it. */
+    readonly owner: Supervisor,
     private readonly env: RuntimeEnv,
     buffer: BufferOptions,
   ) {
+    this.stats = env.stats?.forKind(spec.kind);
     this.buffer = new PendingBuffer(
       { ...buffer, ...spec.buffer },
       env.clock,
@@ -75,10 +82,28 @@ export class ChildRecord {
 
   /** Sends a message and waits for the reply. Held (bounded) while the child restarts; never hangs. */
   ask(type: string, payload: unknown, timeoutMs: number): Promise<unknown> {
+    const stats = this.stats;
+    if (stats !== undefined && ++stats.messages % LATENCY_SAMPLE === 0)
+      return this.timed(stats, type, payload, timeoutMs);
     const inc = this.incarnation;
     if (this.state === 'running' && inc?.deliver && inc.ending !== true)
       return inc.deliver(type, payload, timeoutMs);
     return this.askSlow(type, payload, timeoutMs);
+  }
+
+  /** One request in LATENCY_SAMPLE is timed for the latency histogram (kept bounded until scraped). */
+  private timed(stats: KindStats, type: string, payload: unknown, timeoutMs: number): Promise<unknown> {
+    const t0 = performance.now();
+    const inc = this.incarnation;
+    const p =
+      this.state === 'running' && inc?.deliver && inc.ending !== true
+        ? inc.deliver(type, payload, timeoutMs)
+        : this.askSlow(type, payload, timeoutMs);
+    const done = () => {
+      if (stats.latencies.length < 10_000) stats.latencies.push((performance.now() - t0) / 1000);
+    };
+    p.then(done, done);
+    return p;
   }
 
   private askSlow(type: string, payload: unknown, timeoutMs: number): Promise<unknown> {

@@ -28,6 +28,10 @@ export class Directory {
     return this.records.size;
   }
 
+  all(): IterableIterator<ChildRecord> {
+    return this.records.values();
+  }
+
   /**
    * The record at `path`. When it is missing because an ancestor supervisor is (re)starting, waits (until
    * `timeoutMs`) for the ancestor to bring its children back instead of failing at once.

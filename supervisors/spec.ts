@@ -3,6 +3,7 @@ import type { Directory } from './directory.ts';
 import type { ChildMode, EventStream } from './events.ts';
 import type { Incarnation } from './incarnation.ts';
 import type { Log } from '../src/log/log.ts';
+import type { ActorStats } from './stats.ts';
 
 /**
  * Child specs and supervisor flags in Erlang/OTP's vocabulary (strategy, intensity, period, permanent/transient/
@@ -47,6 +48,8 @@ export interface RuntimeEnv {
   events: EventStream;
   directory: Directory;
   log: Log;
+  /** Message counts and latency samples per actor kind, for metrics. */
+  stats?: ActorStats;
 }
 
 export interface ChildSpec {

@@ -221,7 +221,7 @@ export class Supervisor implements Incarnation {
   }
 
   private addRecord(spec: ChildSpec): ChildRecord {
-    const r = new ChildRecord(childPath(this.path, spec.id), spec, this.env, this.flags.buffer);
+    const r = new ChildRecord(childPath(this.path, spec.id), spec, this, this.env, this.flags.buffer);
     this.records.push(r);
     this.byId.set(spec.id, r);
     this.env.directory.register(r);

@@ -12,6 +12,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 /** Programs the suite starts for real → the Debian package providing each. */
 const PACKAGES = {
   'redis-server': 'redis-server',
+  tmux: 'tmux',
+  chromium: 'chromium',
 };
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 

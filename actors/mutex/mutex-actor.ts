@@ -65,7 +65,12 @@ export const mutexActor = defineActor<MutexProtocol, MutexArgs, LockState>({
       const wait = persist();
       for (const { waiter, holder } of granted) {
         clock.clearTimeout(waiter.ticket.timer);
-        const reply: LockReply = { granted: true, token: holder.token, expires_at: holder.expiresAt };
+        const reply: LockReply = {
+          granted: true,
+          token: holder.token,
+          expires_at: holder.expiresAt,
+          waited: true,
+        };
         if (wait)
           wait.then(
             () => waiter.ticket.resolve(reply),

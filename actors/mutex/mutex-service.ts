@@ -8,6 +8,8 @@ import type { ActorMode } from '../../supervisors/events.ts';
 import type { ChildSpec } from '../../supervisors/spec.ts';
 import type { Supervisor } from '../../supervisors/supervisor.ts';
 import { MutexBadRequest, MutexUnavailable } from './errors.ts';
+import type { MutexStats } from './stats.ts';
+import { newMutexStats } from './stats.ts';
 import type { LockState } from './lock-table.ts';
 import { mutexActor, mutexStateKey } from './mutex-actor.ts';
 import type { LockReply, LockRequest, MutexInfo, UnlockReply, UnlockRequest } from './protocol.ts';
@@ -45,6 +47,7 @@ const ASK_MARGIN_MS = 5_000;
 export class MutexService {
   private supervisor: Supervisor | undefined;
   private readonly owners = new Map<string, Map<string, Interest>>();
+  readonly stats: MutexStats = newMutexStats();
   private sweepTimer: TimerHandle | undefined;
 
   constructor(private readonly deps: MutexServiceDeps) {}
@@ -86,6 +89,11 @@ export class MutexService {
       reply = (await this.ask(key, 'lock', req, waitMs + ASK_MARGIN_MS)) as LockReply;
       return reply;
     } finally {
+      if (reply?.granted) {
+        if (reply.waited) this.stats.grantedAfterWait++;
+        else this.stats.grantedAtOnce++;
+      } else if (reply?.reason === 'timeout') this.stats.timeouts++;
+      if (reply && (reply.granted ? reply.waited : waitMs > 0)) this.stats.queued++;
       if (interest && owner !== undefined) {
         interest.pending--;
         if (reply?.granted) interest.until = Math.max(interest.until, reply.expires_at);

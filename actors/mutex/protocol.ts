@@ -13,7 +13,8 @@ export interface LockRequest {
 }
 
 export type LockReply =
-  | { granted: true; token: number; expires_at: number }
+  /** `waited`: granted from the queue rather than at once. */
+  | { granted: true; token: number; expires_at: number; waited?: true }
   /** `remaining`: holds the owner still has on this key. */
   | { granted: false; reason: 'timeout' | 'released' | 'stopped'; remaining?: number };
 

@@ -3,6 +3,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { topologyJsonSchema } from '../../topology/json-schema.ts';
 import { DEFAULT_TOPOLOGY } from '../node/node.ts';
 import { EXIT } from './exit-codes.ts';
+import { sendCommand } from './send-command.ts';
+
 import { startCommand } from './start-command.ts';
 import { validateCommand } from './validate-command.ts';
 
@@ -54,6 +56,52 @@ export function buildProgram(exit: (code: number) => void): Command {
       out(JSON.stringify(topologyJsonSchema(), null, 2));
       exit(EXIT.ok);
     });
+
+  const connectionOptions = (cmd: Command) =>
+    cmd
+      .option('--url <url>', 'node API address (default: MWARE_URL or http://127.0.0.1:7070)')
+      .option(
+        '--token-file <file>',
+        'file holding the API token (default: MWARE_TOKEN, or ./data/<role>/api.token)',
+      )
+      .option(
+        '--token <token>',
+        'API token (visible to other users in the process list: prefer --token-file or MWARE_TOKEN)',
+      );
+
+  connectionOptions(
+    program
+      .command('shell')
+      .description('the supervision-tree inspection shell (interactive; -c runs one command)')
+      .option('-c, --command <command>', 'run one command and exit (e.g. -c "tree")')
+      .option('--no-color', 'plain output even on a terminal'),
+  ).action(
+    async (o: { url?: string; token?: string; tokenFile?: string; command?: string; color?: boolean }) => {
+      // Loaded only here: node:repl loads the `domain` module, which slows every EventEmitter of a running node.
+      const { shellCommand } = await import('./shell-command.ts');
+      exit(await shellCommand(o));
+    },
+  );
+
+  connectionOptions(
+    program
+      .command('send')
+      .description('send one message to an actor (tell); --reply waits for its answer (ask)')
+      .argument('<path>', 'actor path, e.g. /domains/test.rootdomain.ru')
+      .argument('<type>', 'message type')
+      .argument('[json]', 'payload (JSON)')
+      .option('--reply', 'wait for the reply and print it')
+      .option('--timeout <ms>', 'deadline in milliseconds', (v) => Number(v)),
+  ).action(
+    async (
+      path: string,
+      type: string,
+      json: string | undefined,
+      o: { url?: string; token?: string; tokenFile?: string; reply?: boolean; timeout?: number },
+    ) => {
+      exit(await sendCommand(path, type, json, { ...o, timeoutMs: o.timeout }));
+    },
+  );
 
   return program;
 }

@@ -1,5 +1,7 @@
-import type { DestinationStream, Logger } from 'pino';
+import type { DestinationStream, Logger, StreamEntry } from 'pino';
 import { pino } from 'pino';
+import pretty from 'pino-pretty';
+import type { LogFeed } from './feed.ts';
 
 /**
  * The one logger: pino, JSON lines to stdout (or pretty for humans). Every line carries `node` and `group`, and
@@ -44,6 +46,8 @@ export interface LogOptions {
   secrets?: Iterable<string>;
   /** Where lines go; stdout when absent. */
   destination?: DestinationStream;
+  /** Also keep recent lines here (for `logs` in the shell). */
+  feed?: LogFeed;
 }
 
 export const REDACTED = '[REDACTED]';
@@ -73,17 +77,17 @@ export function createLogger(opts: LogOptions = {}): Log {
     hooks: { streamWrite: scrub },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  if (opts.destination) return pino(options, opts.destination);
-  if (opts.pretty) {
-    return pino({
-      ...options,
-      transport: {
-        target: 'pino-pretty',
-        options: { colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l' },
-      },
-    });
-  }
-  return pino(options, pino.destination({ dest: 1, sync: true }));
+  const main: DestinationStream =
+    opts.destination ??
+    (opts.pretty
+      ? pretty({ colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l', sync: true })
+      : pino.destination({ dest: 1, sync: true }));
+  if (!opts.feed) return pino(options, main);
+  const streams: StreamEntry[] = [
+    { stream: main, level: 'trace' },
+    { stream: opts.feed, level: 'trace' },
+  ];
+  return pino(options, pino.multistream(streams));
 }
 
 /** A logger that discards everything (tests, benchmarks). */

@@ -1,46 +1,58 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { ClusterProtocol, ClusterStatus } from '../../actors/cluster/cluster-actor.ts';
 import { MutexService } from '../../actors/mutex/mutex-service.ts';
 import { ACTOR_MODES } from '../../actors/modes.ts';
-import { clusterChild, domainsChild, mutexesChild, ROOT_FLAGS } from '../../supervisors/application.ts';
+import {
+  apiChild,
+  clusterChild,
+  domainsChild,
+  mutexesChild,
+  ROOT_FLAGS,
+} from '../../supervisors/application.ts';
 import type { Clock } from '../../supervisors/clock.ts';
 import { systemClock } from '../../supervisors/clock.ts';
 import { Directory } from '../../supervisors/directory.ts';
 import type { InspectionEvent } from '../../supervisors/events.ts';
 import { EventStream } from '../../supervisors/events.ts';
 import type { RuntimeEnv } from '../../supervisors/spec.ts';
+import { ActorStats } from '../../supervisors/stats.ts';
 import { Supervisor } from '../../supervisors/supervisor.ts';
 import type { TreeNode } from '../../supervisors/tree.ts';
 import { RoleNotFound, TopologyInvalid } from '../../topology/errors.ts';
 import { loadTopologyFile } from '../../topology/load.ts';
 import type { Placement } from '../../topology/placement.ts';
 import { groupOfMutexKey, placementFor } from '../../topology/placement.ts';
-import type { Topology } from '../../topology/schema.ts';
+import type { ApiToken, Topology } from '../../topology/schema.ts';
 import { mwareRoles } from '../../topology/schema.ts';
 import type { ActorRuntime } from '../actor-system/actor-child.ts';
 import { DEFAULT_LIVENESS } from '../actor-system/actor-child.ts';
 import { ActorRef } from '../actor-system/actor-ref.ts';
 import { ComedySystem } from '../actor-system/comedy.ts';
-import type { ClusterProtocol, ClusterStatus } from '../../actors/cluster/cluster-actor.ts';
+import { Authenticator } from '../api/auth.ts';
+import type { ApiContext } from '../api/context.ts';
 import type { CoordinationBackend, Leadership } from '../coordination/backend.ts';
 import { EmbeddedCoordination } from '../coordination/embedded.ts';
 import { Unsupported } from '../coordination/errors.ts';
 import type { SerializedError } from '../errors.ts';
 import { serializeError } from '../errors.ts';
+import { LogFeed } from '../log/feed.ts';
 import type { Log } from '../log/log.ts';
 import { createLogger } from '../log/log.ts';
+import { NodeMetrics } from '../metrics/metrics.ts';
 import { FileStateStore } from '../state/file-store.ts';
 import type { Persistence } from '../state/persistence.ts';
 import { createPersistence } from '../state/persistence.ts';
 import type { StateStore } from '../state/store.ts';
+import { localAdminToken } from './api-token.ts';
 import { NodeStartFailed } from './errors.ts';
 import type { NodeState } from './lifecycle.ts';
 import { canMove } from './lifecycle.ts';
 
 /**
  * A cluster node: one role instance of the topology file, running its share of the supervision tree
- * (00-overview.md). Built from the file, it joins its group through coordination, runs the group's subtrees
- * while it is the active instance, and stops in reverse order.
+ * (00-overview.md). Built from the file, it joins its group through coordination, always serves the API, runs
+ * the group's subtrees while it is the active instance, and stops in reverse order.
  */
 
 export const DEFAULT_TOPOLOGY = 'config/topology.example.yaml';
@@ -52,6 +64,8 @@ export interface NodeOptions {
   dataDir?: string;
   logPretty?: boolean;
   log?: Log;
+  /** With `log`: the feed that logger also writes to (for `logs` in the shell). */
+  logFeed?: LogFeed;
   clock?: Clock;
   /** Mutex actors stop after this long idle (default 30 s). */
   mutexIdleMs?: number;
@@ -64,13 +78,14 @@ interface NodeParts {
   topology: Topology;
   placement: Placement;
   dataDir: string;
-  env: RuntimeEnv;
+  env: RuntimeEnv & { stats: ActorStats };
   store: StateStore;
   persistence: Persistence;
   coordination: CoordinationBackend;
   comedy: ComedySystem;
   runtime: ActorRuntime;
-  root: Supervisor;
+  tokens: ApiToken[];
+  logs: LogFeed;
   mutexIdleMs: number | undefined;
 }
 
@@ -84,22 +99,25 @@ export class MwareNode {
   readonly log: Log;
   readonly clock: Clock;
   readonly mutex: MutexService;
+  readonly metrics: NodeMetrics;
+  readonly logs: LogFeed;
   /** Wall-clock time the node started. */
   readonly startedAt: number;
+  /** Set when the node failed on its own (its root supervisor gave up). */
+  failure: SerializedError | undefined;
+  /** Resolves once the node has stopped, whatever stopped it. */
+  readonly stopped: Promise<void>;
+  private markStopped!: () => void;
   private readonly store: StateStore;
   private readonly persistence: Persistence;
   private readonly coordination: CoordinationBackend;
   private readonly comedy: ComedySystem;
   private readonly runtime: ActorRuntime;
   private readonly root: Supervisor;
-  /** Set when the node failed on its own (its root supervisor gave up). */
-  failure: SerializedError | undefined;
-  /** Resolves once the node has stopped, whatever stopped it. */
-  readonly stopped: Promise<void>;
-  private markStopped!: () => void;
+  private readonly stateListeners = new Set<(s: NodeState) => void>();
   private leadership: Leadership | undefined;
   private stopping: Promise<void> | undefined;
-  /** Actor timers never hold the process open; a running node does, until it stops. */
+  /** A running node holds the process open until it stops. */
   private readonly keepAlive = setInterval(() => undefined, 1 << 30);
 
   private constructor(p: NodeParts) {
@@ -110,12 +128,12 @@ export class MwareNode {
     this.directory = p.env.directory;
     this.log = p.env.log;
     this.clock = p.env.clock;
+    this.logs = p.logs;
     this.store = p.store;
     this.persistence = p.persistence;
     this.coordination = p.coordination;
     this.comedy = p.comedy;
     this.runtime = p.runtime;
-    this.root = p.root;
     this.startedAt = this.clock.wallNow();
     this.stopped = new Promise((r) => (this.markStopped = r));
     this.mutex = new MutexService({
@@ -128,6 +146,43 @@ export class MwareNode {
       clock: this.clock,
       idleMs: p.mutexIdleMs,
     });
+    this.metrics = new NodeMetrics({
+      node: this.name,
+      group: p.placement.group,
+      stats: p.env.stats,
+      directory: this.directory,
+      events: this.events,
+      mutex: this.mutex.stats,
+      epoch: () => this.leadership?.epoch,
+      active: () => this.state === 'active',
+    });
+    const { role } = p.placement;
+    this.root = new Supervisor(
+      '/',
+      ROOT_FLAGS,
+      [
+        clusterChild(p.runtime, {
+          cluster: p.topology.cluster,
+          node: role.name,
+          site: p.placement.site,
+          group: p.placement.group,
+          coordination: p.coordination.kind,
+          members: p.placement.members.map((m) => ({
+            name: m.name,
+            order: m.order,
+            server: m.server,
+            address: p.topology.servers.find((s) => s.name === m.server)?.ifaces[m.iface] ?? '',
+          })),
+        }),
+        apiChild(p.runtime, {
+          context: this.apiContext(p.tokens),
+          host: p.placement.address,
+          port: role.api.port,
+          tls: role.api.tls,
+        }),
+      ],
+      p.env,
+    );
   }
 
   get name(): string {
@@ -144,34 +199,13 @@ export class MwareNode {
     const loaded = loadTopologyFile(opts.topologyFile);
     if (!loaded.ok) throw TopologyInvalid.of(loaded.file, loaded.problems);
     const topology = loaded.topology;
-    const roles = mwareRoles(topology).map((r) => r.name);
-    const roleName = opts.role ?? (roles.length === 1 ? roles[0] : undefined);
-    if (roleName === undefined) {
-      throw new RoleNotFound(
-        `the file has ${roles.length} enabled mware instances (${roles.join(', ') || 'none'}); choose one with --role`,
-      );
-    }
-    const placement = placementFor(topology, roleName);
-    if (!placement) {
-      throw new RoleNotFound(
-        `"${roleName}" is not an enabled mware instance of ${loaded.file} (enabled: ${roles.join(', ') || 'none'})`,
-      );
-    }
+    const placement = placeRole(topology, opts.role, loaded.file);
     if (topology.coordination) {
       throw new Unsupported(
         'Redis coordination is not available in this build yet; remove the coordination section to run the embedded single-node default',
       );
     }
-    const clock = opts.clock ?? systemClock;
-    const log =
-      opts.log ??
-      createLogger({
-        node: roleName,
-        group: placement.group,
-        pretty: opts.logPretty,
-        secrets: loaded.secrets,
-      });
-    const dataDir = resolve(opts.dataDir ?? join('data', roleName));
+    const dataDir = resolve(opts.dataDir ?? join('data', placement.role.name));
     try {
       mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     } catch (err) {
@@ -180,40 +214,46 @@ export class MwareNode {
         { cause: err },
       );
     }
+    const configured = topology.security.api_tokens;
+    const local = configured.length === 0 ? localAdminToken(dataDir) : undefined;
+    const tokens: ApiToken[] = local
+      ? [{ name: 'local-admin', token: local.token, scopes: ['admin'] }]
+      : configured;
+    const clock = opts.clock ?? systemClock;
+    const logs = opts.logFeed ?? new LogFeed();
+    const log =
+      opts.log ??
+      createLogger({
+        node: placement.role.name,
+        group: placement.group,
+        pretty: opts.logPretty,
+        secrets: [...loaded.secrets, ...tokens.map((t) => t.token)],
+        feed: logs,
+      });
+    if (local)
+      log.info(
+        { file: local.file },
+        'no api_tokens configured: the admin token for the shell and the API is in this file',
+      );
     const store = await FileStateStore.open({ dir: join(dataDir, 'state') });
-    const coordination = new EmbeddedCoordination(dataDir, roleName, clock);
+    const coordination = new EmbeddedCoordination(dataDir, placement.role.name, clock);
     const comedy = ComedySystem.create(log);
-    const events = new EventStream();
-    const env: RuntimeEnv = { clock, random: Math.random, events, directory: new Directory(clock), log };
-    let epoch = 0;
-    const persistence = createPersistence(placement.role.state_mode, store, () => epoch, clock, log);
+    const env = {
+      clock,
+      random: Math.random,
+      events: new EventStream(),
+      directory: new Directory(clock),
+      log,
+      stats: new ActorStats(),
+    };
+    const epochBox = { epoch: 0 };
+    const persistence = createPersistence(placement.role.state_mode, store, () => epochBox.epoch, clock, log);
     const runtime: ActorRuntime = {
       comedy,
       state: persistence,
       liveness: DEFAULT_LIVENESS,
       startTimeoutMs: 30_000,
     };
-    const members = placement.members.map((m) => ({
-      name: m.name,
-      order: m.order,
-      server: m.server,
-      address: topology.servers.find((s) => s.name === m.server)?.ifaces[m.iface] ?? '',
-    }));
-    const root = new Supervisor(
-      '/',
-      ROOT_FLAGS,
-      [
-        clusterChild(runtime, {
-          cluster: topology.cluster,
-          node: roleName,
-          site: placement.site,
-          group: placement.group,
-          coordination: coordination.kind,
-          members,
-        }),
-      ],
-      env,
-    );
     const node = new MwareNode({
       topology,
       placement,
@@ -224,15 +264,18 @@ export class MwareNode {
       coordination,
       comedy,
       runtime,
-      root,
+      tokens,
+      logs,
       mutexIdleMs: opts.mutexIdleMs,
     });
     node.logEvents();
     try {
-      await root.start();
+      // Embedded leadership is the data directory's lock: taken before anything binds a port or starts an actor.
       node.move('joining');
       node.leadership = await coordination.acquire();
-      epoch = node.leadership.epoch;
+      epochBox.epoch = node.leadership.epoch;
+      node.metrics.leadershipChanges.inc({ group: String(placement.group) });
+      await node.root.start();
       await node.becomeActive();
     } catch (err) {
       log.error({ err: serializeError(err) }, 'node failed to start');
@@ -240,10 +283,15 @@ export class MwareNode {
       throw err;
     }
     log.info(
-      { ms: Math.round(performance.now() - t0), epoch, domains: placement.domains.length, dataDir },
+      {
+        ms: Math.round(performance.now() - t0),
+        epoch: epochBox.epoch,
+        domains: placement.domains.length,
+        dataDir,
+      },
       'node active',
     );
-    void root.exited.then((reason) => {
+    void node.root.exited.then((reason) => {
       if (reason.kind === 'failed' && node.state !== 'draining' && node.state !== 'stopped') {
         node.log.fatal({ error: reason.error }, 'the root supervisor gave up; the node stops');
         node.failure = reason.error;
@@ -284,6 +332,7 @@ export class MwareNode {
 
   private async doStop(): Promise<void> {
     const t0 = performance.now();
+    // Draining: the API answers 503 from here on, so clients retry elsewhere instead of losing requests.
     if (this.state !== 'failed') this.move('draining');
     this.log.info('node stopping');
     const work = (async () => {
@@ -349,11 +398,47 @@ export class MwareNode {
 
   private move(to: NodeState): void {
     if (this.state === to) return;
-    if (!canMove(this.state, to)) {
-      this.log.warn({ from: this.state, to }, 'unexpected node state transition');
-    }
+    if (!canMove(this.state, to)) this.log.warn({ from: this.state, to }, 'unexpected node state transition');
     this.log.info({ from: this.state, to }, 'node state');
     this.state = to;
+    for (const l of this.stateListeners) l(to);
+  }
+
+  /** What the API (the /api actor) reads and does on this node. */
+  private apiContext(tokens: ApiToken[]): ApiContext {
+    return {
+      nodeName: this.name,
+      group: this.placement.group,
+      cluster: this.topology.cluster,
+      state: () => this.state,
+      onNodeState: (listener) => {
+        this.stateListeners.add(listener);
+        return () => this.stateListeners.delete(listener);
+      },
+      directory: this.directory,
+      events: this.events,
+      tree: () => this.tree(),
+      clusterView: async () => {
+        const c = await this.clusterStatus();
+        const coord = this.coordination.status();
+        return {
+          cluster: c.cluster,
+          node: c.node,
+          node_state: this.state,
+          site: c.site,
+          group: c.group,
+          coordination: { kind: coord.kind, healthy: coord.healthy },
+          epoch: c.epoch,
+          active: c.active,
+          members: c.members,
+        };
+      },
+      mutex: this.mutex,
+      logs: this.logs,
+      metrics: this.metrics,
+      auth: new Authenticator(tokens),
+      log: this.log.child({ path: '/api' }),
+    };
   }
 
   /** Inspection events as log lines: failures loud, routine lifecycle at debug. */
@@ -387,4 +472,21 @@ export class MwareNode {
       }
     });
   }
+}
+
+/** The role to run: the one named, or the file's only enabled mware instance. */
+function placeRole(topology: Topology, role: string | undefined, file: string): Placement {
+  const roles = mwareRoles(topology).map((r) => r.name);
+  const name = role ?? (roles.length === 1 ? roles[0] : undefined);
+  if (name === undefined) {
+    throw new RoleNotFound(
+      `the file has ${roles.length} enabled mware instances (${roles.join(', ') || 'none'}); choose one with --role`,
+    );
+  }
+  const placement = placementFor(topology, name);
+  if (!placement)
+    throw new RoleNotFound(
+      `"${name}" is not an enabled mware instance of ${file} (enabled: ${roles.join(', ') || 'none'})`,
+    );
+  return placement;
 }

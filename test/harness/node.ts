@@ -1,7 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stringify } from 'yaml';
+import { readFileSync } from 'node:fs';
+import { parse, stringify } from 'yaml';
+import { freePort } from './ports.ts';
 import { ManagedProcess } from './process.ts';
 import { tempDir } from './temp.ts';
 
@@ -9,6 +11,16 @@ import { tempDir } from './temp.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const MWARE_BIN = join(PROJECT_ROOT, 'src/cli/bin.mjs');
+
+/** The shipped example topology with its API on a free port (tests run in parallel). */
+export async function exampleTopology(): Promise<{ topology: Record<string, unknown>; port: number }> {
+  const topology = parse(readFileSync(join(PROJECT_ROOT, 'config/topology.example.yaml'), 'utf8')) as {
+    roles: { api: { port: number } }[];
+  };
+  const port = await freePort();
+  (topology.roles[0] as { api: { port: number } }).api.port = port;
+  return { topology, port };
+}
 
 export interface NodeProcessOptions {
   /** A topology file path, or a topology object written to a temporary file. */

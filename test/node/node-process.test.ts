@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { startNodeProcess } from '../harness/node.ts';
+import { exampleTopology, startNodeProcess } from '../harness/node.ts';
 import { tempDir } from '../harness/temp.ts';
 
 /** `mware start` as an operator runs it: a real process, real signals, real exit codes. */
 
-const EXAMPLE = new URL('../../config/topology.example.yaml', import.meta.url).pathname;
+const EXAMPLE = (await exampleTopology()).topology;
 const FIXTURES = new URL('../fixtures/topology/', import.meta.url).pathname;
 
 describe('mware start, as a process', () => {

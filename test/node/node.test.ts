@@ -1,15 +1,19 @@
 import assert from 'node:assert/strict';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { stringify, parse } from 'yaml';
 import { readFileSync } from 'node:fs';
 import { MwareNode } from '../../src/node/node.ts';
 import { silentLogger } from '../../src/log/log.ts';
 import type { InspectionEvent } from '../../supervisors/events.ts';
 import { tempDir } from '../harness/temp.ts';
+import { exampleTopology } from '../harness/node.ts';
 
-const EXAMPLE = new URL('../../config/topology.example.yaml', import.meta.url).pathname;
+const EXAMPLE_FILE = tempDir('node-example');
+const EXAMPLE = join(EXAMPLE_FILE.path, 'topology.yaml');
+writeFileSync(EXAMPLE, stringify((await exampleTopology()).topology));
+after(() => EXAMPLE_FILE.cleanup());
 const FIXTURES = new URL('../fixtures/topology/', import.meta.url).pathname;
 const code = (e: unknown) => (e as { code?: string }).code;
 
@@ -41,6 +45,7 @@ describe('a node on the embedded default', () => {
         tree.children?.map((c) => [c.path, c.state]),
         [
           ['/cluster', 'running'],
+          ['/api', 'running'],
           ['/domains', 'running'],
           ['/mutexes', 'running'],
         ],
@@ -114,7 +119,7 @@ describe('a node on the embedded default', () => {
       assert.equal(node.state, 'stopped');
       const order = stopped.filter(
         (p) =>
-          ['/mutexes', '/domains', '/cluster'].includes(p) ||
+          ['/mutexes', '/domains', '/api', '/cluster'].includes(p) ||
           p === '/domains/rootdomain.ru' ||
           p === '/domains/support.test.rootdomain.ru',
       );
@@ -123,6 +128,7 @@ describe('a node on the embedded default', () => {
         '/domains/support.test.rootdomain.ru',
         '/domains/rootdomain.ru',
         '/domains',
+        '/api',
         '/cluster',
       ]);
     }));

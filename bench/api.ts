@@ -1,0 +1,152 @@
+// The message API under load, from bench/load.ts in its own process, against a real `mware start` process:
+// - ask throughput and p99 vs a bare fastify route (its own process) in the same run, alternating trials;
+// - mutex lock+unlock through the API, each connection on its own key, per state_mode.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { stringify } from 'yaml';
+import { exampleTopology, PROJECT_ROOT } from '../test/harness/node.ts';
+import { ManagedProcess } from '../test/harness/process.ts';
+import { freePort } from '../test/harness/ports.ts';
+import { tempDir } from '../test/harness/temp.ts';
+import { MWARE_BIN } from '../test/harness/node.ts';
+import { fmt, median, report } from './stats.ts';
+
+const DURATION_S = Number(process.env.BENCH_SECONDS ?? 5);
+const TRIALS = Number(process.env.BENCH_TRIALS ?? 3);
+const CONNECTIONS = 32;
+
+interface Run {
+  rps: number;
+  cycles: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+/** One run of the load generator (its own process, so it does not share this one's event loop). */
+function load(
+  scenario: 'ask' | 'mutex',
+  url: string,
+  token: string,
+  seconds = DURATION_S,
+  connections = CONNECTIONS,
+): Run {
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      new URL('./load.ts', import.meta.url).pathname,
+      scenario,
+      url,
+      token,
+      String(connections),
+      String(seconds),
+    ],
+    { encoding: 'utf8' },
+  );
+  return JSON.parse(out) as Run;
+}
+
+async function startNode(stateMode: string): Promise<{ url: string; token: string; stop(): Promise<void> }> {
+  const dir = tempDir('bench-api');
+  const { topology, port } = await exampleTopology();
+  (topology as { roles: { state_mode: string }[] }).roles[0]!.state_mode = stateMode;
+  const token = 'bench-admin-token-0123456789abcdef';
+  topology.security = {
+    api_tokens: [{ name: 'bench', token: '${env:BENCH_TOKEN}', scopes: ['admin'] }],
+  };
+  writeFileSync(join(dir.path, 't.yaml'), stringify(topology));
+  const p = new ManagedProcess(
+    'mware',
+    process.execPath,
+    [MWARE_BIN, 'start', '--topology', join(dir.path, 't.yaml'), '--data-dir', join(dir.path, 'data')],
+    {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, BENCH_TOKEN: token, MWARE_LOG_LEVEL: 'warn' },
+    },
+  );
+  await p.waitForLine(/"msg":"node active"|node active/, 30_000).catch(async () => {
+    // at warn level the active line is not printed: poll readiness instead
+    for (let i = 0; i < 100; i++) {
+      const ok = await fetch(`http://127.0.0.1:${port}/readyz`, {
+        headers: { authorization: `Bearer ${token}` },
+      }).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) return '';
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('the node did not become ready');
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    token,
+    stop: async () => {
+      await p.stop('SIGTERM');
+      dir.cleanup();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------- ask vs bare fastify
+const node = await startNode('transactional');
+const barePort = await freePort();
+const bare = new ManagedProcess(
+  'bare-fastify',
+  process.execPath,
+  ['--import', 'tsx', new URL('./bare-fastify.ts', import.meta.url).pathname, String(barePort)],
+  { cwd: PROJECT_ROOT },
+);
+await bare.waitForLine(/listening/);
+
+const askUrl = `${node.url}/api/v1/actors/domains/rootdomain.ru/messages?reply=true`;
+const bareUrl = `http://127.0.0.1:${barePort}/ping`;
+load('ask', askUrl, node.token, 1);
+load('ask', bareUrl, '-', 1);
+const api: Run[] = [];
+const base: Run[] = [];
+for (let t = 0; t < TRIALS; t++) {
+  base.push(load('ask', bareUrl, '-'));
+  api.push(load('ask', askUrl, node.token));
+}
+const ratio = median(api.map((r) => r.rps)) / median(base.map((r) => r.rps));
+report(
+  `API ask (POST …/messages?reply=true, ${CONNECTIONS} keep-alive connections): bare fastify route`,
+  `${fmt(median(base.map((r) => r.rps)))} req/s, p99 ${fmt(median(base.map((r) => r.p99)), 2)} ms`,
+);
+report(
+  `API ask: mware (token check, zod parse, routing, actor ask)`,
+  `${fmt(median(api.map((r) => r.rps)))} req/s, p50 ${fmt(median(api.map((r) => r.p50)), 2)} ms, p99 ${fmt(median(api.map((r) => r.p99)), 2)} ms, errors ${api.reduce((a, r) => a + r.errors, 0)}`,
+);
+report('API ask: ratio mware/bare fastify', fmt(ratio, 2), '>= 0.5', ratio >= 0.5);
+await bare.stop();
+await node.stop();
+
+// ---------------------------------------------------------------------------------------- mutex through the API
+for (const mode of ['none', 'transactional'] as const) {
+  const n = await startNode(mode);
+  load('mutex', n.url, n.token, 1);
+  const runs: Run[] = [];
+  for (let t = 0; t < TRIALS; t++) runs.push(load('mutex', n.url, n.token));
+  const cycles = median(runs.map((r) => r.cycles));
+  const p99 = median(runs.map((r) => r.p99));
+  const bad = runs.reduce((a, r) => a + r.errors, 0);
+  const target = mode === 'none';
+  report(
+    `mutex lock+unlock through the API, state_mode ${mode}${mode === 'transactional' ? ' (fdatasync before each answer)' : ''}, ${CONNECTIONS} connections`,
+    `${fmt(cycles)} cycles/s (${fmt(cycles * 2)} req/s), request p50 ${fmt(median(runs.map((r) => r.p50)), 2)} ms, p99 ${fmt(p99, 2)} ms, errors ${bad}`,
+    target ? '>= 10,000/s, p99 <= 5 ms' : undefined,
+    target ? cycles >= 10_000 && p99 <= 5 && bad === 0 : undefined,
+  );
+  // Unsaturated: what one request costs when the machine has room.
+  const light: Run[] = [];
+  for (let t = 0; t < TRIALS; t++) light.push(load('mutex', n.url, n.token, DURATION_S, 4));
+  report(
+    `mutex lock+unlock through the API, state_mode ${mode}, 4 connections`,
+    `${fmt(median(light.map((r) => r.cycles)))} cycles/s, request p50 ${fmt(median(light.map((r) => r.p50)), 2)} ms, p99 ${fmt(median(light.map((r) => r.p99)), 2)} ms`,
+  );
+  await n.stop();
+}

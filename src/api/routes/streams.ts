@@ -1,0 +1,62 @@
+import type { Route } from '../route.ts';
+import { errors, parse } from '../route.ts';
+import { LogsQuery } from '../schemas.ts';
+import { openSse } from '../sse.ts';
+
+/**
+ * Live streams as server-sent events: the inspection stream (what the shell's `events` and the web view follow)
+ * and the node's log (`logs`).
+ */
+export const streamRoutes: Route[] = [
+  {
+    method: 'GET',
+    url: '/api/v1/events',
+    scope: 'read',
+    docs: [
+      {
+        method: 'get',
+        path: '/api/v1/events',
+        summary:
+          'Server-sent events: `hello` on connect, then every inspection event (started, stopped, failed, restarted, escalated, state-changed) and `node` for lifecycle changes',
+        responses: {
+          '200': { description: 'text/event-stream', contentType: 'text/event-stream' },
+          ...errors(401),
+        },
+      },
+    ],
+    handler: async (req, reply, ctx) => {
+      const sse = openSse(req, reply);
+      sse.send('hello', { node: ctx.nodeName, group: ctx.group, cluster: ctx.cluster, state: ctx.state() });
+      sse.onClose(ctx.events.subscribe((e) => sse.send(e.type, e)));
+      sse.onClose(ctx.onNodeState((state) => sse.send('node', { node: ctx.nodeName, state })));
+    },
+  },
+  {
+    method: 'GET',
+    url: '/api/v1/logs',
+    scope: 'admin',
+    docs: [
+      {
+        method: 'get',
+        path: '/api/v1/logs',
+        summary:
+          'The node’s recent log lines (JSON), and with ?follow=true every new one, as server-sent `log` events',
+        query: LogsQuery,
+        responses: {
+          '200': { description: 'text/event-stream', contentType: 'text/event-stream' },
+          ...errors(400, 401, 403),
+        },
+      },
+    ],
+    handler: async (req, reply, ctx) => {
+      const q = parse(LogsQuery, req.query, 'query');
+      const sse = openSse(req, reply);
+      for (const line of ctx.logs.recent(q.n)) sse.send('log', line);
+      if (q.follow !== 'true') {
+        sse.close();
+        return;
+      }
+      sse.onClose(ctx.logs.follow((line) => sse.send('log', line)));
+    },
+  },
+];

@@ -1,0 +1,182 @@
+import { readFileSync } from 'node:fs';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { fastify } from 'fastify';
+import { MwareError } from '../errors.ts';
+import type { Principal } from './auth.ts';
+import { Authenticator } from './auth.ts';
+import type { ApiContext } from './context.ts';
+import { BadRequest, Draining, errorResponse, RouteNotFound } from './errors.ts';
+import { openApiDocument } from './openapi.ts';
+import type { Route } from './route.ts';
+import { actorRoutes } from './routes/actors.ts';
+import { clusterRoutes } from './routes/cluster.ts';
+import { healthRoutes } from './routes/health.ts';
+import { mutexRoutes } from './routes/mutex.ts';
+import { streamRoutes } from './routes/streams.ts';
+import { uiRoutes } from './routes/ui.ts';
+
+/**
+ * The message API (03-interfaces.md): HTTP/JSON on the role's internal interface only, every request but the
+ * static web view authenticated with a bearer token and its scope, one error shape, input parsed with zod at the
+ * edge, and an OpenAPI document generated from the same route table.
+ */
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    scope?: Route['scope'];
+  }
+}
+
+export interface ApiServerOptions {
+  ctx: ApiContext;
+  host: string;
+  port: number;
+  tls?: { cert: string; key: string };
+  /** Largest request body accepted (default 256 KiB). */
+  bodyLimit?: number;
+}
+
+export interface ApiServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export const ALL_ROUTES: Route[] = [
+  ...healthRoutes,
+  ...actorRoutes,
+  ...clusterRoutes,
+  ...streamRoutes,
+  ...mutexRoutes,
+  ...uiRoutes,
+];
+
+export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
+  const { ctx } = o;
+  const app: FastifyInstance = fastify({
+    logger: false,
+    bodyLimit: o.bodyLimit ?? 256 * 1024,
+    // Event streams stay open: closing the server must not wait for them.
+    forceCloseConnections: true,
+    return503OnClosing: true,
+    // A URL fastify cannot decode is answered before routing: still in our error shape.
+    frameworkErrors: (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
+      const { status, body } = errorResponse(new BadRequest(err.message));
+      void reply.code(status).send(body);
+    },
+    ...(o.tls ? { https: { cert: readFileSync(o.tls.cert), key: readFileSync(o.tls.key) } } : {}),
+  } as Parameters<typeof fastify>[0]) as unknown as FastifyInstance;
+
+  app.decorateRequest('principal', null);
+  // JSON only: fastify would otherwise hand a text/plain body to the handlers as a string.
+  app.removeContentTypeParser('text/plain');
+
+  // Synchronous hooks: an async one costs a promise per request.
+  app.addHook('onRequest', (req, _reply, done) => {
+    try {
+      const scope = req.routeOptions.config.scope ?? 'read';
+      if (scope !== 'public') {
+        const principal = ctx.auth.authenticate(req.headers.authorization);
+        req.principal = principal;
+        Authenticator.authorize(principal, scope);
+        if (ctx.state() === 'draining' && req.url.startsWith('/api/'))
+          throw new Draining('the node is stopping; retry on another instance');
+      }
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  });
+
+  const requestMetrics = new RequestMetrics(ctx.metrics);
+  app.addHook('onResponse', (req, reply, done) => {
+    requestMetrics.observe(
+      req.routeOptions.url ?? 'unmatched',
+      req.method,
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
+
+  app.setErrorHandler((err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) => {
+    const mapped = fromFastify(err);
+    const { status, body, internal } = errorResponse(mapped);
+    if (internal || status >= 500)
+      ctx.log.error({ err: mapped, method: req.method, route: req.routeOptions.url }, 'API request failed');
+    else
+      ctx.log.debug(
+        { code: body.error.code, method: req.method, route: req.routeOptions.url },
+        'API request refused',
+      );
+    if (status === 401) void reply.header('www-authenticate', 'Bearer realm="mware"');
+    if (status === 503) void reply.header('retry-after', '1');
+    return reply.code(status).send(body);
+  });
+
+  app.setNotFoundHandler(async (req) => {
+    throw new RouteNotFound(`no such endpoint: ${req.method} ${req.url.split('?')[0] ?? ''}`);
+  });
+
+  const document = JSON.stringify(openApiDocument(ALL_ROUTES));
+  app.get('/api/v1/openapi.json', { config: { scope: 'read' } }, async (_req, reply) =>
+    reply.type('application/json').send(document),
+  );
+
+  for (const route of ALL_ROUTES) {
+    app.route({
+      method: route.method,
+      url: route.url,
+      config: { scope: route.scope },
+      handler: (req, reply) => route.handler(req, reply, ctx),
+    });
+  }
+
+  await app.listen({ host: o.host, port: o.port });
+  const url = `${o.tls ? 'https' : 'http'}://${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`;
+  return { url, close: () => app.close() };
+}
+
+/**
+ * Per-request metrics with the label children cached: prom-client would otherwise sort and hash the label object
+ * on every request.
+ */
+class RequestMetrics {
+  private readonly counters = new Map<string, { inc(): void }>();
+  private readonly timers = new Map<string, { observe(v: number): void }>();
+
+  constructor(private readonly m: ApiContext['metrics']) {}
+
+  observe(route: string, method: string, status: number, seconds: number): void {
+    const key = `${route} ${method} ${status}`;
+    let counter = this.counters.get(key);
+    if (!counter)
+      this.counters.set(
+        key,
+        (counter = this.m.apiRequests.labels({ route, method, status: String(status) })),
+      );
+    counter.inc();
+    let timer = this.timers.get(route);
+    if (!timer) this.timers.set(route, (timer = this.m.apiDuration.labels({ route })));
+    timer.observe(seconds);
+  }
+}
+
+/** fastify's own errors (body parsing, limits) in our vocabulary. */
+function fromFastify(err: Error): unknown {
+  if (err instanceof MwareError) return err;
+  const status = (err as FastifyError).statusCode;
+  if (status === undefined || status >= 500) return err;
+  const code = (err as FastifyError).code ?? '';
+  const known: Record<number, string> = {
+    413: 'MW_ERR_PAYLOAD_TOO_LARGE',
+    415: 'MW_ERR_UNSUPPORTED_MEDIA_TYPE',
+    405: 'MW_ERR_METHOD_NOT_ALLOWED',
+  };
+  if (known[status]) return new MwareError(known[status], err.message);
+  if (code.includes('JSON') || err instanceof SyntaxError)
+    return new MwareError('MW_ERR_BAD_JSON', `the body is not valid JSON: ${err.message}`);
+  return new BadRequest(err.message);
+}

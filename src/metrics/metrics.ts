@@ -1,0 +1,180 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { MutexStats } from '../../actors/mutex/stats.ts';
+import type { Directory } from '../../supervisors/directory.ts';
+import type { EventStream } from '../../supervisors/events.ts';
+import type { ActorStats } from '../../supervisors/stats.ts';
+
+/**
+ * The node's Prometheus metrics (03-interfaces.md "Metrics"): labelled by actor *kind*, never by id, by group, and
+ * by API route template. The hot path only bumps plain counters (supervisors/stats.ts); this reads them when
+ * scraped.
+ */
+
+export interface MetricsSources {
+  node: string;
+  group: number;
+  stats: ActorStats;
+  directory: Directory;
+  events: EventStream;
+  mutex: MutexStats;
+  epoch: () => number | undefined;
+  active: () => boolean;
+}
+
+export class NodeMetrics {
+  readonly registry = new Registry();
+  readonly apiRequests: Counter<'route' | 'method' | 'status'>;
+  readonly apiDuration: Histogram<'route'>;
+  readonly leadershipChanges: Counter<'group'>;
+
+  constructor(src: MetricsSources) {
+    const r = this.registry;
+    r.setDefaultLabels({ node: src.node });
+    collectDefaultMetrics({ register: r, prefix: 'mware_' });
+    const group = String(src.group);
+
+    const reported = new Map<string, number>();
+    const messages = new Counter({
+      name: 'mware_actor_messages_total',
+      help: 'Messages delivered to actors, by actor kind',
+      labelNames: ['kind'],
+      registers: [r],
+      collect() {
+        for (const s of src.stats.all()) {
+          const delta = s.messages - (reported.get(s.kind) ?? 0);
+          if (delta > 0) this.inc({ kind: s.kind }, delta);
+          reported.set(s.kind, s.messages);
+        }
+      },
+    });
+    void messages;
+
+    new Histogram({
+      name: 'mware_actor_message_seconds',
+      help: 'Request-reply time of sampled actor messages (1 in 64), by actor kind',
+      labelNames: ['kind'],
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1, 5],
+      registers: [r],
+      collect() {
+        for (const s of src.stats.all())
+          for (const v of s.latencies.splice(0)) this.observe({ kind: s.kind }, v);
+      },
+    });
+
+    const restarts = new Counter({
+      name: 'mware_actor_restarts_total',
+      help: 'Actor restarts, by actor kind',
+      labelNames: ['kind', 'manual'],
+      registers: [r],
+    });
+    const failures = new Counter({
+      name: 'mware_actor_failures_total',
+      help: 'Actor failures, by actor kind',
+      labelNames: ['kind'],
+      registers: [r],
+    });
+    const escalations = new Counter({
+      name: 'mware_supervisor_escalations_total',
+      help: 'Supervisors that gave up (restart intensity exceeded)',
+      registers: [r],
+    });
+    const kindOf = (path: string) => src.directory.get(path)?.spec.kind ?? 'unknown';
+    src.events.subscribe((e) => {
+      if (e.type === 'restarted') restarts.inc({ kind: kindOf(e.path), manual: String(e.manual) });
+      else if (e.type === 'failed') failures.inc({ kind: kindOf(e.path) });
+      else if (e.type === 'escalated') escalations.inc();
+    });
+
+    new Gauge({
+      name: 'mware_actor_mailbox',
+      help: 'Requests held or in flight, summed by actor kind',
+      labelNames: ['kind'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const rec of src.directory.all())
+          this.inc({ kind: rec.spec.kind }, (rec.incarnation?.mailbox() ?? 0) + rec.buffer.size);
+      },
+    });
+
+    new Gauge({
+      name: 'mware_actors',
+      help: 'Actors by kind and state',
+      labelNames: ['kind', 'state'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const rec of src.directory.all()) this.inc({ kind: rec.spec.kind, state: rec.state });
+      },
+    });
+
+    new Gauge({
+      name: 'mware_group_epoch',
+      help: 'Fencing epoch of the group as this node knows it',
+      labelNames: ['group'],
+      registers: [r],
+      collect() {
+        this.set({ group }, src.epoch() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'mware_node_active',
+      help: '1 while this node is its group’s active instance',
+      labelNames: ['group'],
+      registers: [r],
+      collect() {
+        this.set({ group }, src.active() ? 1 : 0);
+      },
+    });
+    this.leadershipChanges = new Counter({
+      name: 'mware_group_leadership_changes_total',
+      help: 'Leadership changes seen by this node',
+      labelNames: ['group'],
+      registers: [r],
+    });
+
+    const mutexCounter = (name: string, help: string, read: () => number) => {
+      let last = 0;
+      return new Counter({
+        name,
+        help,
+        registers: [r],
+        collect() {
+          const now = read();
+          if (now > last) this.inc(now - last);
+          last = now;
+        },
+      });
+    };
+    mutexCounter('mware_mutex_grants_total', 'Mutex locks granted at once', () => src.mutex.grantedAtOnce);
+    mutexCounter(
+      'mware_mutex_grants_after_wait_total',
+      'Mutex locks granted after waiting',
+      () => src.mutex.grantedAfterWait,
+    );
+    mutexCounter('mware_mutex_waits_total', 'Mutex lock requests that had to wait', () => src.mutex.queued);
+    mutexCounter('mware_mutex_timeouts_total', 'Mutex waits that timed out', () => src.mutex.timeouts);
+
+    this.apiRequests = new Counter({
+      name: 'mware_api_requests_total',
+      help: 'API requests by route template, method and status',
+      labelNames: ['route', 'method', 'status'],
+      registers: [r],
+    });
+    this.apiDuration = new Histogram({
+      name: 'mware_api_request_seconds',
+      help: 'API request time by route template',
+      labelNames: ['route'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5, 10],
+      registers: [r],
+    });
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
