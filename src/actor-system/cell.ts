@@ -169,7 +169,8 @@ export class Cell {
   private declareFailed(err: unknown): void {
     if (this.failed) return;
     this.failed = serializeError(err);
-    this.failInFlight(this.crashed());
+    // Error objects (with their stacks) are built only when someone is waiting for one.
+    if (this.inFlight.size > 0) this.failInFlight(this.crashed());
     this.upcalls.fail(this.failed);
   }
 }

@@ -244,13 +244,16 @@ export class ActorIncarnation implements Incarnation {
     this.ended = true;
     if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
     if (this.livenessTimer !== undefined) this.clock.clearTimeout(this.livenessTimer);
-    const error =
-      reason.kind === 'failed'
-        ? new ActorCrashed(`${this.path} crashed: ${reason.error.message}`, {
-            cause: rehydrateError(reason.error),
-          })
-        : new ActorUnavailable(`${this.path} stopped before answering`);
-    for (const p of this.pending.values()) p.reject(error);
+    if (this.pending.size > 0) {
+      // Error objects (with their stacks) are built only when someone is waiting for one.
+      const error =
+        reason.kind === 'failed'
+          ? new ActorCrashed(`${this.path} crashed: ${reason.error.message}`, {
+              cause: rehydrateError(reason.error),
+            })
+          : new ActorUnavailable(`${this.path} stopped before answering`);
+      for (const p of this.pending.values()) p.reject(error);
+    }
     this.pending.clear();
     this.resolveExit(reason);
   }

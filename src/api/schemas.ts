@@ -1,4 +1,4 @@
-import 'zod-openapi';
+import type {} from 'zod-openapi';
 import { z } from 'zod';
 
 /**

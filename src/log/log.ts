@@ -1,6 +1,6 @@
 import type { DestinationStream, Logger, StreamEntry } from 'pino';
 import { pino } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
 import type { LogFeed } from './feed.ts';
 
 /**
@@ -78,16 +78,19 @@ export function createLogger(opts: LogOptions = {}): Log {
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   const main: DestinationStream =
-    opts.destination ??
-    (opts.pretty
-      ? pretty({ colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l', sync: true })
-      : pino.destination({ dest: 1, sync: true }));
+    opts.destination ?? (opts.pretty ? prettyStream() : pino.destination({ dest: 1, sync: true }));
   if (!opts.feed) return pino(options, main);
   const streams: StreamEntry[] = [
     { stream: main, level: 'trace' },
     { stream: opts.feed, level: 'trace' },
   ];
   return pino(options, pino.multistream(streams));
+}
+
+/** pino-pretty, loaded only when asked for (--log-pretty). */
+function prettyStream(): DestinationStream {
+  const pretty = createRequire(import.meta.url)('pino-pretty') as (o: object) => DestinationStream;
+  return pretty({ colorize: process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss.l', sync: true });
 }
 
 /** A logger that discards everything (tests, benchmarks). */
