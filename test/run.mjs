@@ -14,6 +14,7 @@ const PACKAGES = {
   'redis-server': 'redis-server',
   tmux: 'tmux',
   chromium: 'chromium',
+  openssl: 'openssl',
 };
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 

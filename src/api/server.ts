@@ -53,6 +53,14 @@ export const ALL_ROUTES: Route[] = [
 ];
 
 export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
+  const app = createApiApp(o);
+  await app.listen({ host: o.host, port: o.port });
+  const url = `${o.tls ? 'https' : 'http'}://${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`;
+  return { url, close: () => app.close() };
+}
+
+/** The API's fastify instance, not listening yet (tests and benchmarks inject requests into it). */
+export function createApiApp(o: Omit<ApiServerOptions, 'host' | 'port'>): FastifyInstance {
   const { ctx } = o;
   const app: FastifyInstance = fastify({
     logger: false,
@@ -143,9 +151,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     });
   }
 
-  await app.listen({ host: o.host, port: o.port });
-  const url = `${o.tls ? 'https' : 'http'}://${o.host.includes(':') ? `[${o.host}]` : o.host}:${o.port}`;
-  return { url, close: () => app.close() };
+  return app;
 }
 
 /**

@@ -101,6 +101,8 @@ export class MwareNode {
   readonly mutex: MutexService;
   readonly metrics: NodeMetrics;
   readonly logs: LogFeed;
+  /** What the API reads and does on this node (the /api actor serves it). */
+  readonly api: ApiContext;
   /** Wall-clock time the node started. */
   readonly startedAt: number;
   /** Set when the node failed on its own (its root supervisor gave up). */
@@ -157,6 +159,7 @@ export class MwareNode {
       active: () => this.state === 'active',
     });
     const { role } = p.placement;
+    this.api = this.apiContext(p.tokens);
     this.root = new Supervisor(
       '/',
       ROOT_FLAGS,

@@ -35,11 +35,14 @@ const PathParam = z.object({
 
 /** The actor path in the URL after the prefix: segments decoded one by one (a segment may hold an encoded '/'). */
 function actorPath(req: FastifyRequest): string[] {
-  const url = req.url.split('?')[0] ?? '';
+  const q = req.url.indexOf('?');
+  const url = q < 0 ? req.url : req.url.slice(0, q);
   const rest = url.slice(PREFIX.length).replace(/^\/+|\/+$/g, '');
   if (rest === '') return [];
+  const segments = rest.split('/');
+  if (!url.includes('%')) return segments;
   try {
-    return rest.split('/').map((s) => decodeURIComponent(s));
+    return segments.map((s) => decodeURIComponent(s));
   } catch {
     throw new RouteNotFound(`${url} is not a valid actor path`);
   }
@@ -154,9 +157,11 @@ export const actorRoutes: Route[] = [
       if (ask) {
         // The common case, an actor that exists, goes straight to it; a missing one may be coming back.
         const r = ctx.directory.get(path);
-        const result = r
-          ? await r.ask(body.type, body.payload ?? null, timeoutMs)
-          : await askPath(ctx.directory, path, body.type, body.payload ?? null, timeoutMs);
+        // Awaited rather than chained with .then: a reply is comedy's bluebird promise, and a promise derived from it
+        // by .then would be reported unhandled before fastify took it.
+        const result = await (r
+          ? r.ask(body.type, body.payload ?? null, timeoutMs)
+          : askPath(ctx.directory, path, body.type, body.payload ?? null, timeoutMs));
         return { result: result ?? null };
       }
       // A tell is accepted once the actor is known to exist; its reply, if any, is not waited for.
