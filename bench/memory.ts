@@ -62,7 +62,6 @@ report(`start ${fmt(COUNT)} domain actors, one after another`, `${fmt(startMs)} 
 // Mutex actors, each holding a lock so that none goes idle.
 const mutex = new MutexService({
   runtime,
-  store,
   mode: 'in-memory',
   epoch: () => 1,
   ownsKey: () => true,

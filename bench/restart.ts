@@ -20,7 +20,12 @@ async function measure(
 ): Promise<number[]> {
   const w = actorWorld(comedy, { record: false, liveness: { intervalMs: 60_000, timeoutMs: 60_000 } });
   const events = w.env.events;
-  w.runtime.state = { durable: false, load: async () => undefined, save: async () => undefined };
+  w.runtime.state = {
+    durable: false,
+    load: async () => undefined,
+    save: async () => undefined,
+    keys: async () => [],
+  };
   const sup = new Supervisor(
     '/',
     compileFlags({ intensity: 100_000, periodMs: 1_000, backoff: { resetAfterMs: 0 } }),

@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { SECRET_KEYS } from '../src/log/log.ts';
 import type { PathSegment } from './problems.ts';
 import { formatPath, type ProblemList } from './problems.ts';
 
 /**
  * Secret references in topology values: `${env:NAME}` and `${file:PATH}` (PATH relative to the topology file's
  * folder unless absolute). They are resolved at load time; a missing reference is a validation problem naming
- * the field, never the value. Every resolved value is remembered so the logger can scrub it from any line.
+ * the field, never the value. Every resolved value is remembered so the logger can scrub it from any line, and so
+ * is every value written in the file as it is where a secret belongs: a secret field (`pg_pwd`, `token`, …) and
+ * the password of a URL (`redis://:pw@host`).
  */
 
 export interface SecretSources {
@@ -21,6 +24,9 @@ export function processSecretSources(baseDir: string): SecretSources {
 }
 
 const REFERENCE = /\$\{(env|file):([^}]*)\}/g;
+const SECRET_FIELDS = new Set(SECRET_KEYS);
+/** The password in a URL's user-info: `scheme://user:PASSWORD@host`. */
+const URL_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/@\s:]*:([^/@\s]+)@/i;
 
 export interface ResolvedSecrets {
   value: unknown;
@@ -72,8 +78,16 @@ export function resolveSecrets(doc: unknown, sources: SecretSources, problems: P
     }
   };
 
+  const noteLiteral = (v: string, path: PathSegment[]): string => {
+    const key = path.at(-1);
+    if (typeof key === 'string' && SECRET_FIELDS.has(key) && v.length > 0) secrets.add(v);
+    const inUrl = URL_PASSWORD.exec(v)?.[1];
+    if (inUrl) secrets.add(inUrl).add(safeDecode(inUrl));
+    return v;
+  };
+
   const walk = (v: unknown, path: PathSegment[]): unknown => {
-    if (typeof v === 'string') return v.includes('${') ? resolveString(v, path) : v;
+    if (typeof v === 'string') return noteLiteral(v.includes('${') ? resolveString(v, path) : v, path);
     if (Array.isArray(v)) return v.map((item, i) => walk(item, [...path, i]));
     if (v !== null && typeof v === 'object') {
       const out: Record<string, unknown> = {};
@@ -84,4 +98,12 @@ export function resolveSecrets(doc: unknown, sources: SecretSources, problems: P
   };
 
   return { value: walk(doc, []), secrets, unresolved };
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }

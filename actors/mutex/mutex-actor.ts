@@ -81,10 +81,12 @@ export const mutexActor = defineActor<MutexProtocol, MutexArgs, LockState>({
       return wait;
     };
 
-    /** Arms the expiry timer for the earliest hold (only when that moves earlier) and the idle check. */
-    const schedule = () => {
+    /**
+     * Arms the expiry timer for the earliest hold (only when that moves earlier) and the idle check. A new grant
+     * passes its own expiry: only it can have moved the earliest one.
+     */
+    const schedule = (next = table.nextExpiry()) => {
       lastActive = clock.now();
-      const next = table.nextExpiry();
       if (next !== undefined && next < expiryAt) {
         if (expiryTimer !== undefined) clock.clearTimeout(expiryTimer);
         expiryAt = next;
@@ -118,7 +120,7 @@ export const mutexActor = defineActor<MutexProtocol, MutexArgs, LockState>({
           const { owner, mode, waitMs, holdMs } = checkLock(req);
           const holder = table.tryGrant(owner, mode, holdMs, clock.wallNow());
           if (holder) {
-            schedule();
+            schedule(holder.expiresAt);
             return answer<LockReply>(persist(), {
               granted: true,
               token: holder.token,

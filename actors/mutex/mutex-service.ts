@@ -2,7 +2,6 @@ import type { ActorRuntime } from '../../src/actor-system/actor-child.ts';
 import { actorChild } from '../../src/actor-system/actor-child.ts';
 import { ActorUnavailable } from '../../src/actor-system/errors.ts';
 import type { Log } from '../../src/log/log.ts';
-import type { StateStore } from '../../src/state/store.ts';
 import type { ChildRecord } from '../../supervisors/child.ts';
 import type { ActorMode } from '../../supervisors/events.ts';
 import type { ChildSpec } from '../../supervisors/spec.ts';
@@ -23,7 +22,6 @@ import type { Clock, TimerHandle } from '../../supervisors/clock.ts';
 
 export interface MutexServiceDeps {
   runtime: ActorRuntime;
-  store: StateStore;
   mode: ActorMode;
   epoch: () => number;
   /** Whether this node's group owns the key (rendezvous placement over the site's groups). */
@@ -49,16 +47,20 @@ export class MutexService {
   private readonly owners = new Map<string, Map<string, Interest>>();
   readonly stats: MutexStats = newMutexStats();
   private sweepTimer: TimerHandle | undefined;
+  /** Set once the node demotes: nothing is swept any more, so no timer outlives the service. */
+  private detached = false;
 
   constructor(private readonly deps: MutexServiceDeps) {}
 
   /** Called with each new `/mutexes` supervisor (after a start or restart of the subtree). */
   attach(s: Supervisor): void {
     this.supervisor = s;
+    this.detached = false;
   }
 
   detach(): void {
     this.supervisor = undefined;
+    this.detached = true;
     if (this.sweepTimer !== undefined) this.deps.clock.clearTimeout(this.sweepTimer);
     this.sweepTimer = undefined;
   }
@@ -66,8 +68,9 @@ export class MutexService {
   /** Child specs for keys whose saved state has live holders: their expiry must run even with no requests. */
   async restoredChildren(): Promise<ChildSpec[]> {
     const specs: ChildSpec[] = [];
-    for (const stateKey of await this.deps.store.keys('mutex:')) {
-      const saved = (await this.deps.store.load(stateKey))?.value as LockState | undefined;
+    const state = this.deps.runtime.state;
+    for (const stateKey of await state.keys('mutex:')) {
+      const saved = (await state.load(stateKey)) as LockState | undefined;
       if (!saved || saved.holders.length === 0) continue;
       const key = stateKey.slice('mutex:'.length);
       for (const h of saved.holders)
@@ -197,7 +200,7 @@ export class MutexService {
 
   /** Forgets interests in holds that have expired (their owner never unlocked or ended). */
   private scheduleSweep(): void {
-    if (this.sweepTimer !== undefined) return;
+    if (this.sweepTimer !== undefined || this.detached) return;
     this.sweepTimer = this.deps.clock.setTimeout(() => {
       this.sweepTimer = undefined;
       const now = this.deps.clock.wallNow();

@@ -1,8 +1,9 @@
-import type { Clock, TimerHandle } from '../../supervisors/clock.ts';
+import type { Clock } from '../../supervisors/clock.ts';
 import type { SerializedError } from '../errors.ts';
-import { isCallerError, rehydrateError, serializeError } from '../errors.ts';
+import { isCallerError, serializeError } from '../errors.ts';
 import type { Log } from '../log/log.ts';
-import { ActorCrashed, ActorUnavailable, AskTimeout, UnknownMessage } from './errors.ts';
+import { ActorCrashed, crashError, UnknownMessage } from './errors.ts';
+import { InFlight } from './in-flight.ts';
 import type { ActorContext, AnyActorKind, Behavior, Protocol } from './kind.ts';
 import { createBehavior, PING, SHUTDOWN } from './kind.ts';
 
@@ -12,7 +13,7 @@ import { createBehavior, PING, SHUTDOWN } from './kind.ts';
  * actor's own failure. Calls back to its incarnation in the node through {@link Upcalls}.
  *
  * A handler that answers synchronously cannot hang, so it costs nothing extra. A handler that answers with a
- * promise is tracked until it settles: it fails at its deadline, and with the actor if the actor fails or stops.
+ * promise is tracked until it settles: it fails at its deadline or with the actor, and a graceful stop waits for it.
  */
 
 export interface CellInit {
@@ -35,30 +36,23 @@ export interface CellEnv {
   clock: Clock;
   /** The actor's logger, built on first use. */
   log: () => Log;
+  /** Whether the cell enforces deadlines; a remote cell's incarnation in the node does it already. */
+  deadlines?: boolean;
 }
-
-interface InFlight {
-  reject(e: unknown): void;
-  /** Monotonic ms after which the request fails. */
-  deadline: number;
-  type: string;
-}
-
-/** How often asynchronous requests are checked against their deadlines (one timer per cell, not per request). */
-const SWEEP_MS = 100;
 
 export class Cell {
   private failed: SerializedError | undefined;
   private stopped = false;
-  private readonly inFlight = new Set<InFlight>();
-  private sweepTimer: TimerHandle | undefined;
+  private readonly inFlight: InFlight;
 
   private constructor(
     private readonly path: string,
     private readonly behavior: Behavior<Protocol>,
     private readonly upcalls: Upcalls,
-    private readonly clock: Clock,
-  ) {}
+    env: CellEnv,
+  ) {
+    this.inFlight = new InFlight(path, env.clock, env.deadlines ?? true);
+  }
 
   /** Runs the kind's factory (the actor's initialisation); an exception here is a start failure. */
   static async create(kind: AnyActorKind, init: CellInit, upcalls: Upcalls, env: CellEnv): Promise<Cell> {
@@ -75,7 +69,7 @@ export class Cell {
       stop: () => upcalls.stop(),
     };
     const behavior = await createBehavior(kind, init.args, ctx);
-    box.cell = new Cell(init.path, behavior, upcalls, env.clock);
+    box.cell = new Cell(init.path, behavior, upcalls, env);
     return box.cell;
   }
 
@@ -102,56 +96,33 @@ export class Cell {
       throw this.classify(err);
     }
     // A handler that declared its actor failed does not get to answer: its request fails with the actor.
-    if (this.failed) throw this.crashed();
-    return result instanceof Promise ? this.track(result, type, timeoutMs) : result;
+    if (this.failed) {
+      if (result instanceof Promise) result.catch(() => undefined);
+      throw this.crashed();
+    }
+    return result instanceof Promise
+      ? this.inFlight.track(result, type, timeoutMs, (err) => this.classify(err))
+      : result;
   }
 
-  /** Stops the behaviour once (it answers its waiting requests); whatever is still unanswered fails. */
+  /**
+   * Stops the behaviour once (it answers its waiting requests), then waits for the requests still being handled:
+   * a graceful stop loses no answer. The supervisor's shutdown time bounds the wait; past it the actor is killed
+   * and {@link abort} fails what is left.
+   */
   async shutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     try {
       await this.behavior.stop?.();
     } finally {
-      this.failInFlight(new ActorUnavailable(`${this.path} stopped before answering`));
+      await this.inFlight.drained();
     }
   }
 
-  private track(result: Promise<unknown>, type: string, timeoutMs: number): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const entry: InFlight = { reject, deadline: this.clock.now() + timeoutMs, type };
-      this.inFlight.add(entry);
-      if (this.sweepTimer === undefined)
-        this.sweepTimer = this.clock.setTimeout(() => this.sweep(), SWEEP_MS);
-      result.then(
-        (v) => {
-          if (this.inFlight.delete(entry)) resolve(v);
-        },
-        (err: unknown) => {
-          const e = this.classify(err);
-          if (this.inFlight.delete(entry)) reject(e);
-        },
-      );
-    });
-  }
-
-  private sweep(): void {
-    this.sweepTimer = undefined;
-    const now = this.clock.now();
-    for (const entry of this.inFlight) {
-      if (entry.deadline <= now) {
-        this.inFlight.delete(entry);
-        entry.reject(new AskTimeout(`${this.path}: no reply to "${entry.type}" in time`));
-      }
-    }
-    if (this.inFlight.size > 0) this.sweepTimer = this.clock.setTimeout(() => this.sweep(), SWEEP_MS);
-  }
-
-  private failInFlight(error: Error): void {
-    if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
-    this.sweepTimer = undefined;
-    for (const entry of this.inFlight) entry.reject(error);
-    this.inFlight.clear();
+  /** Fails every request still unanswered (the actor was killed). */
+  abort(error: Error): void {
+    this.inFlight.failAll(error);
   }
 
   /** A caller's mistake is passed on as it is; anything else fails the actor and is reported as its crash. */
@@ -162,15 +133,14 @@ export class Cell {
   }
 
   private crashed(): ActorCrashed {
-    const failed = this.failed as SerializedError;
-    return new ActorCrashed(`${this.path} crashed: ${failed.message}`, { cause: rehydrateError(failed) });
+    return crashError(this.path, this.failed as SerializedError);
   }
 
   private declareFailed(err: unknown): void {
     if (this.failed) return;
     this.failed = serializeError(err);
     // Error objects (with their stacks) are built only when someone is waiting for one.
-    if (this.inFlight.size > 0) this.failInFlight(this.crashed());
+    if (this.inFlight.size > 0) this.inFlight.failAll(this.crashed());
     this.upcalls.fail(this.failed);
   }
 }

@@ -65,6 +65,8 @@ export interface ComedyActor {
   onExit(listener: (info: ExitInfo) => void): void;
   /** Requests an in-memory actor has taken and not yet answered (its cell knows); 0 for other modes. */
   inFlight(): number;
+  /** Fails the requests an in-memory actor has taken and not answered; a process's end fails its own. */
+  abort(error: Error): void;
   /** comedy's graceful destroy (the host's destroy hook runs). */
   destroy(): Promise<void>;
   /** Ends the process or thread at once and releases comedy's bookkeeping. */
@@ -130,7 +132,12 @@ export class ComedyHost {
       let log: Log | undefined;
       const lazyLog = () =>
         (log ??= createLogger({ level: process.env.MWARE_LOG_LEVEL }).child({ path: params.init.path }));
-      this.cell = await Cell.create(kind, params.init, upcalls, { clock: systemClock, log: lazyLog });
+      // Deadlines are the node's business (the incarnation tracks every request to a process that can die).
+      this.cell = await Cell.create(kind, params.init, upcalls, {
+        clock: systemClock,
+        log: lazyLog,
+        deadlines: false,
+      });
     } catch (err) {
       throw encodeError(err);
     }
@@ -157,6 +164,10 @@ export class ComedyHost {
 
   get pending(): number {
     return this.cell?.pending ?? 0;
+  }
+
+  abort(error: Error): void {
+    this.cell?.abort(error);
   }
 }
 
@@ -324,7 +335,13 @@ class InMemoryActor implements ComedyActor {
     // An in-memory actor has no process of its own to lose.
   }
   inFlight(): number {
-    return (this.proxy.getWrapped().definition as ComedyHost).pending;
+    return this.host.pending;
+  }
+  abort(error: Error): void {
+    this.host.abort(error);
+  }
+  private get host(): ComedyHost {
+    return this.proxy.getWrapped().definition as ComedyHost;
   }
   async destroy(): Promise<void> {
     await this.proxy.destroy();
@@ -387,6 +404,10 @@ class ProcessActor implements ComedyActor {
 
   inFlight(): number {
     return 0;
+  }
+
+  abort(): void {
+    // The incarnation tracks every request to a process or thread and fails them when it ends.
   }
 
   async destroy(): Promise<void> {

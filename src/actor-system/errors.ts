@@ -1,4 +1,5 @@
-import { CallerError, errorKind, registerErrorClass } from '../errors.ts';
+import type { SerializedError } from '../errors.ts';
+import { CallerError, errorKind, registerErrorClass, rehydrateError } from '../errors.ts';
 
 /** Errors of the actor runtime: addressing, delivery, crashes. */
 
@@ -37,3 +38,8 @@ registerErrorClass(LivenessTimeout);
 /** A forked or threaded actor's process or thread exited. */
 export class ActorProcessExited extends errorKind('MW_ERR_ACTOR_PROCESS_EXITED') {}
 registerErrorClass(ActorProcessExited);
+
+/** The error a request gets when the actor handling it failed (`failure`, as the actor reported it). */
+export function crashError(path: string, failure: SerializedError): ActorCrashed {
+  return new ActorCrashed(`${path} crashed: ${failure.message}`, { cause: rehydrateError(failure) });
+}

@@ -8,13 +8,14 @@ import type { Log } from '../log/log.ts';
 import type { Upcalls } from './cell.ts';
 import type { ComedyActor, ComedySystem, ExitInfo } from './comedy.ts';
 import {
-  ActorCrashed,
   ActorProcessExited,
   ActorStartFailed,
   ActorUnavailable,
   AskTimeout,
+  crashError,
   LivenessTimeout,
 } from './errors.ts';
+import { InFlight } from './in-flight.ts';
 import type { AnyActorKind } from './kind.ts';
 import { PING, SHUTDOWN, stateKeyOf } from './kind.ts';
 
@@ -28,6 +29,8 @@ import { PING, SHUTDOWN, stateKeyOf } from './kind.ts';
 export interface StateAccess {
   load(key: string): Promise<unknown>;
   save(key: string, value: unknown): Promise<void>;
+  /** Keys saved under a prefix (what a service restores at start). */
+  keys(prefix: string): Promise<string[]>;
   /** Saves resolve only once durable (see {@link StateHandle.durable}). */
   readonly durable: boolean;
 }
@@ -51,24 +54,14 @@ export interface SpawnRequest {
   startTimeoutMs: number;
 }
 
-interface Pending {
-  reject(e: unknown): void;
-  deadline: number;
-  type: string;
-}
-
-/** How often in-flight requests are checked against their deadlines. */
-const SWEEP_MS = 100;
-
 export class ActorIncarnation implements Incarnation {
   readonly exited: Promise<ExitReason>;
   private resolveExit!: (r: ExitReason) => void;
   private exitReason: ExitReason | undefined;
   /** Set when a stop (ours or its own) is under way: the process ending is then expected. */
   private ended = false;
-  private readonly pending = new Map<number, Pending>();
-  private seq = 0;
-  private sweepTimer: TimerHandle | undefined;
+  /** Requests to a forked or threaded actor (an in-memory actor's cell tracks its own). */
+  private readonly pending: InFlight;
   private livenessTimer: TimerHandle | undefined;
   private windDownListeners: (() => void)[] = [];
 
@@ -80,6 +73,7 @@ export class ActorIncarnation implements Incarnation {
     private readonly liveness: LivenessOptions,
   ) {
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
+    this.pending = new InFlight(path, clock);
     actor.onExit((info) => this.processExited(info));
     if (actor.mode !== 'in-memory') this.scheduleLiveness();
   }
@@ -149,20 +143,7 @@ export class ActorIncarnation implements Incarnation {
       return this.actor.ask(type, payload, timeoutMs) as Promise<unknown>;
     }
     // A process or thread can die with requests in flight: each is tracked here until its reply or deadline.
-    const id = ++this.seq;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { reject, deadline: this.clock.now() + timeoutMs, type });
-      if (this.sweepTimer === undefined)
-        this.sweepTimer = this.clock.setTimeout(() => this.sweep(), SWEEP_MS);
-      this.actor.ask(type, payload, timeoutMs).then(
-        (v) => {
-          if (this.pending.delete(id)) resolve(v);
-        },
-        (e: unknown) => {
-          if (this.pending.delete(id)) reject(e);
-        },
-      );
-    });
+    return this.pending.track(this.actor.ask(type, payload, timeoutMs), type, timeoutMs);
   }
 
   async stop(shutdown: Shutdown): Promise<void> {
@@ -176,7 +157,7 @@ export class ActorIncarnation implements Incarnation {
     if (this.exitReason) return;
     this.ended = true;
     if (this.actor.mode === 'in-memory') this.stopLocalBehaviour();
-    else this.actor.kill();
+    this.actor.kill();
     this.finish({ kind: 'shutdown' });
   }
 
@@ -215,7 +196,7 @@ export class ActorIncarnation implements Incarnation {
     if (this.exitReason) return;
     this.ended = true;
     if (this.actor.mode === 'in-memory') this.stopLocalBehaviour();
-    else this.actor.kill();
+    this.actor.kill();
     this.finish({ kind: 'failed', error });
   }
 
@@ -242,33 +223,18 @@ export class ActorIncarnation implements Incarnation {
     if (this.exitReason) return;
     this.exitReason = reason;
     this.ended = true;
-    if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
     if (this.livenessTimer !== undefined) this.clock.clearTimeout(this.livenessTimer);
-    if (this.pending.size > 0) {
-      // Error objects (with their stacks) are built only when someone is waiting for one.
+    // Whatever is still unanswered now never will be (a graceful stop has waited for it). Error objects, with
+    // their stacks, are built only when someone is waiting for one.
+    if (this.pending.size > 0 || this.actor.inFlight() > 0) {
       const error =
         reason.kind === 'failed'
-          ? new ActorCrashed(`${this.path} crashed: ${reason.error.message}`, {
-              cause: rehydrateError(reason.error),
-            })
+          ? crashError(this.path, reason.error)
           : new ActorUnavailable(`${this.path} stopped before answering`);
-      for (const p of this.pending.values()) p.reject(error);
+      this.pending.failAll(error);
+      this.actor.abort(error);
     }
-    this.pending.clear();
     this.resolveExit(reason);
-  }
-
-  private sweep(): void {
-    this.sweepTimer = undefined;
-    const now = this.clock.now();
-    for (const [id, p] of this.pending) {
-      if (p.deadline <= now) {
-        this.pending.delete(id);
-        p.reject(new AskTimeout(`${this.path}: no reply to "${p.type}" in time`));
-      }
-    }
-    if (this.pending.size > 0 && !this.exitReason)
-      this.sweepTimer = this.clock.setTimeout(() => this.sweep(), SWEEP_MS);
   }
 
   /** A forked or threaded actor that stops answering (stalled, stuck in a loop) is a failed actor. */

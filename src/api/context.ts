@@ -27,4 +27,6 @@ export interface ApiContext {
   readonly metrics: NodeMetrics;
   readonly auth: Authenticator;
   readonly log: Log;
+  /** Removes every secret value of the node (topology secrets, API tokens) from text about to leave it. */
+  readonly scrub: (text: string) => string;
 }

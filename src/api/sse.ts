@@ -8,8 +8,11 @@ export interface SseStream {
 }
 
 const KEEP_ALIVE_MS = 15_000;
+/** A client this far behind is dropped (it reconnects) rather than buffered without end. */
+const MAX_BUFFERED = 1024 * 1024;
 
-export function openSse(req: FastifyRequest, reply: FastifyReply): SseStream {
+/** `scrub` removes secrets from each event's text. */
+export function openSse(req: FastifyRequest, reply: FastifyReply, scrub: (s: string) => string): SseStream {
   reply.hijack();
   const raw = reply.raw;
   raw.writeHead(200, {
@@ -32,10 +35,13 @@ export function openSse(req: FastifyRequest, reply: FastifyReply): SseStream {
   req.raw.on('close', close);
   return {
     send(event, data) {
-      if (!closed) raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      if (closed) return;
+      if (raw.writableLength > MAX_BUFFERED) return close();
+      raw.write(`event: ${event}\ndata: ${scrub(JSON.stringify(data))}\n\n`);
     },
     onClose(fn) {
-      closers.push(fn);
+      if (closed) fn();
+      else closers.push(fn);
     },
     close,
   };

@@ -15,17 +15,22 @@ import type { SseEvent } from './sse.ts';
 
 /**
  * The typed client of the message API for scripting components (and the shell): every call has a deadline,
- * errors arrive as the matching error class (`err.code`, `err.details.status`), and a 503 — the node drains, a
- * group changes its active instance, an actor restarts — is retried until the deadline.
+ * errors arrive as the matching error class (`err.code`, `err.details.status`), and a request that certainly did
+ * not reach an actor — the node drains or is not active yet, the group changes its active instance, the node
+ * refuses the connection — is retried until the deadline, on the next of the group's instances when given several.
+ * A request that may have been handled (the actor stopped or crashed while answering) is never sent twice.
  */
 
+/** 503 codes that mean the request was refused before any actor saw it, so sending it again is safe. */
+const NOT_DELIVERED = new Set(['MW_ERR_DRAINING', 'MW_ERR_NOT_READY', 'MW_ERR_MUTEX_UNAVAILABLE']);
+
 export interface MwareClientOptions {
-  /** e.g. http://127.0.0.1:7070 */
-  url: string;
+  /** e.g. http://127.0.0.1:7070, or every instance of the group (tried in turn when one is unavailable). */
+  url: string | readonly string[];
   token: string;
   /** Deadline of each call, retries included (default 30 s). */
   timeoutMs?: number;
-  /** Backoff between retries of a 503 (default 100 ms doubling up to 2 s). */
+  /** Backoff between retries (default 100 ms doubling up to 2 s). */
   retry?: { minDelayMs?: number; maxDelayMs?: number };
   /** For tests: the fetch to use. */
   fetch?: typeof fetch;
@@ -41,8 +46,10 @@ export type LockResult = z.infer<typeof LockGranted> | z.infer<typeof LockNotGra
 export type Tree = z.infer<typeof TreeNode>;
 
 export class MwareClient {
-  readonly url: string;
+  readonly urls: readonly string[];
   readonly mutex: MutexClient;
+  /** The instance calls go to now (the last one that answered). */
+  private current = 0;
   private readonly token: string;
   private readonly timeoutMs: number;
   private readonly minDelay: number;
@@ -50,7 +57,8 @@ export class MwareClient {
   private readonly fetchFn: typeof fetch;
 
   constructor(o: MwareClientOptions) {
-    this.url = o.url.replace(/\/+$/, '');
+    this.urls = (typeof o.url === 'string' ? [o.url] : o.url).map((u) => u.replace(/\/+$/, ''));
+    if (this.urls.length === 0) throw new TypeError('MwareClient needs at least one url');
     this.token = o.token;
     this.timeoutMs = o.timeoutMs ?? 30_000;
     this.minDelay = o.retry?.minDelayMs ?? 100;
@@ -66,13 +74,15 @@ export class MwareClient {
 
   /** Asks an actor and returns its reply. */
   async ask<T = unknown>(path: string, type: string, payload?: unknown, o?: CallOptions): Promise<T> {
-    const timeoutMs = o?.timeoutMs ?? this.timeoutMs;
-    const body = { type, payload, timeout_ms: Math.max(1, timeoutMs - 100) };
-    const r = await this.request<{ result: T }>('POST', `${actorUrl(path)}/messages?reply=true`, body, {
-      ...o,
-      timeoutMs,
-    });
+    // The node's deadline is what this call has left at each attempt, so it gives up (504) before the client.
+    const body = (leftMs: number) => ({ type, payload, timeout_ms: Math.max(1, leftMs - 100) });
+    const r = await this.request<{ result: T }>('POST', `${actorUrl(path)}/messages?reply=true`, body, o);
     return r.result;
+  }
+
+  /** The instance calls go to now. */
+  get url(): string {
+    return this.urls[this.current] as string;
   }
 
   tree(path?: string, o?: CallOptions): Promise<Tree> {
@@ -124,41 +134,61 @@ export class MwareClient {
     }
   }
 
-  /** One API call: JSON in and out, the deadline over every retry, 503s retried with backoff. */
-  async request<T>(method: 'GET' | 'POST', path: string, body?: unknown, o?: CallOptions): Promise<T> {
+  /**
+   * One API call: JSON in and out (`body` may be built per attempt from the ms left), the deadline over every
+   * retry. `accept` lists error statuses that are answers, not failures (a lock not granted in time: 408).
+   */
+  async request<T>(
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    o?: CallOptions,
+    accept: readonly number[] = [],
+  ): Promise<T> {
     const deadline = Date.now() + (o?.timeoutMs ?? this.timeoutMs);
     for (let delay = this.minDelay; ; delay = Math.min(delay * 2, this.maxDelay)) {
-      const left = deadline - Date.now();
-      const signal = o?.signal
-        ? AbortSignal.any([o.signal, AbortSignal.timeout(Math.max(1, left))])
-        : AbortSignal.timeout(Math.max(1, left));
-      let res: Response;
+      const left = Math.max(1, deadline - Date.now());
+      const timeout = AbortSignal.timeout(left);
+      const signal = o?.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
+      const json = typeof body === 'function' ? (body as (ms: number) => unknown)(left) : body;
+      let res: Response | undefined;
+      let refused: Error | undefined;
       try {
         res = await this.fetchFn(this.url + path, {
           method,
           headers: {
             authorization: `Bearer ${this.token}`,
-            ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+            ...(json !== undefined ? { 'content-type': 'application/json' } : {}),
           },
-          body: body !== undefined ? JSON.stringify(body) : undefined,
+          body: json !== undefined ? JSON.stringify(json) : undefined,
           signal,
         });
       } catch (err) {
         if (o?.signal?.aborted) throw err;
-        const timedOut = (err as Error).name === 'TimeoutError' || Date.now() >= deadline;
-        throw new ClientRequestFailed(
-          timedOut
-            ? `${method} ${path}: no answer within the deadline`
-            : `${method} ${path}: ${(err as Error).message}`,
-          { cause: err },
-        );
+        if (timeout.aborted || !connectionRefused(err))
+          throw new ClientRequestFailed(
+            timeout.aborted
+              ? `${method} ${path}: no answer within the deadline`
+              : `${method} ${path}: ${(err as Error).message}`,
+            { cause: err },
+          );
+        refused = err as Error;
       }
-      const text = await res.text();
-      const parsed = parseJson(text);
-      if (res.ok || (res.status === 408 && path.endsWith('/lock'))) return parsed as T;
-      const wait = Math.max(delay, Number(res.headers.get('retry-after') ?? 0) * 1000);
-      if (res.status !== 503 || Date.now() + wait >= deadline) throw responseError(res.status, parsed);
-      await new Promise((r) => setTimeout(r, wait));
+      let wait = delay;
+      if (res) {
+        const parsed = parseJson(await res.text());
+        if (res.ok || accept.includes(res.status)) return parsed as T;
+        wait = Math.max(delay, retryAfterMs(res.headers.get('retry-after')));
+        if (res.status !== 503 || !notDelivered(parsed) || Date.now() + wait >= deadline)
+          throw responseError(res.status, parsed);
+      } else if (Date.now() + wait >= deadline) {
+        throw new ClientRequestFailed(`${method} ${path}: ${refused?.message ?? 'refused'}`, {
+          cause: refused,
+        });
+      }
+      // Another instance of the group may be the active one now: each is tried at once, then a round waits.
+      this.current = (this.current + 1) % this.urls.length;
+      await new Promise((r) => setTimeout(r, this.urls.length > 1 && this.current !== 0 ? 0 : wait));
     }
   }
 
@@ -178,7 +208,13 @@ export class MutexClient {
   /** Granted: `{granted: true, token}`; not within wait_ms: `{granted: false, reason}`. */
   lock(key: string, o: LockOptions, call?: CallOptions): Promise<LockResult> {
     const timeoutMs = call?.timeoutMs ?? (o.wait_ms ?? 0) + 30_000;
-    return this.c.request('POST', `/api/v1/mutex/${encodeURIComponent(key)}/lock`, o, { ...call, timeoutMs });
+    return this.c.request(
+      'POST',
+      `/api/v1/mutex/${encodeURIComponent(key)}/lock`,
+      o,
+      { ...call, timeoutMs },
+      [408],
+    );
   }
 
   async unlock(key: string, o: { owner: string; token: number }, call?: CallOptions): Promise<void> {
@@ -216,6 +252,25 @@ export class MutexClient {
 function actorUrl(path: string): string {
   const segments = path.split('/').filter((s) => s !== '');
   return `/api/v1/actors/${segments.map((s) => encodeURIComponent(s)).join('/')}`;
+}
+
+/** The request never reached a node (nothing listens there now): safe to send again. */
+function connectionRefused(err: unknown): boolean {
+  const code = ((err as { cause?: { code?: unknown } }).cause ?? {}).code;
+  return code === 'ECONNREFUSED';
+}
+
+/** A 503 of ours with a code that says no actor saw the request, or one without our body (a closing server). */
+function notDelivered(body: unknown): boolean {
+  const code = (body as { error?: { code?: unknown } } | undefined)?.error?.code;
+  return typeof code !== 'string' || NOT_DELIVERED.has(code);
+}
+
+/** `Retry-After` in seconds or as an HTTP date; 0 when absent or unreadable. */
+function retryAfterMs(value: string | null): number {
+  if (value === null) return 0;
+  const ms = /^\d+$/.test(value.trim()) ? Number(value) * 1000 : Date.parse(value) - Date.now();
+  return Number.isFinite(ms) ? Math.max(0, Math.min(ms, 60_000)) : 0;
 }
 
 function parseJson(text: string): unknown {

@@ -1,6 +1,7 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { linkSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import { syncDirSync, writeFileAtomicSync } from '../state/durable.ts';
 import type { Clock } from '../../supervisors/clock.ts';
 import type { CoordinationBackend, CoordinationStatus, Leadership } from './backend.ts';
 import { DataDirLocked } from './errors.ts';
@@ -32,7 +33,7 @@ export class EmbeddedCoordination implements CoordinationBackend {
   async acquire(): Promise<Leadership> {
     this.takeLock();
     const epoch = this.readEpoch() + 1;
-    writeAtomically(this.epochPath, `${epoch}\n`);
+    writeFileAtomicSync(this.epochPath, `${epoch}\n`);
     this.leadership = { epoch, holder: this.holder, since: this.clock.wallNow() };
     return this.leadership;
   }
@@ -60,50 +61,70 @@ export class EmbeddedCoordination implements CoordinationBackend {
   }
 
   private takeLock(): void {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fd = openSync(this.lockPath, 'wx', 0o600);
-        writeSync(
-          fd,
-          JSON.stringify({
-            pid: process.pid,
-            nonce: PROCESS_NONCE,
-            holder: this.holder,
-            since: this.clock.wallNow(),
-          }),
-        );
-        fsyncSync(fd);
-        closeSync(fd);
-        return;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const owner = this.readLock();
-        // Our own pid with another nonce is an earlier process that had the same pid (a restarted container).
-        const live =
-          owner !== undefined &&
-          (owner.pid === process.pid ? owner.nonce === PROCESS_NONCE : this.isAlive(owner.pid));
-        if (owner && live) {
-          throw new DataDirLocked(
-            `another node (${owner.holder}, pid ${owner.pid}) is running on the data directory ${this.dataDir}`,
-          );
+    // The lock appears with its content in one step (written aside, then hard-linked into place, which fails if
+    // it exists), so another node never reads an empty lock and takes it for a dead one.
+    const draft = `${this.lockPath}.${randomUUID()}.new`;
+    writeFileAtomicSync(
+      draft,
+      JSON.stringify({
+        pid: process.pid,
+        nonce: PROCESS_NONCE,
+        holder: this.holder,
+        since: this.clock.wallNow(),
+      }),
+    );
+    try {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        try {
+          linkSync(draft, this.lockPath);
+          syncDirSync(this.dataDir);
+          return;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+          const owner = readLock(this.lockPath);
+          if (owner && this.alive(owner)) {
+            throw new DataDirLocked(
+              `another node (${owner.holder}, pid ${owner.pid}) is running on the data directory ${this.dataDir}`,
+            );
+          }
+          this.removeStaleLock(owner);
         }
-        // A lock left by a node that died: it held nothing any more.
-        unlinkSync(this.lockPath);
       }
+      throw new DataDirLocked(`could not take the lock ${this.lockPath}`);
+    } finally {
+      unlinkSync(draft);
     }
-    throw new DataDirLocked(`could not take the lock ${this.lockPath}`);
   }
 
-  private readLock(): { pid: number; nonce?: string; holder: string } | undefined {
+  /** Our own pid with another nonce is an earlier process that had the same pid (a restarted container). */
+  private alive(owner: LockOwner): boolean {
+    return owner.pid === process.pid ? owner.nonce === PROCESS_NONCE : this.isAlive(owner.pid);
+  }
+
+  /**
+   * Removes a lock left by a node that died, and only that one: two nodes starting together may both find it
+   * stale, and the slower must not delete the lock the faster has just taken. So the lock is first renamed to a
+   * name of our own (atomic: one of them gets it), then checked to be the stale one; a live lock is put back.
+   */
+  private removeStaleLock(judged: LockOwner | undefined): void {
+    const mine = `${this.lockPath}.${randomUUID()}.stale`;
     try {
-      return JSON.parse(readFileSync(this.lockPath, 'utf8')) as {
-        pid: number;
-        nonce?: string;
-        holder: string;
-      };
-    } catch {
-      return undefined;
+      renameSync(this.lockPath, mine);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // someone else removed it: try again
+      throw err;
     }
+    const taken = readLock(mine);
+    const same =
+      taken?.pid === judged?.pid && taken?.nonce === judged?.nonce && taken?.holder === judged?.holder;
+    if (!same && taken && this.alive(taken)) {
+      try {
+        linkSync(mine, this.lockPath); // never replaces a lock taken meanwhile
+      } catch {
+        // a third node took the lock meanwhile: it holds the directory now
+      }
+    }
+    unlinkSync(mine);
   }
 
   private readEpoch(): number {
@@ -125,11 +146,16 @@ function processAlive(pid: number): boolean {
   }
 }
 
-function writeAtomically(path: string, text: string): void {
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  writeSync(fd, text);
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(tmp, path);
+interface LockOwner {
+  pid: number;
+  nonce?: string;
+  holder: string;
+}
+
+function readLock(path: string): LockOwner | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as LockOwner;
+  } catch {
+    return undefined;
+  }
 }

@@ -14,13 +14,20 @@ export class LogFeed {
       if (line === '') continue;
       this.lines.push(line);
       if (this.lines.length > this.max) this.lines.shift();
-      for (const l of this.listeners) l(line);
+      for (const l of this.listeners) {
+        // A follower's failure must not reach whoever is logging.
+        try {
+          l(line);
+        } catch {
+          this.listeners.delete(l);
+        }
+      }
     }
     return true;
   }
 
   recent(n = 100): string[] {
-    return this.lines.slice(-n);
+    return n <= 0 ? [] : this.lines.slice(-n);
   }
 
   follow(listener: (line: string) => void): () => void {

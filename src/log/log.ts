@@ -11,8 +11,8 @@ import type { LogFeed } from './feed.ts';
 
 export type Log = Logger;
 
-/** Field names that hold secrets anywhere in a logged object. */
-const SECRET_KEYS = [
+/** Field names that hold secrets anywhere in a logged object (or in a topology file). */
+export const SECRET_KEYS: readonly string[] = [
   'password',
   'pwd',
   'token',
@@ -52,17 +52,25 @@ export interface LogOptions {
 
 export const REDACTED = '[REDACTED]';
 
-/** Replaces every occurrence of any secret (longest first, so a secret containing another is whole). */
-export function scrubber(secrets: Iterable<string>): (s: string) => string {
+/**
+ * Replaces every occurrence of any secret value (longest first, so a secret containing another is whole), raw or
+ * JSON-escaped (as it appears inside a JSON line or response).
+ */
+export function secretScrubber(secrets: Iterable<string>): (s: string) => string {
   const list = [...new Set(secrets)].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
-  // Secrets appear in JSON lines escaped; scrub both the raw and the JSON-escaped form.
   const forms = [...new Set(list.flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))];
-  const bearer = /(Bearer\s+)[A-Za-z0-9._~+/=-]+/g;
-  return (line: string) => {
-    let out = line.replace(bearer, `$1${REDACTED}`);
+  return (text: string) => {
+    let out = text;
     for (const f of forms) if (out.includes(f)) out = out.split(f).join(REDACTED);
     return out;
   };
+}
+
+/** For log lines: every secret value, and any bearer token, known or not. */
+export function scrubber(secrets: Iterable<string>): (s: string) => string {
+  const values = secretScrubber(secrets);
+  const bearer = /(Bearer\s+)[A-Za-z0-9._~+/=-]+/g;
+  return (line: string) => values(line.replace(bearer, `$1${REDACTED}`));
 }
 
 export function createLogger(opts: LogOptions = {}): Log {

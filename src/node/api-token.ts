@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../state/durable.ts';
 
 /**
  * With no `security.api_tokens` in the topology (the embedded default), the node makes one admin token and keeps
@@ -17,11 +18,6 @@ export function localAdminToken(dataDir: string): { token: string; file: string 
     // none yet
   }
   const token = randomBytes(32).toString('base64url');
-  const tmp = `${file}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  writeSync(fd, `${token}\n`);
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(tmp, file);
+  writeFileAtomicSync(file, `${token}\n`);
   return { token, file };
 }

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import type { DestinationStream } from 'pino';
 import { join, resolve } from 'node:path';
 import type { ClusterProtocol, ClusterStatus } from '../../actors/cluster/cluster-actor.ts';
 import { MutexService } from '../../actors/mutex/mutex-service.ts';
@@ -38,7 +39,7 @@ import type { SerializedError } from '../errors.ts';
 import { serializeError } from '../errors.ts';
 import { LogFeed } from '../log/feed.ts';
 import type { Log } from '../log/log.ts';
-import { createLogger } from '../log/log.ts';
+import { createLogger, secretScrubber } from '../log/log.ts';
 import { NodeMetrics } from '../metrics/metrics.ts';
 import { FileStateStore } from '../state/file-store.ts';
 import type { Persistence } from '../state/persistence.ts';
@@ -63,9 +64,11 @@ export interface NodeOptions {
   role?: string;
   dataDir?: string;
   logPretty?: boolean;
+  /** Where the node's log lines go (stdout when absent), and from which level. */
+  logDestination?: DestinationStream;
+  logLevel?: string;
+  /** A logger of the caller's own instead (tests, benchmarks): it must scrub secrets itself. */
   log?: Log;
-  /** With `log`: the feed that logger also writes to (for `logs` in the shell). */
-  logFeed?: LogFeed;
   clock?: Clock;
   /** Mutex actors stop after this long idle (default 30 s). */
   mutexIdleMs?: number;
@@ -80,11 +83,11 @@ interface NodeParts {
   dataDir: string;
   env: RuntimeEnv & { stats: ActorStats };
   store: StateStore;
-  persistence: Persistence;
   coordination: CoordinationBackend;
+  leadership: Leadership;
   comedy: ComedySystem;
-  runtime: ActorRuntime;
   tokens: ApiToken[];
+  secrets: string[];
   logs: LogFeed;
   mutexIdleMs: number | undefined;
 }
@@ -132,15 +135,26 @@ export class MwareNode {
     this.clock = p.env.clock;
     this.logs = p.logs;
     this.store = p.store;
-    this.persistence = p.persistence;
     this.coordination = p.coordination;
+    this.leadership = p.leadership;
     this.comedy = p.comedy;
-    this.runtime = p.runtime;
+    this.persistence = createPersistence(
+      p.placement.role.state_mode,
+      p.store,
+      () => this.leadership?.epoch ?? 0,
+      this.clock,
+      this.log,
+    );
+    this.runtime = {
+      comedy: p.comedy,
+      state: this.persistence,
+      liveness: DEFAULT_LIVENESS,
+      startTimeoutMs: 30_000,
+    };
     this.startedAt = this.clock.wallNow();
     this.stopped = new Promise((r) => (this.markStopped = r));
     this.mutex = new MutexService({
-      runtime: p.runtime,
-      store: p.store,
+      runtime: this.runtime,
       mode: ACTOR_MODES.mutex,
       epoch: () => this.leadership?.epoch ?? 0,
       ownsKey: (key) => groupOfMutexKey(p.topology, p.placement.site, key) === p.placement.group,
@@ -159,12 +173,12 @@ export class MwareNode {
       active: () => this.state === 'active',
     });
     const { role } = p.placement;
-    this.api = this.apiContext(p.tokens);
+    this.api = this.apiContext(p.tokens, p.secrets);
     this.root = new Supervisor(
       '/',
       ROOT_FLAGS,
       [
-        clusterChild(p.runtime, {
+        clusterChild(this.runtime, {
           cluster: p.topology.cluster,
           node: role.name,
           site: p.placement.site,
@@ -177,8 +191,8 @@ export class MwareNode {
             address: p.topology.servers.find((s) => s.name === m.server)?.ifaces[m.iface] ?? '',
           })),
         }),
-        apiChild(p.runtime, {
-          context: this.apiContext(p.tokens),
+        apiChild(this.runtime, {
+          context: this.api,
           host: p.placement.address,
           port: role.api.port,
           tls: role.api.tls,
@@ -217,66 +231,66 @@ export class MwareNode {
         { cause: err },
       );
     }
-    const configured = topology.security.api_tokens;
-    const local = configured.length === 0 ? localAdminToken(dataDir) : undefined;
-    const tokens: ApiToken[] = local
-      ? [{ name: 'local-admin', token: local.token, scopes: ['admin'] }]
-      : configured;
     const clock = opts.clock ?? systemClock;
-    const logs = opts.logFeed ?? new LogFeed();
-    const log =
-      opts.log ??
-      createLogger({
-        node: placement.role.name,
-        group: placement.group,
-        pretty: opts.logPretty,
-        secrets: [...loaded.secrets, ...tokens.map((t) => t.token)],
-        feed: logs,
-      });
-    if (local)
-      log.info(
-        { file: local.file },
-        'no api_tokens configured: the admin token for the shell and the API is in this file',
-      );
-    const store = await FileStateStore.open({ dir: join(dataDir, 'state') });
+    // Embedded leadership is the data directory's lock: taken before anything reads or writes the directory,
+    // binds a port or starts an actor, so a second node started on it by mistake changes nothing.
     const coordination = new EmbeddedCoordination(dataDir, placement.role.name, clock);
-    const comedy = ComedySystem.create(log);
-    const env = {
-      clock,
-      random: Math.random,
-      events: new EventStream(),
-      directory: new Directory(clock),
-      log,
-      stats: new ActorStats(),
-    };
-    const epochBox = { epoch: 0 };
-    const persistence = createPersistence(placement.role.state_mode, store, () => epochBox.epoch, clock, log);
-    const runtime: ActorRuntime = {
-      comedy,
-      state: persistence,
-      liveness: DEFAULT_LIVENESS,
-      startTimeoutMs: 30_000,
-    };
-    const node = new MwareNode({
-      topology,
-      placement,
-      dataDir,
-      env,
-      store,
-      persistence,
-      coordination,
-      comedy,
-      runtime,
-      tokens,
-      logs,
-      mutexIdleMs: opts.mutexIdleMs,
-    });
+    const leadership = await coordination.acquire();
+    let node: MwareNode;
+    try {
+      const configured = topology.security.api_tokens;
+      const local = configured.length === 0 ? localAdminToken(dataDir) : undefined;
+      const tokens: ApiToken[] = local
+        ? [{ name: 'local-admin', token: local.token, scopes: ['admin'] }]
+        : configured;
+      const secrets = [...loaded.secrets, ...tokens.map((t) => t.token)];
+      const logs = new LogFeed();
+      const log =
+        opts.log ??
+        createLogger({
+          node: placement.role.name,
+          group: placement.group,
+          level: opts.logLevel,
+          pretty: opts.logPretty,
+          destination: opts.logDestination,
+          secrets,
+          feed: logs,
+        });
+      if (local)
+        log.info(
+          { file: local.file },
+          'no api_tokens configured: the admin token for the shell and the API is in this file',
+        );
+      const store = await FileStateStore.open({ dir: join(dataDir, 'state') });
+      node = new MwareNode({
+        topology,
+        placement,
+        dataDir,
+        env: {
+          clock,
+          random: Math.random,
+          events: new EventStream(),
+          directory: new Directory(clock),
+          log,
+          stats: new ActorStats(),
+        },
+        store,
+        coordination,
+        leadership,
+        comedy: ComedySystem.create(log),
+        tokens,
+        secrets,
+        logs,
+        mutexIdleMs: opts.mutexIdleMs,
+      });
+    } catch (err) {
+      await coordination.close();
+      throw err;
+    }
+    const log = node.log;
     node.logEvents();
     try {
-      // Embedded leadership is the data directory's lock: taken before anything binds a port or starts an actor.
       node.move('joining');
-      node.leadership = await coordination.acquire();
-      epochBox.epoch = node.leadership.epoch;
       node.metrics.leadershipChanges.inc({ group: String(placement.group) });
       await node.root.start();
       await node.becomeActive();
@@ -288,7 +302,7 @@ export class MwareNode {
     log.info(
       {
         ms: Math.round(performance.now() - t0),
-        epoch: epochBox.epoch,
+        epoch: leadership.epoch,
         domains: placement.domains.length,
         dataDir,
       },
@@ -341,7 +355,6 @@ export class MwareNode {
     const work = (async () => {
       await this.demote();
       await this.persistence.close();
-      await this.coordination.release();
       await this.root.stop('infinity');
     })();
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -367,6 +380,7 @@ export class MwareNode {
         this.log.error({ err: serializeError(err) }, 'closing the state store failed'),
       );
     await this.comedy.destroy().catch(() => undefined);
+    // Last: until the store is closed, this node still writes the data directory, so no other may take it.
     await this.coordination.close();
     this.move('stopped');
     this.log.info({ ms: Math.round(performance.now() - t0) }, 'node stopped');
@@ -408,7 +422,7 @@ export class MwareNode {
   }
 
   /** What the API (the /api actor) reads and does on this node. */
-  private apiContext(tokens: ApiToken[]): ApiContext {
+  private apiContext(tokens: ApiToken[], secrets: string[]): ApiContext {
     return {
       nodeName: this.name,
       group: this.placement.group,
@@ -441,6 +455,7 @@ export class MwareNode {
       metrics: this.metrics,
       auth: new Authenticator(tokens),
       log: this.log.child({ path: '/api' }),
+      scrub: secretScrubber(secrets),
     };
   }
 

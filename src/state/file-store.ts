@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { open, readFile, rename, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
+import { syncDirSync } from './durable.ts';
 import { StaleEpoch, StateStoreError } from './errors.ts';
 import type { StateStore, StoredState } from './store.ts';
 
@@ -34,7 +35,8 @@ export class FileStateStore implements StateStore {
   private readonly entries = new Map<string, StoredState>();
   private batch = new Map<string, string>();
   private waiters: { resolve(): void; reject(e: unknown): void }[] = [];
-  private flushing = false;
+  /** The batch being written now, if any. */
+  private inflight: Promise<void> | undefined;
   private closed = false;
   private journalBytes: number;
 
@@ -80,8 +82,10 @@ export class FileStateStore implements StateStore {
     let handle: FileHandle;
     try {
       handle = await open(journalPath, 'a');
-      // Prove the directory takes writes now, not at the first acknowledged change.
+      // Prove the directory takes writes now, not at the first acknowledged change; and make the journal's name
+      // durable, or a power cut could take a new journal (and the changes acknowledged in it) away.
       await handle.datasync();
+      syncDirSync(dir);
     } catch (err) {
       throw new StateStoreError(
         `the state directory ${dir} is not writable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
@@ -123,7 +127,7 @@ export class FileStateStore implements StateStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    while (this.flushing || this.batch.size > 0) await this.flush();
+    while (this.inflight || this.batch.size > 0) await this.flush();
     this.closed = true;
     await this.journal.close();
   }
@@ -144,13 +148,22 @@ export class FileStateStore implements StateStore {
     this.batch.set(key, JSON.stringify(line));
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject });
-      if (!this.flushing) setImmediate(() => void this.flush());
+      if (!this.inflight) setImmediate(() => void this.flush());
     });
   }
 
-  private async flush(): Promise<void> {
-    if (this.flushing || this.batch.size === 0) return;
-    this.flushing = true;
+  /** Writes the waiting batch; while one is being written, answers that one's completion instead. */
+  private flush(): Promise<void> {
+    if (this.inflight) return this.inflight;
+    if (this.batch.size === 0) return Promise.resolve();
+    this.inflight = this.write().finally(() => {
+      this.inflight = undefined;
+      if (this.batch.size > 0) setImmediate(() => void this.flush());
+    });
+    return this.inflight;
+  }
+
+  private async write(): Promise<void> {
     const lines = [...this.batch.values()];
     const waiters = this.waiters;
     this.batch = new Map();
@@ -168,9 +181,6 @@ export class FileStateStore implements StateStore {
         { cause: err },
       );
       for (const w of waiters) w.reject(e);
-    } finally {
-      this.flushing = false;
-      if (this.batch.size > 0) setImmediate(() => void this.flush());
     }
   }
 
@@ -185,20 +195,11 @@ export class FileStateStore implements StateStore {
       await fh.close();
     }
     await rename(tmp, join(this.dir, SNAPSHOT));
-    await syncDir(this.dir);
+    syncDirSync(this.dir);
     await this.journal.close();
     await truncate(join(this.dir, JOURNAL), 0);
     this.journal = await open(join(this.dir, JOURNAL), 'a');
     this.journalBytes = 0;
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
 

@@ -31,6 +31,7 @@ export function createPersistence(
         durable: true,
         load: async (key) => (await store.load(key))?.value,
         save: (key, value) => store.save(key, value, epoch()),
+        keys: (prefix) => store.keys(prefix),
         flush: async () => undefined,
         close: async () => undefined,
       };
@@ -41,6 +42,7 @@ export function createPersistence(
         durable: false,
         load: async () => undefined,
         save: async () => undefined,
+        keys: async () => [],
         flush: async () => undefined,
         close: async () => undefined,
       };
@@ -67,6 +69,11 @@ class PeriodicPersistence implements Persistence {
 
   async load(key: string): Promise<unknown> {
     return this.dirty.has(key) ? this.dirty.get(key) : (await this.store.load(key))?.value;
+  }
+
+  async keys(prefix: string): Promise<string[]> {
+    const stored = await this.store.keys(prefix);
+    return [...new Set([...stored, ...[...this.dirty.keys()].filter((k) => k.startsWith(prefix))])];
   }
 
   async save(key: string, value: unknown): Promise<void> {

@@ -55,10 +55,10 @@ async function mutexWorld(opts: { idleMs?: number; store?: MemoryStore; epoch?: 
     durable: true,
     load: async (k) => (await store.load(k))?.value,
     save: (k, v) => store.save(k, v, opts.epoch ?? 1),
+    keys: (prefix) => store.keys(prefix),
   };
   const service = new MutexService({
     runtime: w.runtime,
-    store,
     mode: 'in-memory',
     epoch: () => opts.epoch ?? 1,
     ownsKey: () => true,

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { createApiApp } from '../../src/api/server.ts';
 import type { ApiNode } from '../support/api-node.ts';
 import { startApiNode, TOKENS } from '../support/api-node.ts';
+import { listeningAddresses } from '../support/listening.ts';
 
 /** The message API through real HTTP on loopback, against a real node (03-interfaces.md). */
 
@@ -52,29 +54,29 @@ describe('the API: authentication and scopes', () => {
     );
   });
 
-  it('answers 403 when the token lacks the scope', async () => {
-    await expectError(
-      await post('/api/v1/actors/domains/rootdomain.ru/messages', { type: 'ping' }, TOKENS.reader),
-      403,
-      'MW_ERR_FORBIDDEN',
-    );
-    await expectError(
-      await post('/api/v1/actors/domains/rootdomain.ru/messages', { type: 'ping' }, TOKENS.mutexOnly),
-      403,
-      'MW_ERR_FORBIDDEN',
-    );
-    await expectError(
-      await post('/api/v1/actors/domains/rootdomain.ru/restart', {}, TOKENS.scripts),
-      403,
-      'MW_ERR_FORBIDDEN',
-    );
-    await expectError(
-      await post('/api/v1/mutex/k/lock', { owner: 'o' }, TOKENS.reader),
-      403,
-      'MW_ERR_FORBIDDEN',
-    );
-    await expectError(await n.call('/api/v1/logs', { token: TOKENS.scripts }), 403, 'MW_ERR_FORBIDDEN');
-  });
+  const actor = '/api/v1/actors/domains/rootdomain.ru';
+  for (const [what, token, method, path] of [
+    ['a reader sending a message', TOKENS.reader, 'POST', `${actor}/messages`],
+    ['a mutex-only token sending a message', TOKENS.mutexOnly, 'POST', `${actor}/messages`],
+    ['a send token restarting an actor', TOKENS.scripts, 'POST', `${actor}/restart`],
+    ['a send token stopping an actor', TOKENS.scripts, 'POST', `${actor}/stop`],
+    ['a send token starting an actor', TOKENS.scripts, 'POST', `${actor}/start`],
+    ['a reader locking a mutex', TOKENS.reader, 'POST', '/api/v1/mutex/k/lock'],
+    ['a reader unlocking a mutex', TOKENS.reader, 'POST', '/api/v1/mutex/k/unlock'],
+    ['a reader releasing an owner', TOKENS.reader, 'POST', '/api/v1/mutex/release-owner'],
+    ['a send token reading the log', TOKENS.scripts, 'GET', '/api/v1/logs'],
+    ['a reader reading the log', TOKENS.reader, 'GET', '/api/v1/logs'],
+  ] as const) {
+    it(`answers 403 to ${what}`, async () => {
+      const body = path.includes('/mutex/') ? { owner: 'o', token: 1 } : { type: 'ping' };
+      const res = await n.call(path, {
+        method,
+        token,
+        body: method === 'POST' ? JSON.stringify(body) : undefined,
+      });
+      await expectError(res, 403, 'MW_ERR_FORBIDDEN');
+    });
+  }
 
   it('lets any valid token read: health, readiness, tree, cluster, metrics', async () => {
     for (const path of ['/healthz', '/readyz', '/api/v1/tree', '/api/v1/cluster', '/metrics']) {
@@ -123,32 +125,98 @@ describe('the API: health, readiness, metrics, OpenAPI', () => {
   });
 
   it('publishes an OpenAPI 3.1 document generated from the routes and their schemas', async () => {
-    const doc = (await (await n.call('/api/v1/openapi.json')).json()) as {
-      openapi: string;
-      paths: Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>>;
-      components: { schemas: Record<string, unknown> };
-    };
+    const doc = await openApi();
     assert.equal(doc.openapi, '3.1.0');
-    for (const [path, method] of [
-      ['/api/v1/actors/{path}/messages', 'post'],
-      ['/api/v1/actors/{path}', 'get'],
-      ['/api/v1/actors/{path}/restart', 'post'],
-      ['/api/v1/tree', 'get'],
-      ['/api/v1/cluster', 'get'],
-      ['/api/v1/events', 'get'],
-      ['/api/v1/mutex/{key}/lock', 'post'],
-      ['/api/v1/mutex/{key}/unlock', 'post'],
-      ['/api/v1/mutex/release-owner', 'post'],
-      ['/healthz', 'get'],
-      ['/metrics', 'get'],
-    ] as const) {
-      assert.ok(doc.paths[path]?.[method], `${method} ${path} is documented`);
-    }
     assert.ok(doc.paths['/api/v1/mutex/{key}/lock']?.post?.requestBody);
     for (const id of ['Error', 'MessageRequest', 'TreeNode', 'LockRequest', 'LockGranted', 'ClusterView'])
       assert.ok(doc.components.schemas[id], id);
   });
+
+  it('documents every route the server registers, and documents none it does not serve', async () => {
+    const doc = await openApi();
+    const documented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+    );
+    const registered = await registeredRoutes();
+    // The list really came from the router (a parser that found nothing would make the rest vacuous).
+    for (const r of [
+      'GET /healthz',
+      'GET /readyz',
+      'GET /api/v1/logs',
+      'GET /api/v1/mutex',
+      'POST /api/v1/actors/*',
+    ])
+      assert.ok(registered.includes(r), `${r} in ${registered.join(', ')}`);
+
+    // Routes that are not part of the documented API: the document itself and the static web view.
+    const NOT_API = ['GET /api/v1/openapi.json', 'GET /ui', 'GET /ui/', 'GET /ui/app.css', 'GET /ui/app.js'];
+    const undocumented = registered.filter((r) => !documented.some((d) => servedBy(d, r)));
+    assert.deepEqual(undocumented.sort(), [...NOT_API].sort(), 'registered routes missing from the document');
+    const unserved = documented.filter((d) => !registered.some((r) => servedBy(d, r)));
+    assert.deepEqual(unserved, [], 'documented operations no route serves');
+
+    // One wildcard route serves every actor action; the actions it takes are those its refusal names.
+    const refusal = (
+      await expectError(
+        await post('/api/v1/actors/domains/rootdomain.ru/no-such-action', {}),
+        404,
+        'MW_ERR_NOT_FOUND',
+      )
+    ).error.message;
+    const actions = /\{([a-z]+(?:\|[a-z]+)+)\}/.exec(refusal)?.[1]?.split('|') ?? [];
+    assert.deepEqual(actions.sort(), ['messages', 'restart', 'start', 'stop'], refusal);
+    const documentedActions = documented
+      .filter((d) => d.startsWith('POST /api/v1/actors/{path}/'))
+      .map((d) => d.slice('POST /api/v1/actors/{path}/'.length));
+    assert.deepEqual(documentedActions.sort(), actions);
+  });
 });
+
+interface OpenApiDoc {
+  openapi: string;
+  paths: Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>>;
+  components: { schemas: Record<string, unknown> };
+}
+
+async function openApi(): Promise<OpenApiDoc> {
+  return (await (await n.call('/api/v1/openapi.json')).json()) as OpenApiDoc;
+}
+
+/**
+ * `METHOD /url` of every route the API's fastify instance registers (HEAD twins of GET routes left out), read
+ * from its router: an instance built by the same code as the node's, over the node's own context.
+ */
+async function registeredRoutes(): Promise<string[]> {
+  const app = createApiApp({ ctx: n.node.api });
+  try {
+    await app.ready();
+    // printRoutes draws the radix tree: each line is a label under its parent, indented 4 columns per level.
+    const routes: string[] = [];
+    const stack: string[] = [];
+    for (const line of app.printRoutes().split('\n')) {
+      const m = /^([│ ]*)[├└]── (.*?)(?: \(([A-Z, ]+)\))?$/.exec(line);
+      if (!m) continue;
+      const level = (m[1] ?? '').length / 4;
+      stack.length = level;
+      stack.push(m[2] ?? '');
+      for (const method of m[3]?.split(', ') ?? [])
+        if (method !== 'HEAD') routes.push(`${method} ${stack.join('')}`);
+    }
+    return routes.sort();
+  } finally {
+    await app.close();
+  }
+}
+
+/** True when the documented `METHOD /path/{param}` is served by the registered `METHOD /url/:param` or `/url/*`. */
+function servedBy(documented: string, registered: string): boolean {
+  const [dm, dpath = ''] = documented.split(' ');
+  const [rm, rurl = ''] = registered.split(' ');
+  if (dm !== rm) return false;
+  const asDoc = rurl.replace(/:([A-Za-z_]+)/g, '{$1}');
+  if (asDoc.endsWith('/*')) return dpath.startsWith(asDoc.slice(0, -1) + '{path}');
+  return asDoc === dpath;
+}
 
 describe('the API: actors', () => {
   it('returns the tree, and a subtree by path', async () => {
@@ -308,38 +376,98 @@ describe('the API: cluster and streams', () => {
     assert.deepEqual(c.coordination, { kind: 'embedded', healthy: true });
   });
 
-  it('streams inspection events as server-sent events', async () => {
+  it('streams inspection events as server-sent events', { timeout: 15_000 }, async () => {
     const ac = new AbortController();
     const res = await n.call('/api/v1/events', { signal: ac.signal, token: TOKENS.reader });
     assert.equal(res.headers.get('content-type'), 'text/event-stream; charset=utf-8');
-    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-    let text = '';
-    const seen = (async () => {
-      while (!text.includes('event: restarted')) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        text += new TextDecoder().decode(value);
-      }
-    })();
-    await new Promise((r) => setTimeout(r, 100));
-    await post('/api/v1/actors/domains/rootdomain.ru/restart', {});
-    await seen;
-    ac.abort();
-    assert.match(text, /event: hello\ndata: \{"node":"mware1"/);
-    assert.match(text, /event: restarted\ndata: \{[^\n]*"path":"\/domains\/rootdomain\.ru"/);
+    const events = sseReader(res);
+    try {
+      // `hello` is written once the subscription is in place: what happens after it is on the stream.
+      await events.until(/event: hello\n/, 5_000);
+      await post('/api/v1/actors/domains/rootdomain.ru/restart', {});
+      await events.until(/event: restarted\n/, 5_000);
+    } finally {
+      ac.abort();
+    }
+    assert.match(events.text, /event: hello\ndata: \{"node":"mware1"/);
+    assert.match(events.text, /event: restarted\ndata: \{[^\n]*"path":"\/domains\/rootdomain\.ru"/);
   });
 
-  it('gives an admin the node’s recent log lines', async () => {
-    const text = await (await n.call('/api/v1/logs?n=5')).text();
-    assert.match(text, /event: log/);
+  /** How many log lines the node sends for `query` (checking the stream holds log events only). */
+  const logCount = async (query: string) => {
+    const res = await n.call(`/api/v1/logs${query}`);
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    const data = [...text.matchAll(/^event: log\ndata: (.*)$/gm)].map((m) => m[1] ?? '');
+    assert.equal(data.length, (text.match(/^event: /gm) ?? []).length, 'only log events');
+    for (const d of data) assert.equal(typeof JSON.parse(d), 'string', d);
+    return data.length;
+  };
+
+  it('gives an admin the node’s recent log lines, as many as asked for', { timeout: 15_000 }, async () => {
+    const all = await logCount('');
+    assert.ok(all > 5, `the node has logged ${all} lines`);
+    assert.equal(await logCount('?n=5'), 5);
+    assert.equal(await logCount('?n=1'), 1);
+    await expectError(await n.call('/api/v1/logs?n=-1'), 400, 'MW_ERR_BAD_REQUEST');
   });
+
+  it(
+    'gives no log lines for ?n=0',
+    { todo: 'src bug: LogFeed.recent(0) is lines.slice(-0), every line', timeout: 15_000 },
+    async () => {
+      assert.equal(await logCount('?n=0'), 0);
+    },
+  );
 });
 
-describe('the API: the mutex facade', () => {
+/** Reads a server-sent event stream into `text`; `until` fails (rather than hangs) when nothing matches in time. */
+function sseReader(res: Response): { readonly text: string; until(re: RegExp, ms: number): Promise<void> } {
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  return {
+    get text() {
+      return text;
+    },
+    async until(re, ms) {
+      const deadline = performance.now() + ms;
+      while (!re.test(text)) {
+        const left = deadline - performance.now();
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<'timeout'>(
+          (r) => (timer = setTimeout(() => r('timeout'), Math.max(0, left))),
+        );
+        const next = await Promise.race([reader.read(), timeout]).finally(() => clearTimeout(timer));
+        if (next === 'timeout') assert.fail(`no ${re} on the event stream within ${ms} ms; got:\n${text}`);
+        if (next.done) assert.fail(`the event stream ended before ${re}; got:\n${text}`);
+        text += decoder.decode(next.value, { stream: true });
+      }
+    },
+  };
+}
+
+describe('the API: the mutex facade', { timeout: 30_000 }, () => {
   const lock = (key: string, body: Record<string, unknown>, token = TOKENS.scripts) =>
     post(`/api/v1/mutex/${encodeURIComponent(key)}/lock`, body, token);
   const unlock = (key: string, body: Record<string, unknown>) =>
     post(`/api/v1/mutex/${encodeURIComponent(key)}/unlock`, body, TOKENS.scripts);
+  const inspect = async (key: string) =>
+    (await (await n.call(`/api/v1/mutex/${encodeURIComponent(key)}`)).json()) as {
+      key: string;
+      holders: { owner: string; mode: string }[];
+      waiters: { owner: string; mode: string }[];
+    };
+  /** Waits until the node reports exactly these waiters on `key`, in this order (so requests queue in a known order). */
+  const queued = async (key: string, owners: string[]) => {
+    let seen: string[] = [];
+    for (const deadline = performance.now() + 5_000; performance.now() < deadline;) {
+      seen = (await inspect(key)).waiters.map((w) => w.owner);
+      if (JSON.stringify(seen) === JSON.stringify(owners)) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.fail(`waiters on ${key}: expected ${JSON.stringify(owners)}, still ${JSON.stringify(seen)}`);
+  };
 
   it('grants a free key with a token, and queues the next callers first come first served', async () => {
     const a = (await (await lock('fifo', { owner: 'a' })).json()) as { granted: boolean; token: number };
@@ -348,18 +476,20 @@ describe('the API: the mutex facade', () => {
     const b = lock('fifo', { owner: 'b', wait_ms: 5_000 }).then(
       async (r) => (order.push('b'), (await r.json()) as { token: number }),
     );
-    await new Promise((r) => setTimeout(r, 50));
+    await queued('fifo', ['b']);
     const c = lock('fifo', { owner: 'c', wait_ms: 5_000 }).then(
       async (r) => (order.push('c'), (await r.json()) as { token: number }),
     );
-    await new Promise((r) => setTimeout(r, 50));
+    await queued('fifo', ['b', 'c']);
     assert.equal((await unlock('fifo', { owner: 'a', token: a.token })).status, 200);
     const bt = await b;
     assert.deepEqual(order, ['b']);
     assert.ok(bt.token > a.token);
+    await queued('fifo', ['c']);
     await unlock('fifo', { owner: 'b', token: bt.token });
-    await c;
+    const ct = await c;
     assert.deepEqual(order, ['b', 'c']);
+    assert.ok(ct.token > bt.token);
   });
 
   it('answers 408 when the wait runs out', async () => {
@@ -381,7 +511,7 @@ describe('the API: the mutex facade', () => {
     assert.ok(r1.granted && r2.granted);
     assert.equal((await lock('rw', { owner: 'w', mode: 'write', wait_ms: 50 })).status, 408);
     const writer = lock('rw', { owner: 'w', mode: 'write', wait_ms: 5_000 });
-    await new Promise((r) => setTimeout(r, 50));
+    await queued('rw', ['w']);
     assert.equal(
       (await lock('rw', { owner: 'r3', mode: 'read' })).status,
       408,
@@ -403,10 +533,30 @@ describe('the API: the mutex facade', () => {
     await lock('ro-1', { owner: 'gone' });
     await lock('ro-2', { owner: 'gone' });
     const waiting = lock('ro-1', { owner: 'next', wait_ms: 5_000 });
-    await new Promise((r) => setTimeout(r, 50));
+    await queued('ro-1', ['next']);
     const res = await post('/api/v1/mutex/release-owner', { owner: 'gone' }, TOKENS.mutexOnly);
     assert.deepEqual(await res.json(), { released: 2, cancelled: 0, keys: 2 });
     assert.equal((await waiting).status, 200);
+  });
+
+  it('cancels the waits of an owner whose script ended, answering them at once', async () => {
+    await lock('rc', { owner: 'holder' });
+    const t0 = performance.now();
+    const waiting = lock('rc', { owner: 'quitter', wait_ms: 10_000 });
+    await queued('rc', ['quitter']);
+    const res = await post('/api/v1/mutex/release-owner', { owner: 'quitter' }, TOKENS.mutexOnly);
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), { released: 0, cancelled: 1, keys: 1 });
+    const answer = await waiting;
+    assert.ok(performance.now() - t0 < 5_000, 'the wait was cancelled, not run out');
+    assert.equal(answer.status, 408);
+    assert.deepEqual(await answer.json(), { granted: false, reason: 'released' });
+    const info = await inspect('rc');
+    assert.deepEqual(
+      [info.holders.map((h) => h.owner), info.waiters],
+      [['holder'], []],
+      'the holder keeps its hold',
+    );
   });
 
   it('lists live keys and shows a key’s holders and waiters, keys with a slash included', async () => {
@@ -429,14 +579,21 @@ describe('the API: the mutex facade', () => {
 });
 
 describe('the API: where it listens and what it logs', () => {
-  it('listens on the role’s internal interface address only', () => {
-    const hex = n.port.toString(16).toUpperCase().padStart(4, '0');
-    const listening = readFileSync('/proc/net/tcp', 'utf8')
-      .split('\n')
-      .map((l) => l.trim().split(/\s+/))
-      .filter((f) => f[1]?.endsWith(`:${hex}`) && f[3] === '0A')
-      .map((f) => f[1]);
-    assert.deepEqual(listening, [`0100007F:${hex}`]);
+  it('listens on the role’s internal interface address only', { timeout: 30_000 }, async () => {
+    // Not 127.0.0.1, so a server that ignored the role's address would be caught (Linux routes 127/8 to lo).
+    const other = await startApiNode({ address: '127.0.0.2' });
+    try {
+      assert.deepEqual(listeningAddresses(other.port), ['127.0.0.2']);
+      assert.equal(other.url, `http://127.0.0.2:${other.port}`);
+      assert.deepEqual(await (await other.call('/healthz')).json(), {
+        status: 'ok',
+        node: 'mware1',
+        state: 'active',
+      });
+      assert.equal(await connectError('127.0.0.1', other.port), 'ECONNREFUSED');
+    } finally {
+      await other.stop();
+    }
   });
 
   it('never writes a token to its log', () => {
@@ -445,3 +602,13 @@ describe('the API: where it listens and what it logs', () => {
     for (const t of Object.values(TOKENS)) assert.ok(!all.includes(t), 'a token reached the log');
   });
 });
+
+/** The error code of a TCP connection attempt, or 'connected'. */
+function connectError(host: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const sock = connect(port, host);
+    sock.setTimeout(3_000, () => (sock.destroy(), resolve('timeout')));
+    sock.on('connect', () => (sock.destroy(), resolve('connected')));
+    sock.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
+  });
+}

@@ -133,6 +133,89 @@ describe('the client SDK during a takeover', () => {
     assert.ok(calls >= 3);
   });
 
+  it('never sends twice a request an actor may have handled (503 ACTOR_UNAVAILABLE)', async () => {
+    let calls = 0;
+    const fake: typeof fetch = async () => (
+      calls++,
+      answer(503, { error: { code: 'MW_ERR_ACTOR_UNAVAILABLE', message: 'stopped before answering' } })
+    );
+    const c = new MwareClient({
+      url: 'http://127.0.0.1:1',
+      token: 't',
+      fetch: fake,
+      retry: { minDelayMs: 5 },
+    });
+    await assert.rejects(
+      c.ask('/x', 'y'),
+      (e: Error & { code?: string }) => e.code === 'MW_ERR_ACTOR_UNAVAILABLE',
+    );
+    assert.equal(calls, 1);
+  });
+
+  it('gives the node, at each attempt, only the time the call has left', async () => {
+    const deadlines: number[] = [];
+    const fake: typeof fetch = async (_url, init) => {
+      deadlines.push((JSON.parse(init?.body as string) as { timeout_ms: number }).timeout_ms);
+      return deadlines.length < 3
+        ? answer(503, { error: { code: 'MW_ERR_NOT_READY', message: 'joining' } })
+        : answer(200, { result: 'pong' });
+    };
+    const c = new MwareClient({
+      url: 'http://127.0.0.1:1',
+      token: 't',
+      fetch: fake,
+      timeoutMs: 2_000,
+      retry: { minDelayMs: 200 },
+    });
+    assert.equal(await c.ask('/x', 'ping'), 'pong');
+    assert.ok(deadlines[0]! <= 1_900 && deadlines[2]! <= deadlines[0]! - 500, JSON.stringify(deadlines));
+  });
+
+  it('moves on to the next instance of the group when one refuses or is not active', async () => {
+    const seen: string[] = [];
+    const fake: typeof fetch = async (url) => {
+      const host = new URL(url instanceof Request ? url.url : url).host;
+      seen.push(host);
+      if (host === '127.0.0.1:1')
+        throw new TypeError('fetch failed', {
+          cause: Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }),
+        });
+      if (host === '127.0.0.2:2')
+        return answer(503, { error: { code: 'MW_ERR_NOT_READY', message: 'passive' } });
+      return answer(200, { result: 'pong' });
+    };
+    const c = new MwareClient({
+      url: ['http://127.0.0.1:1', 'http://127.0.0.2:2', 'http://127.0.0.3:3'],
+      token: 't',
+      fetch: fake,
+    });
+    assert.equal(await c.ask('/x', 'ping'), 'pong');
+    assert.deepEqual(seen, ['127.0.0.1:1', '127.0.0.2:2', '127.0.0.3:3']);
+    assert.equal(c.url, 'http://127.0.0.3:3', 'and stays with the one that answered');
+  });
+
+  it('reads Retry-After as seconds or as an HTTP date', async () => {
+    const times: number[] = [];
+    const fake: typeof fetch = async () => {
+      times.push(performance.now());
+      if (times.length === 1)
+        return new Response('{"error":{"code":"MW_ERR_DRAINING","message":"x"}}', {
+          status: 503,
+          headers: { 'retry-after': new Date(Date.now() + 1_500).toUTCString() },
+        });
+      return answer(200, { result: 'pong' });
+    };
+    const c = new MwareClient({
+      url: 'http://127.0.0.1:1',
+      token: 't',
+      fetch: fake,
+      retry: { minDelayMs: 1 },
+    });
+    assert.equal(await c.ask('/x', 'ping'), 'pong');
+    // An HTTP date has whole seconds: the wait is between 0.5 and 1.5 s, never the 1 ms backoff.
+    assert.ok(times[1]! - times[0]! >= 400, `waited ${Math.round(times[1]! - times[0]!)} ms`);
+  });
+
   it('does not retry other errors', async () => {
     let calls = 0;
     const fake: typeof fetch = async () => (

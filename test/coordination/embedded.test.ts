@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { EmbeddedCoordination } from '../../src/coordination/embedded.ts';
@@ -34,6 +34,30 @@ describe('embedded coordination', () => {
       assert.equal(second.epoch, first.epoch + 1);
       await c.release();
       assert.equal(existsSync(join(d.path, 'node.lock')), false);
+    } finally {
+      d.cleanup();
+    }
+  });
+
+  it('lets only one of two nodes that both find a dead lock take it over', async () => {
+    const d = tempDir('coord');
+    try {
+      const lock = join(d.path, 'node.lock');
+      writeFileSync(lock, JSON.stringify({ pid: 999_999_999, holder: 'dead' }));
+      const a = new EmbeddedCoordination(d.path, 'a', new ManualClock(), () => false);
+      let aTook: Promise<unknown> | undefined;
+      // b judges the dead lock stale; before it acts, a (judging the same) takes the directory over.
+      const b = new EmbeddedCoordination(d.path, 'b', new ManualClock(), (pid) => {
+        if (pid === 999_999_999 && !aTook) aTook = a.acquire();
+        return false;
+      });
+      await assert.rejects(
+        b.acquire(),
+        (e: Error & { code?: string }) => e.code === 'MW_ERR_DATA_DIR_LOCKED',
+      );
+      await aTook;
+      assert.equal((JSON.parse(readFileSync(lock, 'utf8')) as { holder: string }).holder, 'a');
+      assert.deepEqual(readdirSync(d.path).sort(), ['epoch', 'node.lock']);
     } finally {
       d.cleanup();
     }

@@ -8,22 +8,9 @@ import type { PgServer } from './postgres.ts';
 import { postgresUser, startPostgres } from './postgres.ts';
 import type { RedisServer } from './redis.ts';
 import { startRedis } from './redis.ts';
+import { listeningAddresses } from '../support/listening.ts';
 
 /** The harness itself, against the real servers it starts (redis-server, PostgreSQL 15). */
-
-/** Local address of the listening TCP socket on `port`, from /proc (IPv4). */
-function listeningAddresses(port: number): string[] {
-  const hex = port.toString(16).toUpperCase().padStart(4, '0');
-  return readFileSync('/proc/net/tcp', 'utf8')
-    .split('\n')
-    .slice(1)
-    .map((l) => l.trim().split(/\s+/))
-    .filter((f) => f[1]?.endsWith(`:${hex}`) && f[3] === '0A')
-    .map((f) => {
-      const ip = (f[1] ?? '').split(':')[0] ?? '';
-      return [3, 2, 1, 0].map((i) => parseInt(ip.slice(i * 2, i * 2 + 2), 16)).join('.');
-    });
-}
 
 function uidOf(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { exampleTopology, startNodeProcess } from '../harness/node.ts';
@@ -7,7 +7,18 @@ import { tempDir } from '../harness/temp.ts';
 
 /** `mware start` as an operator runs it: a real process, real signals, real exit codes. */
 
-const EXAMPLE = (await exampleTopology()).topology;
+const { topology: EXAMPLE, port: PORT } = await exampleTopology();
+
+/** POST to the node's API with the local admin token it keeps in its data directory. */
+async function post(dataDir: string, path: string, body: unknown): Promise<Record<string, unknown>> {
+  const token = readFileSync(join(dataDir, 'api.token'), 'utf8').trim();
+  const res = await fetch(`http://127.0.0.1:${PORT}${path}`, {
+    method: path.includes('/lock') || path.includes('/unlock') ? 'POST' : 'GET',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return (await res.json()) as Record<string, unknown>;
+}
 const FIXTURES = new URL('../fixtures/topology/', import.meta.url).pathname;
 
 describe('mware start, as a process', () => {
@@ -48,10 +59,12 @@ describe('mware start, as a process', () => {
     }
   });
 
-  it('starts again after SIGKILL on the same data directory, with a higher epoch', async () => {
+  it('starts again after SIGKILL on the same data directory, with a higher epoch and its mutex holders', async () => {
     const first = startNodeProcess({ topology: EXAMPLE });
     try {
       const active = JSON.parse(await first.process.waitForLine(/"msg":"node active"/)) as { epoch: number };
+      const held = await post(first.dataDir, '/api/v1/mutex/orders-7/lock', { owner: 'script-1' });
+      assert.equal(held.granted, true);
       await first.process.stop('SIGKILL');
       const second = startNodeProcess({ topology: EXAMPLE, dataDir: first.dataDir });
       try {
@@ -59,6 +72,14 @@ describe('mware start, as a process', () => {
           epoch: number;
         };
         assert.equal(again.epoch, active.epoch + 1);
+        const info = (await post(first.dataDir, '/api/v1/mutex/orders-7', undefined)) as {
+          holders: { owner: string; token: number }[];
+        };
+        assert.deepEqual(
+          info.holders.map((h) => [h.owner, h.token]),
+          [['script-1', held.token]],
+          'the transactional default acknowledged the lock only once it was on disk',
+        );
         assert.deepEqual(await second.process.stop('SIGTERM'), { code: 0, signal: null });
       } finally {
         second.cleanup();

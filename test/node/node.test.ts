@@ -20,10 +20,11 @@ const code = (e: unknown) => (e as { code?: string }).code;
 async function withNode<T>(
   fn: (node: MwareNode, dataDir: string) => Promise<T>,
   dataDir?: string,
+  topologyFile = EXAMPLE,
 ): Promise<T> {
   const d = tempDir('node');
   const node = await MwareNode.start({
-    topologyFile: EXAMPLE,
+    topologyFile,
     dataDir: dataDir ?? join(d.path, 'data'),
     log: silentLogger(),
   });
@@ -106,6 +107,31 @@ describe('a node on the embedded default', () => {
         const next = await node.mutex.lock('orders-42', { owner: 'script-2' });
         assert.ok(next.granted && next.token > token);
       }, dataDir);
+    } finally {
+      d.cleanup();
+    }
+  });
+
+  it('with state_mode none, keeps nothing: a restarted node brings back no holders', async () => {
+    const d = tempDir('node-none');
+    const dataDir = join(d.path, 'data');
+    try {
+      const doc = parse(readFileSync(EXAMPLE, 'utf8')) as { roles: { state_mode?: string }[] };
+      doc.roles[0]!.state_mode = 'none';
+      const file = join(d.path, 'none.yaml');
+      writeFileSync(file, stringify(doc));
+      // An earlier run in the default (transactional) mode left a hold on disk.
+      await withNode(async (node) => {
+        assert.ok((await node.mutex.lock('orders-42', { owner: 'script-1' })).granted);
+      }, dataDir);
+      await withNode(
+        async (node) => {
+          assert.deepEqual(node.mutex.liveKeys(), [], 'no mutex actor is brought back');
+          assert.ok((await node.mutex.lock('orders-42', { owner: 'script-2' })).granted);
+        },
+        dataDir,
+        file,
+      );
     } finally {
       d.cleanup();
     }

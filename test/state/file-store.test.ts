@@ -48,6 +48,23 @@ describe('the embedded state store', () => {
       await s.close();
     }));
 
+  it('closes while a batch is being written, after writing it and the saves that came meanwhile', () =>
+    withDir(async (dir) => {
+      const s = await FileStateStore.open({ dir });
+      const first = s.save('a', 1, 1);
+      await new Promise((r) => setImmediate(r)); // the first batch is on its way to the disk
+      const second = s.save('b', 2, 1);
+      const closed = s.close();
+      const outcome = await Promise.race([
+        Promise.all([first, second, closed]).then(() => 'closed'),
+        new Promise((r) => setTimeout(r, 5_000, 'hung')),
+      ]);
+      assert.equal(outcome, 'closed');
+      const again = await FileStateStore.open({ dir });
+      assert.deepEqual(await again.load('b'), { epoch: 1, value: 2 });
+      await again.close();
+    }));
+
   it('refuses a write from an older epoch than the key’s last one (a deposed active)', () =>
     withDir(async (dir) => {
       const s = await FileStateStore.open({ dir });

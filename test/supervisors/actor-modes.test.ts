@@ -24,6 +24,15 @@ after(async () => {
 
 const code = (e: unknown) => (e as { code?: string }).code;
 
+/** Waits until `cond` holds (polling), failing after `ms`. */
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 async function tree(
   w: ActorWorld,
   mode: ActorMode,
@@ -111,6 +120,33 @@ for (const mode of ['in-memory', 'forked', 'threaded'] as const) {
       } finally {
         await s.stop('infinity');
       }
+    });
+
+    it('answers the requests it is handling before a graceful stop completes', async () => {
+      const w = actorWorld(comedy);
+      const { s, ref } = await tree(w, mode);
+      const slow = ref.ask('sleep', 300).then(
+        (v) => v,
+        (e) => code(e),
+      );
+      await until(() => s.child('c')?.snapshot().mailbox === 1);
+      await s.stop('infinity');
+      assert.equal(await slow, 'slept');
+    });
+
+    it('fails the requests it is still handling when it is killed at its shutdown timeout', async () => {
+      const w = actorWorld(comedy);
+      const { s, ref } = await tree(w, mode, { stopHangs: true }, {}, 200);
+      const t0 = performance.now();
+      const slow = ref.ask('sleep', 5_000).then(
+        (v) => ({ v, ms: performance.now() - t0 }),
+        (e) => ({ v: code(e), ms: performance.now() - t0 }),
+      );
+      await until(() => s.child('c')?.snapshot().mailbox === 1);
+      await s.stop('infinity');
+      const { v, ms } = await slow;
+      assert.equal(v, 'MW_ERR_ACTOR_UNAVAILABLE', 'a killed actor answers nothing more');
+      assert.ok(ms < 4_000, `failed after ${Math.round(ms)} ms, with the kill, not at the handler's end`);
     });
 
     it('is killed when it does not stop within its shutdown timeout', async () => {

@@ -46,6 +46,7 @@ export function actorWorld(comedy: ComedySystem, opts: ActorWorldOptions = {}): 
     durable: true,
     load: async (k) => saved.get(k),
     save: async (k, v) => void saved.set(k, v),
+    keys: async (prefix) => [...saved.keys()].filter((k) => k.startsWith(prefix)),
   };
   const env: RuntimeEnv = {
     clock,

@@ -2,15 +2,13 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { stringify } from 'yaml';
-import { createLogger } from '../../src/log/log.ts';
-import { LogFeed } from '../../src/log/feed.ts';
 import { MwareNode } from '../../src/node/node.ts';
 import { freePort } from '../harness/ports.ts';
 import { tempDir } from '../harness/temp.ts';
 
 /**
  * A real node in this process with its API on 127.0.0.1 and a free port, tokens of every scope, and its log kept
- * in memory (scrubbed as in production) so tests can check what reached it.
+ * in memory (scrubbed by the node as in production) so tests can check what reached it.
  */
 
 export const TOKENS = {
@@ -75,20 +73,12 @@ export async function startApiNode(
       cb();
     },
   });
-  const logFeed = new LogFeed();
-  const log = createLogger({
-    node: 'mware1',
-    group: 11120,
-    level: 'debug',
-    secrets: Object.values(TOKENS),
-    destination,
-    feed: logFeed,
-  });
+  // The node builds its own logger, so its own secret wiring (topology tokens, ${env:…} values) is what is tested.
   const node = await MwareNode.start({
     topologyFile: join(dir.path, 'topology.yaml'),
     dataDir: join(dir.path, 'data'),
-    log,
-    logFeed,
+    logDestination: destination,
+    logLevel: 'debug',
     mutexIdleMs: opts.mutexIdleMs,
   });
   const scheme = opts.tls ? 'https' : 'http';

@@ -25,7 +25,7 @@ export const streamRoutes: Route[] = [
       },
     ],
     handler: async (req, reply, ctx) => {
-      const sse = openSse(req, reply);
+      const sse = openSse(req, reply, ctx.scrub);
       sse.send('hello', { node: ctx.nodeName, group: ctx.group, cluster: ctx.cluster, state: ctx.state() });
       sse.onClose(ctx.events.subscribe((e) => sse.send(e.type, e)));
       sse.onClose(ctx.onNodeState((state) => sse.send('node', { node: ctx.nodeName, state })));
@@ -50,7 +50,7 @@ export const streamRoutes: Route[] = [
     ],
     handler: async (req, reply, ctx) => {
       const q = parse(LogsQuery, req.query, 'query');
-      const sse = openSse(req, reply);
+      const sse = openSse(req, reply, ctx.scrub);
       for (const line of ctx.logs.recent(q.n)) sse.send('log', line);
       if (q.follow !== 'true') {
         sse.close();
