@@ -1,4 +1,4 @@
-import type { ActorMode } from '../supervisors/events.ts';
+import type { ActorMode } from '../src/supervision/events.ts';
 
 /**
  * The one place that says how each actor kind runs (02-runtime.md): in the node's process unless its work can

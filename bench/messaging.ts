@@ -4,8 +4,8 @@
 import { execFileSync } from 'node:child_process';
 import { actorChild } from '../src/actor-system/actor-child.ts';
 import { ActorRef } from '../src/actor-system/actor-ref.ts';
-import { compileFlags } from '../supervisors/spec.ts';
-import { Supervisor } from '../supervisors/supervisor.ts';
+import { compileFlags } from '../src/supervision/spec.ts';
+import { Supervisor } from '../src/supervision/supervisor.ts';
 import type { EchoProtocol } from './echo-actor.ts';
 import { bareEcho } from './bare-comedy.ts';
 import { echoActor } from './echo-actor.ts';

@@ -2,9 +2,9 @@
 // Backoff is set to restart at once (resetAfterMs 0): this measures the restart itself, not the backoff policy.
 import { actorChild } from '../src/actor-system/actor-child.ts';
 import { ActorRef } from '../src/actor-system/actor-ref.ts';
-import type { ActorMode } from '../supervisors/events.ts';
-import { compileFlags } from '../supervisors/spec.ts';
-import { Supervisor } from '../supervisors/supervisor.ts';
+import type { ActorMode } from '../src/supervision/events.ts';
+import { compileFlags } from '../src/supervision/spec.ts';
+import { Supervisor } from '../src/supervision/supervisor.ts';
 import type { EchoProtocol } from './echo-actor.ts';
 import { echoActor } from './echo-actor.ts';
 import { fmt, percentile, report } from './stats.ts';
@@ -24,6 +24,7 @@ async function measure(
     durable: false,
     load: async () => undefined,
     save: async () => undefined,
+    delete: async () => undefined,
     keys: async () => [],
   };
   const sup = new Supervisor(

@@ -234,6 +234,23 @@ export const ApiSettings = z.strictObject({
   tls: z.strictObject({ cert: absolutePath, key: absolutePath }).optional(),
 });
 
+export const MutexSettings = z.strictObject({
+  max_keys: z
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .default(10_000)
+    .describe(
+      'Live mutex actors on the active instance at most; near it idle keys are freed at once, and at it a lock on a new key is answered 503 (MW_ERR_SUPERVISOR_FULL)',
+    ),
+  idle_ms: z
+    .int()
+    .min(0)
+    .max(3_600_000)
+    .default(30_000)
+    .describe('An unheld mutex actor stops after this long idle'),
+});
+
 /** Fields every role instance has, whatever its roletype. */
 const commonRoleFields = {
   name: instanceName,
@@ -253,6 +270,7 @@ export const MwareRole = z.strictObject({
   include_domains: z.array(domainName).default([]),
   state_mode: StateMode.default('transactional'),
   api: ApiSettings.default({ port: 7070 }),
+  mutex: MutexSettings.default({ max_keys: 10_000, idle_ms: 30_000 }),
   pg_controller: z.array(PgCluster).default([]),
   backup_controller: BackupController.optional(),
   freeswitch: Freeswitch.optional(),
@@ -312,6 +330,7 @@ export const GROUP_LEVEL_FIELDS = [
   'backup_controller',
   'freeswitch',
   'cti_adapters',
+  'mutex',
 ] as const satisfies readonly (keyof MwareRole)[];
 
 export function isMwareRole(r: RoleInstance): r is MwareRole {

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { defineActor } from '../../src/actor-system/kind.ts';
 
 /**
@@ -28,6 +29,10 @@ export const domainActor = defineActor<DomainProtocol, DomainArgs>({
   kind: 'domain',
   moduleUrl: import.meta.url,
   exportName: 'domainActor',
+  messages: {
+    info: { payload: z.null(), scope: 'send', summary: 'The domain, its parent, site and group' },
+    ping: { payload: z.null(), scope: 'send', summary: 'Answers "pong"' },
+  },
   create(args, ctx) {
     const startedAt = ctx.clock.wallNow();
     let messages = 0;

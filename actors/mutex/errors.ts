@@ -11,3 +11,7 @@ registerErrorClass(MutexBadRequest);
 /** This node does not host the key's mutex now (passive, or another group owns the key). */
 export class MutexUnavailable extends errorKind('MW_ERR_MUTEX_UNAVAILABLE') {}
 registerErrorClass(MutexUnavailable);
+
+/** A key used every token of the current epoch (a billion grants): the next epoch starts a new range. */
+export class MutexTokensExhausted extends errorKind('MW_ERR_MUTEX_TOKENS_EXHAUSTED', CallerError) {}
+registerErrorClass(MutexTokensExhausted);

@@ -2,7 +2,8 @@
  * The decision logic of one mutex key, with no I/O and no timers: who holds it, who waits, in what order.
  * - `write` is exclusive; `read` is shared with other readers;
  * - waiting is FIFO, and a waiting writer blocks readers that come after it (readers do not starve writers);
- * - every grant gets a fencing token, strictly greater than every earlier token of the key;
+ * - every grant gets a fencing token from the node's {@link FencingTokens} (strictly greater than every earlier
+ *   token of the key);
  * - a hold ends by unlock (owner and token must match), by release of everything an owner has, or at expiry.
  */
 
@@ -28,33 +29,25 @@ export interface Waiter<T = unknown> {
   ticket: T;
 }
 
-/** What is saved: enough to restore the holders and keep tokens monotonic. Waiters are live requests. */
+/**
+ * What is saved: the holders. Waiters are live requests, and tokens come from the node's sequence, so a key with
+ * no holder has nothing to save (its state is deleted).
+ */
 export interface LockState {
-  v: 1;
-  /** Highest sequence number handed out (the low part of tokens). */
-  seq: number;
-  /** Epoch the sequence belongs to (the high part of tokens). */
-  epoch: number;
+  v: 2;
   holders: Holder[];
 }
-
-/**
- * Tokens put the fencing epoch above a per-key sequence, so a token from a new active instance is greater than
- * any token handed out before the takeover, even if the last few sequence numbers were not saved.
- */
-export const TOKEN_EPOCH_FACTOR = 1_000_000_000;
 
 export class LockTable<T = unknown> {
   holders: Holder[] = [];
   queue: Waiter<T>[] = [];
-  private seq: number;
   private nextWaiterId = 1;
 
   constructor(
-    private readonly epoch: number,
-    restored?: LockState,
+    /** The next fencing token of this key. */
+    private readonly nextToken: () => number,
+    restored?: { holders: readonly Holder[] },
   ) {
-    this.seq = restored && restored.epoch === epoch ? restored.seq : 0;
     this.holders = restored ? [...restored.holders] : [];
   }
 
@@ -136,7 +129,7 @@ export class LockTable<T = unknown> {
   }
 
   state(): LockState {
-    return { v: 1, seq: this.seq, epoch: this.epoch, holders: [...this.holders] };
+    return { v: 2, holders: [...this.holders] };
   }
 
   private compatible(mode: LockMode): boolean {
@@ -145,13 +138,7 @@ export class LockTable<T = unknown> {
   }
 
   private grant(owner: string, mode: LockMode, holdMs: number, nowWall: number): Holder {
-    this.seq++;
-    const holder: Holder = {
-      owner,
-      mode,
-      token: this.epoch * TOKEN_EPOCH_FACTOR + this.seq,
-      expiresAt: nowWall + holdMs,
-    };
+    const holder: Holder = { owner, mode, token: this.nextToken(), expiresAt: nowWall + holdMs };
     this.holders.push(holder);
     return holder;
   }

@@ -1,6 +1,8 @@
-import type { TimerHandle } from '../../supervisors/clock.ts';
+import type { TimerHandle } from '../../src/supervision/clock.ts';
+import { z } from 'zod';
 import { defineActor } from '../../src/actor-system/kind.ts';
 import { MutexBadRequest, MutexStaleToken } from './errors.ts';
+import type { FencingTokens } from './fencing-tokens.ts';
 import type { LockMode, LockState } from './lock-table.ts';
 import { LockTable } from './lock-table.ts';
 import type { LockReply, LockRequest, MutexProtocol } from './protocol.ts';
@@ -9,14 +11,22 @@ import { MUTEX_DEFAULTS } from './protocol.ts';
 /**
  * A critical section: one actor per key, the only place that decides who holds it (06-services.md "Mutex").
  * Under `transactional` every change is saved before it is acknowledged, so the holders and their deadlines
- * survive a restart or takeover. When nobody holds or waits for a while, the actor stops; the next request
- * brings it back with its saved state.
+ * survive a restart or takeover; a key nobody holds has its saved state deleted, so the store holds only the keys
+ * held now. When nobody holds or waits for a while, the actor stops (at once while its supervisor is near its
+ * bound on live keys); the next request brings it back with its saved state.
+ *
+ * It shares the node's fencing-token sequence and reads the supervisor's pressure, so it runs in the node's
+ * process (ACTOR_MODES.mutex).
  */
 
 export interface MutexArgs {
   key: string;
   /** Fencing epoch of the node's leadership: the high part of every token. */
   epoch: number;
+  /** The node's token sequence (tokens of a key increase across this actor's incarnations). */
+  tokens: FencingTokens;
+  /** True while the supervisor of mutexes is near its bound: an idle, unheld actor stops at once. */
+  pressure?: () => boolean;
   idleMs?: number;
 }
 
@@ -35,10 +45,17 @@ export const mutexActor = defineActor<MutexProtocol, MutexArgs, LockState>({
   moduleUrl: import.meta.url,
   exportName: 'mutexActor',
   stateKey: (args) => mutexStateKey(args.key),
+  // Locks are taken and released through the mutex facade (/api/v1/mutex), which tracks each owner's keys for
+  // release-owner: here only a look at the holders and waiters.
+  messages: {
+    inspect: { payload: z.null(), scope: 'read', summary: 'Holders and waiters of the key' },
+  },
   create(args, ctx) {
     const { clock } = ctx;
     const idleMs = args.idleMs ?? MUTEX_DEFAULTS.idleMs;
-    const table = new LockTable<Ticket>(args.epoch, ctx.state.restored);
+    const restored = ctx.state.restored;
+    for (const h of restored?.holders ?? []) args.tokens.observe(args.key, h.token);
+    const table = new LockTable<Ticket>(() => args.tokens.next(args.key, args.epoch), restored);
     let expiryTimer: TimerHandle | undefined;
     let expiryAt = Infinity;
     let idleTimer: TimerHandle | undefined;
@@ -50,7 +67,7 @@ export const mutexActor = defineActor<MutexProtocol, MutexArgs, LockState>({
      * saved state.
      */
     const persist = (): Promise<void> | undefined => {
-      const saved = ctx.state.save(table.state());
+      const saved = table.holders.length > 0 ? ctx.state.save(table.state()) : ctx.state.clear();
       saved.catch((err: unknown) => ctx.fail(err));
       return ctx.state.durable ? saved : undefined;
     };
@@ -92,7 +109,20 @@ export const mutexActor = defineActor<MutexProtocol, MutexArgs, LockState>({
         expiryAt = next;
         expiryTimer = clock.setTimeout(onExpiry, next - clock.wallNow());
       }
-      if (table.idle && idleTimer === undefined) idleTimer = clock.setTimeout(onIdleCheck, idleMs);
+      if (!table.idle) return;
+      if (args.pressure?.() === true) stopWhenSettled();
+      else if (idleTimer === undefined) idleTimer = clock.setTimeout(onIdleCheck, idleMs);
+    };
+
+    /** Under pressure: stop once the current turn (the reply being sent, a save under way) is done. */
+    let stopping = false;
+    const stopWhenSettled = () => {
+      if (stopping) return;
+      stopping = true;
+      queueMicrotask(() => {
+        stopping = false;
+        if (table.idle) ctx.stop();
+      });
     };
 
     const onExpiry = () => {
@@ -161,6 +191,11 @@ export const mutexActor = defineActor<MutexProtocol, MutexArgs, LockState>({
           }
           const wait = released > 0 || cancelled.length > 0 ? settle() : undefined;
           return answer(wait, { released, cancelled: cancelled.length });
+        },
+
+        reap: () => {
+          if (table.idle) stopWhenSettled();
+          return table.idle;
         },
 
         inspect: () => {

@@ -2,22 +2,28 @@ import type { ActorRuntime } from '../../src/actor-system/actor-child.ts';
 import { actorChild } from '../../src/actor-system/actor-child.ts';
 import { ActorUnavailable } from '../../src/actor-system/errors.ts';
 import type { Log } from '../../src/log/log.ts';
-import type { ChildRecord } from '../../supervisors/child.ts';
-import type { ActorMode } from '../../supervisors/events.ts';
-import type { ChildSpec } from '../../supervisors/spec.ts';
-import type { Supervisor } from '../../supervisors/supervisor.ts';
+import type { ChildRecord } from '../../src/supervision/child.ts';
+import type { ActorMode } from '../../src/supervision/events.ts';
+import type { ChildSpec } from '../../src/supervision/spec.ts';
+import type { Supervisor } from '../../src/supervision/supervisor.ts';
 import { MutexBadRequest, MutexUnavailable } from './errors.ts';
 import type { MutexStats } from './stats.ts';
 import { newMutexStats } from './stats.ts';
+import { FencingTokens } from './fencing-tokens.ts';
 import type { LockState } from './lock-table.ts';
 import { mutexActor, mutexStateKey } from './mutex-actor.ts';
 import type { LockReply, LockRequest, MutexInfo, UnlockReply, UnlockRequest } from './protocol.ts';
-import type { Clock, TimerHandle } from '../../supervisors/clock.ts';
+import type { Clock, TimerHandle } from '../../src/supervision/clock.ts';
 
 /**
  * The mutex facade used by the API and the shell: routes each key to its MutexActor under `/mutexes`, creating
  * the actor on first use, and remembers which keys each owner touches so `release-owner` (a script handler
  * ended) reaches every one of them without asking every mutex.
+ *
+ * It also keeps the node's live keys bounded (`maxKeys`, the supervisor's `maxChildren`): near the bound
+ * ({@link PRESSURE} of it) idle, unheld mutex actors stop at once instead of after `idleMs`, and those already
+ * idle are asked to stop; at the bound a lock on a new key is refused with SupervisorFull (503), never queued
+ * without end. A storm of distinct keys therefore costs bounded memory.
  */
 
 export interface MutexServiceDeps {
@@ -29,7 +35,14 @@ export interface MutexServiceDeps {
   log: Log;
   clock: Clock;
   idleMs?: number;
+  /** Live mutex actors at most (default 10,000). */
+  maxKeys?: number;
 }
+
+/** The share of `maxKeys` past which idle keys are freed at once. */
+export const PRESSURE = 0.8;
+/** Idle keys are asked to stop at most this often while under pressure. */
+const REAP_EVERY_MS = 1_000;
 
 /** What the service remembers of one owner on one key. */
 interface Interest {
@@ -49,8 +62,18 @@ export class MutexService {
   private sweepTimer: TimerHandle | undefined;
   /** Set once the node demotes: nothing is swept any more, so no timer outlives the service. */
   private detached = false;
+  /** The node's token sequence: shared by every incarnation of every key. */
+  private readonly tokens = new FencingTokens();
+  readonly maxKeys: number;
+  private lastReap = -Infinity;
 
-  constructor(private readonly deps: MutexServiceDeps) {}
+  constructor(private readonly deps: MutexServiceDeps) {
+    this.maxKeys = deps.maxKeys ?? 10_000;
+  }
+
+  /** True while live keys are near the bound: idle actors stop at once. */
+  readonly underPressure = (): boolean =>
+    (this.supervisor?.children().length ?? 0) >= this.maxKeys * PRESSURE;
 
   /** Called with each new `/mutexes` supervisor (after a start or restart of the subtree). */
   attach(s: Supervisor): void {
@@ -160,7 +183,7 @@ export class MutexService {
     // A record can be forgotten between lookup and delivery (its actor went idle); look it up again then.
     for (let attempt = 0; ; attempt++) {
       const s = this.live();
-      const record: ChildRecord = s.child(childId(key)) ?? (await s.ensureChild(this.spec(key)));
+      const record: ChildRecord = s.child(childId(key)) ?? (await this.create(s, key));
       try {
         return await record.ask(type, payload, timeoutMs);
       } catch (err) {
@@ -169,11 +192,32 @@ export class MutexService {
     }
   }
 
+  /** Starts the actor of a new key; near the bound, first asks idle keys to make room. */
+  private async create(s: Supervisor, key: string): Promise<ChildRecord> {
+    if (this.underPressure()) this.reapIdle(s);
+    return s.ensureChild(this.spec(key));
+  }
+
+  /** Asks every live key to stop if it is idle (at most once per REAP_EVERY_MS). */
+  private reapIdle(s: Supervisor): void {
+    const now = this.deps.clock.now();
+    if (now - this.lastReap < REAP_EVERY_MS) return;
+    this.lastReap = now;
+    for (const r of s.children())
+      if (r.state === 'running') r.ask('reap', null, ASK_MARGIN_MS).then(undefined, () => undefined);
+  }
+
   private spec(key: string): ChildSpec {
     return actorChild(this.deps.runtime, {
       id: childId(key),
       kind: mutexActor,
-      args: { key, epoch: this.deps.epoch(), idleMs: this.deps.idleMs },
+      args: {
+        key,
+        epoch: this.deps.epoch(),
+        tokens: this.tokens,
+        pressure: this.underPressure,
+        idleMs: this.deps.idleMs,
+      },
       mode: this.deps.mode,
       restart: 'transient',
       shutdown: 2_000,

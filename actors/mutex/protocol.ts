@@ -40,6 +40,8 @@ export type MutexProtocol = {
   unlock: { request: UnlockRequest; reply: UnlockReply };
   'release-owner': { request: { owner: string }; reply: { released: number; cancelled: number } };
   inspect: { request: null; reply: MutexInfo };
+  /** Stop now if idle (the supervisor is near its bound); answers whether it was idle. */
+  reap: { request: null; reply: boolean };
 };
 
 export const MUTEX_DEFAULTS = {

@@ -1,11 +1,5 @@
-import type { ActorMode } from '../../supervisors/events.ts';
-import type {
-  BackoffOptions,
-  BufferOptions,
-  ChildSpec,
-  RestartType,
-  Shutdown,
-} from '../../supervisors/spec.ts';
+import type { ActorMode } from '../supervision/events.ts';
+import type { BackoffOptions, BufferOptions, ChildSpec, RestartType, Shutdown } from '../supervision/spec.ts';
 import type { ComedySystem } from './comedy.ts';
 import type { LivenessOptions, StateAccess } from './incarnation.ts';
 import { ActorIncarnation } from './incarnation.ts';

@@ -1,5 +1,5 @@
-import type { Directory } from '../../supervisors/directory.ts';
-import type { ChildRecord } from '../../supervisors/child.ts';
+import type { Directory } from '../supervision/directory.ts';
+import type { ChildRecord } from '../supervision/child.ts';
 import type { Protocol } from './kind.ts';
 
 export interface AskOptions {

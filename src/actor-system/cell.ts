@@ -1,4 +1,4 @@
-import type { Clock } from '../../supervisors/clock.ts';
+import type { Clock } from '../supervision/clock.ts';
 import type { SerializedError } from '../errors.ts';
 import { isCallerError, serializeError } from '../errors.ts';
 import type { Log } from '../log/log.ts';
@@ -30,6 +30,7 @@ export interface Upcalls {
   fail(error: SerializedError): void;
   stop(): void;
   save(value: unknown): Promise<void>;
+  clear(): Promise<void>;
 }
 
 export interface CellEnv {
@@ -64,7 +65,12 @@ export class Cell {
       get log() {
         return env.log();
       },
-      state: { restored: init.restored, save: (v) => upcalls.save(v), durable: init.durable ?? false },
+      state: {
+        restored: init.restored,
+        save: (v) => upcalls.save(v),
+        clear: () => upcalls.clear(),
+        durable: init.durable ?? false,
+      },
       fail: (error) => (box.cell ? box.cell.declareFailed(error) : upcalls.fail(serializeError(error))),
       stop: () => upcalls.stop(),
     };
@@ -86,8 +92,9 @@ export class Cell {
     if (type === PING) return 'pong';
     if (type === SHUTDOWN) return this.shutdown();
     if (this.failed) throw new ActorCrashed(`${this.path} has failed and is being restarted`);
-    const handler = this.behavior.handlers[type];
-    if (handler === undefined)
+    // Own handlers only: a type such as "constructor" or "hasOwnProperty" must not reach Object's methods.
+    const handler = Object.hasOwn(this.behavior.handlers, type) ? this.behavior.handlers[type] : undefined;
+    if (typeof handler !== 'function')
       throw new UnknownMessage(`${this.path} has no handler for message type "${type}"`);
     let result: unknown;
     try {

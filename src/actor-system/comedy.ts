@@ -4,8 +4,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import comedy from 'comedy';
-import { systemClock } from '../../supervisors/clock.ts';
-import type { ActorMode } from '../../supervisors/events.ts';
+import { systemClock } from '../supervision/clock.ts';
+import type { ActorMode } from '../supervision/events.ts';
 import type { SerializedError } from '../errors.ts';
 import { isCallerError, rehydrateError, serializeError } from '../errors.ts';
 import type { Log } from '../log/log.ts';
@@ -126,6 +126,13 @@ export class ComedyHost {
             throw decodeError(err);
           }
         },
+        clear: async () => {
+          try {
+            await parent.sendAndReceive('clear');
+          } catch (err) {
+            throw decodeError(err);
+          }
+        },
       };
       const required = createRequire(import.meta.url)(params.init.kindModule) as Record<string, unknown>;
       const kind = required[params.init.exportName] as AnyActorKind;
@@ -186,6 +193,11 @@ class ComedyLink {
   }
   save(v: unknown): Promise<void> {
     return this.upcalls.save(v).catch((err: unknown) => {
+      throw encodeError(err);
+    });
+  }
+  clear(): Promise<void> {
+    return this.upcalls.clear().catch((err: unknown) => {
       throw encodeError(err);
     });
   }

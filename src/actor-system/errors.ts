@@ -1,23 +1,13 @@
 import type { SerializedError } from '../errors.ts';
 import { CallerError, errorKind, registerErrorClass, rehydrateError } from '../errors.ts';
 
-/** Errors of the actor runtime: addressing, delivery, crashes. */
+/** Errors of the actor runtime: addressing, delivery, crashes (delivery errors are the supervision engine's). */
 
-/** The actor exists but cannot take the message now (stopped, failed, or its buffer is full or timed out). */
-export class ActorUnavailable extends errorKind('MW_ERR_ACTOR_UNAVAILABLE') {}
-registerErrorClass(ActorUnavailable);
+export { ActorNotFound, ActorStartFailed, ActorUnavailable, AskTimeout } from '../supervision/errors.ts';
 
 /** The actor crashed while the message was in flight; the message may or may not have been handled. */
 export class ActorCrashed extends errorKind('MW_ERR_ACTOR_CRASHED') {}
 registerErrorClass(ActorCrashed);
-
-/** No actor lives at that path. */
-export class ActorNotFound extends errorKind('MW_ERR_ACTOR_NOT_FOUND', CallerError) {}
-registerErrorClass(ActorNotFound);
-
-/** The reply did not come before the deadline. */
-export class AskTimeout extends errorKind('MW_ERR_TIMEOUT') {}
-registerErrorClass(AskTimeout);
 
 /** The actor has no handler for that message type. */
 export class UnknownMessage extends errorKind('MW_ERR_UNKNOWN_MESSAGE', CallerError) {}
@@ -26,10 +16,6 @@ registerErrorClass(UnknownMessage);
 /** The message's payload is not what the handler accepts. */
 export class InvalidMessage extends errorKind('MW_ERR_INVALID_MESSAGE', CallerError) {}
 registerErrorClass(InvalidMessage);
-
-/** An actor failed to start (its initialisation threw, or its process could not be created). */
-export class ActorStartFailed extends errorKind('MW_ERR_ACTOR_START_FAILED') {}
-registerErrorClass(ActorStartFailed);
 
 /** An actor's process did not answer its liveness ping in time. */
 export class LivenessTimeout extends errorKind('MW_ERR_LIVENESS_TIMEOUT') {}

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../../supervisors/clock.ts';
+import type { Clock, TimerHandle } from '../supervision/clock.ts';
 import { AskTimeout } from './errors.ts';
 
 /**

@@ -1,7 +1,7 @@
-import type { Clock, TimerHandle } from '../../supervisors/clock.ts';
-import type { ActorMode } from '../../supervisors/events.ts';
-import type { ExitReason, Incarnation } from '../../supervisors/incarnation.ts';
-import type { Shutdown } from '../../supervisors/spec.ts';
+import type { Clock, TimerHandle } from '../supervision/clock.ts';
+import type { ActorMode } from '../supervision/events.ts';
+import type { ExitReason, Incarnation } from '../supervision/incarnation.ts';
+import type { Shutdown } from '../supervision/spec.ts';
 import type { SerializedError } from '../errors.ts';
 import { rehydrateError, serializeError } from '../errors.ts';
 import type { Log } from '../log/log.ts';
@@ -16,6 +16,7 @@ import {
   LivenessTimeout,
 } from './errors.ts';
 import { InFlight } from './in-flight.ts';
+import { withDeadline } from '../supervision/deadline.ts';
 import type { AnyActorKind } from './kind.ts';
 import { PING, SHUTDOWN, stateKeyOf } from './kind.ts';
 
@@ -29,6 +30,7 @@ import { PING, SHUTDOWN, stateKeyOf } from './kind.ts';
 export interface StateAccess {
   load(key: string): Promise<unknown>;
   save(key: string, value: unknown): Promise<void>;
+  delete(key: string): Promise<void>;
   /** Keys saved under a prefix (what a service restores at start). */
   keys(prefix: string): Promise<string[]>;
   /** Saves resolve only once durable (see {@link StateHandle.durable}). */
@@ -92,19 +94,20 @@ export class ActorIncarnation implements Incarnation {
     const restored = stateKey !== undefined ? await req.state.load(stateKey) : undefined;
     // Upcalls may come during initialisation, before the incarnation exists; they reach it through a box.
     const box: { self?: ActorIncarnation; early?: SerializedError } = {};
+    /** A write to the actor's state, while the state is still its own (a new incarnation may have it now). */
+    const ownState = (write: (key: string) => Promise<void>): Promise<void> => {
+      if (stateKey === undefined) return Promise.reject(new Error(`${req.path} declared no state`));
+      if (box.self?.exitReason)
+        return Promise.reject(new ActorUnavailable(`${req.path} has ended; its state is no longer its own`));
+      return write(stateKey);
+    };
     const upcalls: Upcalls = {
       fail: (e) => (box.self ? box.self.failed(e) : (box.early = e)),
       stop: () => void box.self?.stopByItself(),
-      save: (value) => {
-        if (stateKey === undefined) return Promise.reject(new Error(`${req.path} declared no state`));
-        if (box.self?.exitReason)
-          return Promise.reject(
-            new ActorUnavailable(`${req.path} has ended; its state is no longer its own`),
-          );
-        return req.state.save(stateKey, value);
-      },
+      save: (value) => ownState((key) => req.state.save(key, value)),
+      clear: () => ownState((key) => req.state.delete(key)),
     };
-    const actor = await withTimeout(
+    const actor = await withDeadline(
       req.comedy.spawn({
         mode: req.mode,
         kind: req.kind,
@@ -179,7 +182,7 @@ export class ActorIncarnation implements Incarnation {
     try {
       if (shutdown === 'infinity') await graceful;
       else
-        await withTimeout(
+        await withDeadline(
           graceful,
           shutdown,
           this.clock,
@@ -242,7 +245,7 @@ export class ActorIncarnation implements Incarnation {
     this.livenessTimer = this.clock.setTimeout(() => {
       this.livenessTimer = undefined;
       if (this.exitReason || this.ended) return;
-      withTimeout(
+      withDeadline(
         Promise.resolve(this.actor.ask(PING, null, this.liveness.timeoutMs)),
         this.liveness.timeoutMs,
         this.clock,
@@ -258,21 +261,4 @@ export class ActorIncarnation implements Incarnation {
       );
     }, this.liveness.intervalMs);
   }
-}
-
-/** Rejects with `onTimeout()` if `p` has not settled within `ms` (of the given clock). */
-export function withTimeout<T>(p: Promise<T>, ms: number, clock: Clock, onTimeout: () => Error): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = clock.setTimeout(() => reject(onTimeout()), ms);
-    p.then(
-      (v) => {
-        clock.clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clock.clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
 }

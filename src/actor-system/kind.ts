@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import type { Clock } from '../../supervisors/clock.ts';
+import type { z } from 'zod';
+import type { Clock } from '../supervision/clock.ts';
 import type { Log } from '../log/log.ts';
 
 /**
@@ -27,6 +28,8 @@ export interface StateHandle<S> {
   readonly restored: S | undefined;
   /** Saves the state; resolves when it is as durable as the role's `state_mode` makes it. */
   save(value: S): Promise<void>;
+  /** Forgets the saved state (there is nothing worth keeping); as durable as a save. */
+  clear(): Promise<void>;
   /**
    * True when a save resolves only once the state is durably stored (`transactional`): an actor waits for it
    * before acknowledging a change. Otherwise a save is as durable as it will be when it returns, and an actor
@@ -45,6 +48,24 @@ export interface ActorContext<S = never> {
   /** Ends this actor normally (it is idle and has nothing to keep). */
   stop(): void;
 }
+
+/** What a caller's token must allow to send a message (`read`: any valid token). */
+export type MessageScope = 'read' | 'send' | 'mutex' | 'calls' | 'admin';
+
+/**
+ * A message reachable from outside the node's own code (the API, the shell, another node): its payload as it must
+ * arrive, parsed where it enters, and the scope a caller needs. A message type not in its kind's table cannot be
+ * sent from outside at all, whatever handlers the behaviour has.
+ */
+export interface PublicMessage<Req = unknown> {
+  payload: z.ZodType<Req>;
+  scope: MessageScope;
+  summary: string;
+}
+
+export type PublicMessages<P extends Protocol> = {
+  readonly [K in keyof P]?: PublicMessage<P[K]['request']>;
+};
 
 export interface ActorKind<P extends Protocol = Protocol, A = unknown, S = never> {
   readonly kind: string;
@@ -82,12 +103,24 @@ export interface KindDefinition<P extends Protocol, A, S> {
   moduleUrl: string;
   exportName: string;
   stateKey?: (args: A) => string;
+  /** Public messages; none when absent (the actor is reached by the node's own code only). */
+  messages?: PublicMessages<P>;
   create(args: A, ctx: ActorContext<S>): Behavior<P> | Promise<Behavior<P>>;
 }
+
+const publicTables = new Map<string, ReadonlyMap<string, PublicMessage>>();
+
+/** The public messages of an actor kind, by kind name (empty for a kind with none, or one never defined here). */
+export function publicMessages(kind: string): ReadonlyMap<string, PublicMessage> {
+  return publicTables.get(kind) ?? EMPTY;
+}
+const EMPTY: ReadonlyMap<string, PublicMessage> = new Map();
 
 export function defineActor<P extends Protocol, A = undefined, S = never>(
   def: KindDefinition<P, A, S>,
 ): ActorKind<P, A, S> {
+  const messages = def.messages ?? {};
+  publicTables.set(def.kind, new Map<string, PublicMessage>(Object.entries(messages)));
   return {
     kind: def.kind,
     module: fileURLToPath(def.moduleUrl),

@@ -1,14 +1,34 @@
-import type { MutexService } from '../../actors/mutex/mutex-service.ts';
-import type { Directory } from '../../supervisors/directory.ts';
-import type { EventStream } from '../../supervisors/events.ts';
-import type { TreeNode } from '../../supervisors/tree.ts';
+import type { Directory } from '../supervision/directory.ts';
+import type { EventStream } from '../supervision/events.ts';
+import type { TreeNode } from '../supervision/tree.ts';
 import type { LogFeed } from '../log/feed.ts';
 import type { Log } from '../log/log.ts';
 import type { NodeMetrics } from '../metrics/metrics.ts';
 import type { NodeState } from '../node/lifecycle.ts';
 import type { Authenticator } from './auth.ts';
+import type { StreamLimiter } from './sse.ts';
 import type { z } from 'zod';
-import type { ClusterView } from './schemas.ts';
+import type {
+  ClusterView,
+  LockGranted,
+  LockNotGranted,
+  LockRequest,
+  MutexInfo,
+  ReleaseOwnerReply,
+  UnlockRequest,
+} from './schemas.ts';
+
+/** What the mutex facade routes need of the node's mutex service (the service lives with the mutex actors). */
+export interface MutexFacade {
+  lock(
+    key: string,
+    req: z.infer<typeof LockRequest>,
+  ): Promise<z.infer<typeof LockGranted> | z.infer<typeof LockNotGranted>>;
+  unlock(key: string, req: z.infer<typeof UnlockRequest>): Promise<unknown>;
+  releaseOwner(owner: string): Promise<z.infer<typeof ReleaseOwnerReply>>;
+  inspect(key: string): Promise<z.infer<typeof MutexInfo>>;
+  liveKeys(): string[];
+}
 
 /** What the API needs of its node. */
 export interface ApiContext {
@@ -22,11 +42,13 @@ export interface ApiContext {
   readonly events: EventStream;
   tree(): TreeNode;
   clusterView(): Promise<z.infer<typeof ClusterView>>;
-  readonly mutex: MutexService;
+  readonly mutex: MutexFacade;
   readonly logs: LogFeed;
   readonly metrics: NodeMetrics;
   readonly auth: Authenticator;
   readonly log: Log;
   /** Removes every secret value of the node (topology secrets, API tokens) from text about to leave it. */
   readonly scrub: (text: string) => string;
+  /** Open event streams, bounded (see sse.ts). */
+  readonly limiter: StreamLimiter;
 }

@@ -1,4 +1,4 @@
-import { CallerError, errorKind, MwareError, registerErrorClass, serializeError } from '../errors.ts';
+import { CallerError, errorKind, MwareError, registerErrorClass } from '../errors.ts';
 
 /**
  * The API's one error shape, `{error: {code, message, details?}}`, and the one table from a stable `MW_ERR_*`
@@ -18,6 +18,8 @@ export class Draining extends errorKind('MW_ERR_DRAINING') {}
 registerErrorClass(Draining);
 export class NotReady extends errorKind('MW_ERR_NOT_READY') {}
 registerErrorClass(NotReady);
+export class TooManyStreams extends errorKind('MW_ERR_TOO_MANY_STREAMS') {}
+registerErrorClass(TooManyStreams);
 
 export const STATUS: Readonly<Record<string, number>> = {
   MW_ERR_BAD_REQUEST: 400,
@@ -40,6 +42,8 @@ export const STATUS: Readonly<Record<string, number>> = {
   MW_ERR_MUTEX_UNAVAILABLE: 503,
   MW_ERR_DRAINING: 503,
   MW_ERR_NOT_READY: 503,
+  MW_ERR_TOO_MANY_STREAMS: 503,
+  MW_ERR_SUPERVISOR_FULL: 503,
   MW_ERR_TIMEOUT: 504,
 };
 
@@ -47,18 +51,41 @@ export interface ErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown> };
 }
 
+/**
+ * 5xx codes whose messages are mware's own words about availability (a path, a state, a deadline): safe to return.
+ * Every other failure (a crash, an internal error) reaches the client as its code and a plain sentence only; its
+ * text, which is whatever the failing code put in it, stays in the node's log.
+ */
+const OWN_WORDS = new Set([
+  'MW_ERR_ACTOR_UNAVAILABLE',
+  'MW_ERR_MUTEX_UNAVAILABLE',
+  'MW_ERR_DRAINING',
+  'MW_ERR_NOT_READY',
+  'MW_ERR_TOO_MANY_STREAMS',
+  'MW_ERR_SUPERVISOR_FULL',
+  'MW_ERR_TIMEOUT',
+]);
+
+const PLAIN: Readonly<Record<string, string>> = {
+  MW_ERR_ACTOR_CRASHED: 'the actor failed while handling the request (the node’s log has the details)',
+  MW_ERR_INTERNAL: 'internal error (the node’s log has the details)',
+};
+
 /** Status and body for any error; `internal` is true when the details belong in the log, not the response. */
 export function errorResponse(err: unknown): { status: number; body: ErrorBody; internal: boolean } {
   if (err instanceof MwareError) {
     const status = STATUS[err.code] ?? (err instanceof CallerError ? 400 : 500);
+    if (status >= 500 && !OWN_WORDS.has(err.code)) {
+      const message = PLAIN[err.code] ?? `the request failed (${err.code}); the node’s log has the details`;
+      return { status, body: { error: { code: err.code, message } }, internal: true };
+    }
     const body: ErrorBody = { error: { code: err.code, message: err.message } };
     if (err.details) body.error.details = err.details;
-    return { status, body, internal: status >= 500 && err.code === 'MW_ERR_INTERNAL' };
+    return { status, body, internal: false };
   }
-  const s = serializeError(err);
   return {
     status: 500,
-    body: { error: { code: 'MW_ERR_INTERNAL', message: 'internal error (see the node’s log)' } },
-    internal: s.code === 'MW_ERR_INTERNAL',
+    body: { error: { code: 'MW_ERR_INTERNAL', message: PLAIN.MW_ERR_INTERNAL as string } },
+    internal: true,
   };
 }

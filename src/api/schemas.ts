@@ -96,6 +96,9 @@ export const ActorDetails = z
     parent: z.string().nullable(),
     restart: z.enum(['permanent', 'transient', 'temporary']).nullable(),
     shutdown: z.union([z.int(), z.enum(['infinity', 'brutal_kill'])]).nullable(),
+    messages: z
+      .array(z.object({ type: z.string(), scope: z.string(), summary: z.string() }))
+      .meta({ description: 'The messages its kind takes from outside, with the scope each needs' }),
   })
   .meta({ id: 'ActorDetails' });
 

@@ -5,7 +5,8 @@ import { MwareError } from '../errors.ts';
 import type { Principal } from './auth.ts';
 import { Authenticator } from './auth.ts';
 import type { ApiContext } from './context.ts';
-import { BadRequest, Draining, errorResponse, NotReady, RouteNotFound } from './errors.ts';
+import { BadRequest, errorResponse, RouteNotFound } from './errors.ts';
+import { requireIntake } from './intake.ts';
 import type { Route } from './route.ts';
 import { actorRoutes } from './routes/actors.ts';
 import { clusterRoutes } from './routes/cluster.ts';
@@ -96,13 +97,7 @@ export function createApiApp(o: Omit<ApiServerOptions, 'host' | 'port'>): Fastif
         const principal = ctx.auth.authenticate(req.headers.authorization);
         req.principal = principal;
         Authenticator.authorize(principal, scope);
-        const state = ctx.state();
-        if (state !== 'active' && req.url.startsWith('/api/')) {
-          if (state === 'draining') throw new Draining('the node is stopping; retry on another instance');
-          // Until the group's actors run, a message to one is neither lost nor answered "not found": retry.
-          if (scope === 'send' || scope === 'mutex')
-            throw new NotReady(`the node is ${state}, not active; retry shortly or on another instance`);
-        }
+        if (req.url.startsWith('/api/')) requireIntake(ctx, scope === 'mutex');
       }
       done();
     } catch (err) {

@@ -1,8 +1,8 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { MutexStats } from '../../actors/mutex/stats.ts';
-import type { Directory } from '../../supervisors/directory.ts';
-import type { EventStream } from '../../supervisors/events.ts';
-import type { ActorStats } from '../../supervisors/stats.ts';
+import type { Directory } from '../supervision/directory.ts';
+import type { EventStream } from '../supervision/events.ts';
+import type { ActorStats } from '../supervision/stats.ts';
 
 /**
  * The node's Prometheus metrics (03-interfaces.md "Metrics"): labelled by actor *kind*, never by id, by group, and
@@ -26,6 +26,8 @@ export class NodeMetrics {
   readonly apiRequests: Counter<'route' | 'method' | 'status'>;
   readonly apiDuration: Histogram<'route'>;
   readonly leadershipChanges: Counter<'group'>;
+  /** Messages accepted with 202 (tell) whose delivery or handling then failed. */
+  readonly toldFailures: Counter<'kind'>;
 
   constructor(src: MetricsSources) {
     const r = this.registry;
@@ -159,6 +161,12 @@ export class NodeMetrics {
       name: 'mware_api_requests_total',
       help: 'API requests by route template, method and status',
       labelNames: ['route', 'method', 'status'],
+      registers: [r],
+    });
+    this.toldFailures = new Counter({
+      name: 'mware_api_told_failures_total',
+      help: 'Messages accepted by the API as a tell (202) that then failed, by actor kind',
+      labelNames: ['kind'],
       registers: [r],
     });
     this.apiDuration = new Histogram({

@@ -1,97 +1,49 @@
-import { mkdirSync } from 'node:fs';
-import type { DestinationStream } from 'pino';
-import { join, resolve } from 'node:path';
-import type { ClusterProtocol, ClusterStatus } from '../../actors/cluster/cluster-actor.ts';
 import { MutexService } from '../../actors/mutex/mutex-service.ts';
 import { ACTOR_MODES } from '../../actors/modes.ts';
-import {
-  apiChild,
-  clusterChild,
-  domainsChild,
-  mutexesChild,
-  ROOT_FLAGS,
-} from '../../supervisors/application.ts';
-import type { Clock } from '../../supervisors/clock.ts';
-import { systemClock } from '../../supervisors/clock.ts';
-import { Directory } from '../../supervisors/directory.ts';
-import type { InspectionEvent } from '../../supervisors/events.ts';
-import { EventStream } from '../../supervisors/events.ts';
-import type { RuntimeEnv } from '../../supervisors/spec.ts';
-import { ActorStats } from '../../supervisors/stats.ts';
-import { Supervisor } from '../../supervisors/supervisor.ts';
-import type { TreeNode } from '../../supervisors/tree.ts';
-import { RoleNotFound, TopologyInvalid } from '../../topology/errors.ts';
-import { loadTopologyFile } from '../../topology/load.ts';
+import { apiChild, clusterChild, ROOT_FLAGS } from '../../supervisors/root.ts';
 import type { Placement } from '../../topology/placement.ts';
-import { groupOfMutexKey, placementFor } from '../../topology/placement.ts';
-import type { ApiToken, Topology } from '../../topology/schema.ts';
-import { mwareRoles } from '../../topology/schema.ts';
+import { groupOfMutexKey } from '../../topology/placement.ts';
+import type { Topology } from '../../topology/schema.ts';
 import type { ActorRuntime } from '../actor-system/actor-child.ts';
 import { DEFAULT_LIVENESS } from '../actor-system/actor-child.ts';
-import { ActorRef } from '../actor-system/actor-ref.ts';
-import { ComedySystem } from '../actor-system/comedy.ts';
-import { Authenticator } from '../api/auth.ts';
+import type { ClusterStatus } from '../../actors/cluster/cluster-actor.ts';
 import type { ApiContext } from '../api/context.ts';
-import type { CoordinationBackend, Leadership } from '../coordination/backend.ts';
-import { EmbeddedCoordination } from '../coordination/embedded.ts';
-import { Unsupported } from '../coordination/errors.ts';
+import { startApiServer } from '../api/server.ts';
+import type { Leadership } from '../coordination/backend.ts';
 import type { SerializedError } from '../errors.ts';
 import { serializeError } from '../errors.ts';
-import { LogFeed } from '../log/feed.ts';
+import type { LogFeed } from '../log/feed.ts';
 import type { Log } from '../log/log.ts';
-import { createLogger, secretScrubber } from '../log/log.ts';
 import { NodeMetrics } from '../metrics/metrics.ts';
-import { FileStateStore } from '../state/file-store.ts';
 import type { Persistence } from '../state/persistence.ts';
 import { createPersistence } from '../state/persistence.ts';
-import type { StateStore } from '../state/store.ts';
-import { localAdminToken } from './api-token.ts';
-import { NodeStartFailed } from './errors.ts';
+import type { Clock } from '../supervision/clock.ts';
+import type { Directory } from '../supervision/directory.ts';
+import type { EventStream } from '../supervision/events.ts';
+import { Supervisor } from '../supervision/supervisor.ts';
+import type { TreeNode } from '../supervision/tree.ts';
+import { buildApiContext, clusterStatus } from './api-context.ts';
+import type { NodeParts } from './assemble.ts';
+import { assembleNode } from './assemble.ts';
+import { GroupSubtrees } from './group.ts';
 import type { NodeState } from './lifecycle.ts';
 import { canMove } from './lifecycle.ts';
+import { logInspectionEvents } from './log-events.ts';
+import type { NodeOptions } from './options.ts';
+import { runStopSteps } from './shutdown.ts';
+
+export { DEFAULT_TOPOLOGY } from './options.ts';
+export type { NodeOptions } from './options.ts';
 
 /**
  * A cluster node: one role instance of the topology file, running its share of the supervision tree
- * (00-overview.md). Built from the file, it joins its group through coordination, always serves the API, runs
- * the group's subtrees while it is the active instance, and stops in reverse order.
+ * (00-overview.md). Its lifecycle (02-runtime.md) is `starting → joining → passive | active → draining → stopped`:
+ * - starting: built from the file, its data directory locked ({@link assembleNode});
+ * - joining: the root tree (`cluster`, `api`) runs, the node waits for its group's leadership;
+ * - active: the group's subtrees run ({@link GroupSubtrees}), their state restored first;
+ * - draining → stopped: the steps of {@link MwareNode.stop}, in their order.
+ * Every transition goes through {@link move}, which checks it against the lifecycle and tells listeners.
  */
-
-export const DEFAULT_TOPOLOGY = 'config/topology.example.yaml';
-
-export interface NodeOptions {
-  topologyFile: string;
-  /** Role instance to run; may be omitted when the file has exactly one enabled mware instance. */
-  role?: string;
-  dataDir?: string;
-  logPretty?: boolean;
-  /** Where the node's log lines go (stdout when absent), and from which level. */
-  logDestination?: DestinationStream;
-  logLevel?: string;
-  /** A logger of the caller's own instead (tests, benchmarks): it must scrub secrets itself. */
-  log?: Log;
-  clock?: Clock;
-  /** Mutex actors stop after this long idle (default 30 s). */
-  mutexIdleMs?: number;
-}
-
-/** How long a whole stop may take before the rest is cut short. */
-const STOP_TIMEOUT_MS = 30_000;
-
-interface NodeParts {
-  topology: Topology;
-  placement: Placement;
-  dataDir: string;
-  env: RuntimeEnv & { stats: ActorStats };
-  store: StateStore;
-  coordination: CoordinationBackend;
-  leadership: Leadership;
-  comedy: ComedySystem;
-  tokens: ApiToken[];
-  secrets: string[];
-  logs: LogFeed;
-  mutexIdleMs: number | undefined;
-}
-
 export class MwareNode {
   state: NodeState = 'starting';
   readonly topology: Topology;
@@ -104,7 +56,7 @@ export class MwareNode {
   readonly mutex: MutexService;
   readonly metrics: NodeMetrics;
   readonly logs: LogFeed;
-  /** What the API reads and does on this node (the /api actor serves it). */
+  /** What the API (the /api actor) reads and does on this node. */
   readonly api: ApiContext;
   /** Wall-clock time the node started. */
   readonly startedAt: number;
@@ -113,12 +65,12 @@ export class MwareNode {
   /** Resolves once the node has stopped, whatever stopped it. */
   readonly stopped: Promise<void>;
   private markStopped!: () => void;
-  private readonly store: StateStore;
+  private readonly parts: NodeParts;
   private readonly persistence: Persistence;
-  private readonly coordination: CoordinationBackend;
-  private readonly comedy: ComedySystem;
-  private readonly runtime: ActorRuntime;
+  /** What every actor of this node shares (comedy, state, liveness): for starting actors under its supervisors. */
+  readonly runtime: ActorRuntime;
   private readonly root: Supervisor;
+  private readonly group: GroupSubtrees;
   private readonly stateListeners = new Set<(s: NodeState) => void>();
   private leadership: Leadership | undefined;
   private stopping: Promise<void> | undefined;
@@ -126,6 +78,7 @@ export class MwareNode {
   private readonly keepAlive = setInterval(() => undefined, 1 << 30);
 
   private constructor(p: NodeParts) {
+    this.parts = p;
     this.topology = p.topology;
     this.placement = p.placement;
     this.dataDir = p.dataDir;
@@ -134,33 +87,25 @@ export class MwareNode {
     this.log = p.env.log;
     this.clock = p.env.clock;
     this.logs = p.logs;
-    this.store = p.store;
-    this.coordination = p.coordination;
-    this.leadership = p.leadership;
-    this.comedy = p.comedy;
-    this.persistence = createPersistence(
-      p.placement.role.state_mode,
-      p.store,
-      () => this.leadership?.epoch ?? 0,
-      this.clock,
-      this.log,
-    );
+    this.startedAt = this.clock.wallNow();
+    this.stopped = new Promise((r) => (this.markStopped = r));
+    const epoch = () => this.leadership?.epoch ?? 0;
+    this.persistence = createPersistence(p.placement.role.state_mode, p.store, epoch, this.clock, this.log);
     this.runtime = {
       comedy: p.comedy,
       state: this.persistence,
       liveness: DEFAULT_LIVENESS,
       startTimeoutMs: 30_000,
     };
-    this.startedAt = this.clock.wallNow();
-    this.stopped = new Promise((r) => (this.markStopped = r));
     this.mutex = new MutexService({
       runtime: this.runtime,
       mode: ACTOR_MODES.mutex,
-      epoch: () => this.leadership?.epoch ?? 0,
+      epoch,
       ownsKey: (key) => groupOfMutexKey(p.topology, p.placement.site, key) === p.placement.group,
       log: this.log,
       clock: this.clock,
-      idleMs: p.mutexIdleMs,
+      idleMs: p.mutexIdleMs ?? p.placement.role.mutex.idle_ms,
+      maxKeys: p.placement.role.mutex.max_keys,
     });
     this.metrics = new NodeMetrics({
       node: this.name,
@@ -172,8 +117,28 @@ export class MwareNode {
       epoch: () => this.leadership?.epoch,
       active: () => this.state === 'active',
     });
+    this.api = buildApiContext({
+      name: this.name,
+      group: p.placement.group,
+      cluster: p.topology.cluster,
+      state: () => this.state,
+      onNodeState: (listener) => {
+        this.stateListeners.add(listener);
+        return () => this.stateListeners.delete(listener);
+      },
+      directory: this.directory,
+      events: this.events,
+      tree: () => this.tree(),
+      coordination: p.coordination,
+      mutex: this.mutex,
+      logs: this.logs,
+      metrics: this.metrics,
+      tokens: p.tokens,
+      secrets: p.secrets,
+      log: this.log,
+    });
     const { role } = p.placement;
-    this.api = this.apiContext(p.tokens, p.secrets);
+    const address = p.placement.address;
     this.root = new Supervisor(
       '/',
       ROOT_FLAGS,
@@ -190,16 +155,19 @@ export class MwareNode {
             server: m.server,
             address: p.topology.servers.find((s) => s.name === m.server)?.ifaces[m.iface] ?? '',
           })),
+          leadership: () => {
+            const l = p.coordination.status().leadership;
+            return { active: l?.holder ?? null, epoch: l?.epoch ?? null };
+          },
         }),
         apiChild(this.runtime, {
-          context: this.api,
-          host: p.placement.address,
-          port: role.api.port,
-          tls: role.api.tls,
+          listen: () =>
+            startApiServer({ ctx: this.api, host: address, port: role.api.port, tls: role.api.tls }),
         }),
       ],
       p.env,
     );
+    this.group = new GroupSubtrees(this.root, this.runtime, p.placement, p.topology.domains, this.mutex);
   }
 
   get name(): string {
@@ -210,101 +178,24 @@ export class MwareNode {
     return this.leadership?.epoch;
   }
 
-  /** Loads and validates the file, prepares the data directory, joins the group, and becomes active. */
+  /** Loads and validates the file, locks the data directory, joins the group, and becomes active. */
   static async start(opts: NodeOptions): Promise<MwareNode> {
     const t0 = performance.now();
-    const loaded = loadTopologyFile(opts.topologyFile);
-    if (!loaded.ok) throw TopologyInvalid.of(loaded.file, loaded.problems);
-    const topology = loaded.topology;
-    const placement = placeRole(topology, opts.role, loaded.file);
-    if (topology.coordination) {
-      throw new Unsupported(
-        'Redis coordination is not available in this build yet; remove the coordination section to run the embedded single-node default',
-      );
-    }
-    const dataDir = resolve(opts.dataDir ?? join('data', placement.role.name));
+    const node = new MwareNode(await assembleNode(opts));
+    logInspectionEvents(node.events, node.log);
     try {
-      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+      await node.join();
     } catch (err) {
-      throw new NodeStartFailed(
-        `cannot create the data directory ${dataDir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-        { cause: err },
-      );
-    }
-    const clock = opts.clock ?? systemClock;
-    // Embedded leadership is the data directory's lock: taken before anything reads or writes the directory,
-    // binds a port or starts an actor, so a second node started on it by mistake changes nothing.
-    const coordination = new EmbeddedCoordination(dataDir, placement.role.name, clock);
-    const leadership = await coordination.acquire();
-    let node: MwareNode;
-    try {
-      const configured = topology.security.api_tokens;
-      const local = configured.length === 0 ? localAdminToken(dataDir) : undefined;
-      const tokens: ApiToken[] = local
-        ? [{ name: 'local-admin', token: local.token, scopes: ['admin'] }]
-        : configured;
-      const secrets = [...loaded.secrets, ...tokens.map((t) => t.token)];
-      const logs = new LogFeed();
-      const log =
-        opts.log ??
-        createLogger({
-          node: placement.role.name,
-          group: placement.group,
-          level: opts.logLevel,
-          pretty: opts.logPretty,
-          destination: opts.logDestination,
-          secrets,
-          feed: logs,
-        });
-      if (local)
-        log.info(
-          { file: local.file },
-          'no api_tokens configured: the admin token for the shell and the API is in this file',
-        );
-      const store = await FileStateStore.open({ dir: join(dataDir, 'state') });
-      node = new MwareNode({
-        topology,
-        placement,
-        dataDir,
-        env: {
-          clock,
-          random: Math.random,
-          events: new EventStream(),
-          directory: new Directory(clock),
-          log,
-          stats: new ActorStats(),
-        },
-        store,
-        coordination,
-        leadership,
-        comedy: ComedySystem.create(log),
-        tokens,
-        secrets,
-        logs,
-        mutexIdleMs: opts.mutexIdleMs,
-      });
-    } catch (err) {
-      await coordination.close();
-      throw err;
-    }
-    const log = node.log;
-    node.logEvents();
-    try {
-      node.move('joining');
-      node.metrics.leadershipChanges.inc({ group: String(placement.group) });
-      await node.root.start();
-      await node.becomeActive();
-    } catch (err) {
-      log.error({ err: serializeError(err) }, 'node failed to start');
+      node.log.error({ err: serializeError(err) }, 'node failed to start');
       await node.stop().catch(() => undefined);
       throw err;
     }
-    log.info(
+    node.log.info(
       {
         ms: Math.round(performance.now() - t0),
-        epoch: leadership.epoch,
-        domains: placement.domains.length,
-        dataDir,
+        epoch: node.epoch,
+        domains: node.placement.domains.length,
+        dataDir: node.dataDir,
       },
       'node active',
     );
@@ -317,6 +208,16 @@ export class MwareNode {
       }
     });
     return node;
+  }
+
+  /** joining: the root tree runs (the API answers), then the node takes its group's leadership and becomes active. */
+  private async join(): Promise<void> {
+    this.move('joining');
+    await this.root.start();
+    this.leadership = await this.parts.coordination.acquire();
+    this.metrics.leadershipChanges.inc({ group: String(this.placement.group) });
+    await this.group.start();
+    this.move('active');
   }
 
   /** The live supervision tree, from the root. */
@@ -335,53 +236,36 @@ export class MwareNode {
     };
   }
 
-  async clusterStatus(): Promise<ClusterStatus> {
-    return new ActorRef<ClusterProtocol>('/cluster', this.directory).ask('status', null, {
-      timeoutMs: 5_000,
-    });
+  clusterStatus(): Promise<ClusterStatus> {
+    return clusterStatus(this.directory);
   }
 
-  /** Stops intake, stops the group's subtrees then the rest in reverse order, saves state, releases leadership. */
+  /** draining → stopped: the stop sequence, once, whoever asks. */
   stop(): Promise<void> {
-    this.stopping ??= this.doStop();
+    this.stopping ??= this.drain();
     return this.stopping;
   }
 
-  private async doStop(): Promise<void> {
+  private async drain(): Promise<void> {
     const t0 = performance.now();
     // Draining: the API answers 503 from here on, so clients retry elsewhere instead of losing requests.
     if (this.state !== 'failed') this.move('draining');
     this.log.info('node stopping');
-    const work = (async () => {
-      await this.demote();
-      await this.persistence.close();
-      await this.root.stop('infinity');
-    })();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), STOP_TIMEOUT_MS)));
-    const outcome = await Promise.race([
-      work.then(
-        () => 'done' as const,
-        (err: unknown) => (
-          this.log.error({ err: serializeError(err) }, 'error while stopping'),
-          'done' as const
-        ),
-      ),
-      timedOut,
-    ]);
-    clearTimeout(timer);
-    if (outcome === 'timeout') {
-      this.log.error(`stop took longer than ${STOP_TIMEOUT_MS} ms; killing what is left`);
-      this.root.kill();
-    }
-    await this.store
-      .close()
-      .catch((err: unknown) =>
-        this.log.error({ err: serializeError(err) }, 'closing the state store failed'),
-      );
-    await this.comedy.destroy().catch(() => undefined);
-    // Last: until the store is closed, this node still writes the data directory, so no other may take it.
-    await this.coordination.close();
+    const p = this.parts;
+    await runStopSteps(
+      [
+        { name: 'stop the group’s subtrees', run: () => this.group.stop(), bounded: true },
+        // Periodic state is written under this node's epoch, so before leadership (and the epoch) is given up.
+        { name: 'write periodic state', run: () => this.persistence.close(), bounded: true },
+        { name: 'give up leadership', run: () => this.release() },
+        { name: 'stop the root tree', run: () => this.root.stop('infinity'), bounded: true },
+        { name: 'close the state store', run: () => p.store.close() },
+        { name: 'close the actor system', run: () => p.comedy.destroy() },
+        { name: 'close coordination', run: () => p.coordination.close() },
+        { name: 'release the data directory', run: () => p.lock.release() },
+      ],
+      { clock: this.clock, log: this.log, onLate: () => this.root.kill() },
+    );
     this.move('stopped');
     this.log.info({ ms: Math.round(performance.now() - t0) }, 'node stopped');
     this.log.flush();
@@ -389,28 +273,11 @@ export class MwareNode {
     this.markStopped();
   }
 
-  private async becomeActive(): Promise<void> {
-    const restored = await this.mutex.restoredChildren();
-    await this.root.startChild(domainsChild(this.runtime, this.placement, this.topology.domains));
-    await this.root.startChild(mutexesChild(this.mutex, restored));
-    this.move('active');
-    await this.tellCluster();
-  }
-
-  /** Stops the group's subtrees, newest first. */
-  private async demote(): Promise<void> {
-    this.mutex.detach();
-    for (const id of ['mutexes', 'domains']) {
-      if (this.root.child(id)) await this.root.terminateChild(id).catch(() => undefined);
-    }
-  }
-
-  private async tellCluster(): Promise<void> {
-    const active = this.state === 'active' ? this.name : null;
-    await new ActorRef<ClusterProtocol>('/cluster', this.directory).ask('leadership', {
-      active,
-      epoch: this.leadership?.epoch ?? null,
-    });
+  /** Hands leadership over once the group's side effects have stopped. */
+  private async release(): Promise<void> {
+    if (!this.leadership) return;
+    this.leadership = undefined;
+    await this.parts.coordination.release();
   }
 
   private move(to: NodeState): void {
@@ -420,91 +287,4 @@ export class MwareNode {
     this.state = to;
     for (const l of this.stateListeners) l(to);
   }
-
-  /** What the API (the /api actor) reads and does on this node. */
-  private apiContext(tokens: ApiToken[], secrets: string[]): ApiContext {
-    return {
-      nodeName: this.name,
-      group: this.placement.group,
-      cluster: this.topology.cluster,
-      state: () => this.state,
-      onNodeState: (listener) => {
-        this.stateListeners.add(listener);
-        return () => this.stateListeners.delete(listener);
-      },
-      directory: this.directory,
-      events: this.events,
-      tree: () => this.tree(),
-      clusterView: async () => {
-        const c = await this.clusterStatus();
-        const coord = this.coordination.status();
-        return {
-          cluster: c.cluster,
-          node: c.node,
-          node_state: this.state,
-          site: c.site,
-          group: c.group,
-          coordination: { kind: coord.kind, healthy: coord.healthy },
-          epoch: c.epoch,
-          active: c.active,
-          members: c.members,
-        };
-      },
-      mutex: this.mutex,
-      logs: this.logs,
-      metrics: this.metrics,
-      auth: new Authenticator(tokens),
-      log: this.log.child({ path: '/api' }),
-      scrub: secretScrubber(secrets),
-    };
-  }
-
-  /** Inspection events as log lines: failures loud, routine lifecycle at debug. */
-  private logEvents(): void {
-    this.events.subscribe((e: InspectionEvent) => {
-      switch (e.type) {
-        case 'failed':
-          this.log.warn({ path: e.path, error: e.error }, 'actor failed');
-          return;
-        case 'escalated':
-          this.log.error({ path: e.path, error: e.error }, 'supervisor escalated');
-          return;
-        case 'restarted':
-          this.log.info(
-            { path: e.path, restarts: e.restarts, delayMs: e.delayMs, manual: e.manual },
-            'actor restarted',
-          );
-          return;
-        case 'started':
-          this.log.debug({ path: e.path, kind: e.kind, mode: e.mode, pid: e.pid }, 'actor started');
-          return;
-        case 'stopped':
-          this.log.debug({ path: e.path, reason: e.reason }, 'actor stopped');
-          return;
-        case 'state-changed':
-          return;
-        default: {
-          const never: never = e;
-          return never;
-        }
-      }
-    });
-  }
-}
-
-/** The role to run: the one named, or the file's only enabled mware instance. */
-function placeRole(topology: Topology, role: string | undefined, file: string): Placement {
-  const roles = mwareRoles(topology).map((r) => r.name);
-  const name = role ?? (roles.length === 1 ? roles[0] : undefined);
-  if (name === undefined) {
-    throw new RoleNotFound(
-      `the file has ${roles.length} enabled mware instances (${roles.join(', ') || 'none'}); choose one with --role`,
-    );
-  }
-  const placement = placementFor(topology, name);
-  if (!placement)
-    throw new RoleNotFound(
-      `"${name}" is not an enabled mware instance of ${file} (enabled: ${roles.join(', ') || 'none'})`,
-    );
-  return placement;
 }

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../../supervisors/clock.ts';
+import type { Clock, TimerHandle } from '../supervision/clock.ts';
 import type { StateAccess } from '../actor-system/incarnation.ts';
 import type { Log } from '../log/log.ts';
 import type { StateMode } from '../../topology/schema.ts';
@@ -31,6 +31,7 @@ export function createPersistence(
         durable: true,
         load: async (key) => (await store.load(key))?.value,
         save: (key, value) => store.save(key, value, epoch()),
+        delete: (key) => store.delete(key, epoch()),
         keys: (prefix) => store.keys(prefix),
         flush: async () => undefined,
         close: async () => undefined,
@@ -42,6 +43,7 @@ export function createPersistence(
         durable: false,
         load: async () => undefined,
         save: async () => undefined,
+        delete: async () => undefined,
         keys: async () => [],
         flush: async () => undefined,
         close: async () => undefined,
@@ -52,6 +54,9 @@ export function createPersistence(
     }
   }
 }
+
+/** A deletion waiting for the next periodic write. */
+const DELETED = Symbol('deleted');
 
 class PeriodicPersistence implements Persistence {
   readonly durable = false;
@@ -68,12 +73,23 @@ class PeriodicPersistence implements Persistence {
   ) {}
 
   async load(key: string): Promise<unknown> {
-    return this.dirty.has(key) ? this.dirty.get(key) : (await this.store.load(key))?.value;
+    if (!this.dirty.has(key)) return (await this.store.load(key))?.value;
+    const v = this.dirty.get(key);
+    return v === DELETED ? undefined : v;
   }
 
   async keys(prefix: string): Promise<string[]> {
-    const stored = await this.store.keys(prefix);
-    return [...new Set([...stored, ...[...this.dirty.keys()].filter((k) => k.startsWith(prefix))])];
+    const keys = new Set(await this.store.keys(prefix));
+    for (const [k, v] of this.dirty) {
+      if (!k.startsWith(prefix)) continue;
+      if (v === DELETED) keys.delete(k);
+      else keys.add(k);
+    }
+    return [...keys];
+  }
+
+  async delete(key: string): Promise<void> {
+    return this.save(key, DELETED);
   }
 
   async save(key: string, value: unknown): Promise<void> {
@@ -90,7 +106,11 @@ class PeriodicPersistence implements Persistence {
     const entries = [...this.dirty];
     this.dirty.clear();
     try {
-      await Promise.all(entries.map(([k, v]) => this.store.save(k, v, this.epoch())));
+      await Promise.all(
+        entries.map(([k, v]) =>
+          v === DELETED ? this.store.delete(k, this.epoch()) : this.store.save(k, v, this.epoch()),
+        ),
+      );
     } catch (err) {
       // Keep what could not be written for the next attempt, unless a newer value replaced it meanwhile.
       for (const [k, v] of entries) if (!this.dirty.has(k)) this.dirty.set(k, v);

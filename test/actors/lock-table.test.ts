@@ -2,34 +2,41 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { LockMode } from '../../actors/mutex/lock-table.ts';
-import { LockTable, TOKEN_EPOCH_FACTOR } from '../../actors/mutex/lock-table.ts';
+import { LockTable } from '../../actors/mutex/lock-table.ts';
+import { FencingTokens, TOKEN_EPOCH_FACTOR } from '../../actors/mutex/fencing-tokens.ts';
 
 const NOW = 1_000_000;
 
+/** Tokens 1, 2, 3, … (the node's sequence, for one key). */
+function counter(): () => number {
+  let n = 0;
+  return () => ++n;
+}
+
 describe('a lock table', () => {
   it('grants a write lock to one owner at a time', () => {
-    const t = new LockTable(1);
+    const t = new LockTable(counter());
     assert.ok(t.tryGrant('a', 'write', 1000, NOW));
     assert.equal(t.tryGrant('b', 'write', 1000, NOW), undefined);
     assert.equal(t.tryGrant('c', 'read', 1000, NOW), undefined);
   });
 
   it('shares a read lock among readers but not with a writer', () => {
-    const t = new LockTable(1);
+    const t = new LockTable(counter());
     assert.ok(t.tryGrant('a', 'read', 1000, NOW));
     assert.ok(t.tryGrant('b', 'read', 1000, NOW));
     assert.equal(t.tryGrant('w', 'write', 1000, NOW), undefined);
   });
 
   it('makes a reader wait behind a waiting writer, so readers never starve writers', () => {
-    const t = new LockTable(1);
+    const t = new LockTable(counter());
     t.tryGrant('r1', 'read', 1000, NOW);
     t.enqueue('w', 'write', 1000, 0, 9e9, 'w');
     assert.equal(t.tryGrant('r2', 'read', 1000, NOW), undefined, 'r2 must queue behind the writer');
   });
 
   it('grants waiters in arrival order, a run of readers at the head together', () => {
-    const t = new LockTable<string>(1);
+    const t = new LockTable<string>(counter());
     const first = t.tryGrant('w0', 'write', 1000, NOW);
     for (const [o, m] of [
       ['r1', 'read'],
@@ -57,7 +64,7 @@ describe('a lock table', () => {
   });
 
   it('releases a hold only with its owner and current token', () => {
-    const t = new LockTable(1);
+    const t = new LockTable(counter());
     const h = t.tryGrant('a', 'write', 1000, NOW);
     assert.ok(h);
     assert.equal(t.release('b', h.token), false, 'another owner');
@@ -67,7 +74,7 @@ describe('a lock table', () => {
   });
 
   it('ends holds at their expiry time', () => {
-    const t = new LockTable(1);
+    const t = new LockTable(counter());
     t.tryGrant('a', 'write', 500, NOW);
     assert.deepEqual(t.expire(NOW + 499), []);
     assert.deepEqual(
@@ -78,7 +85,7 @@ describe('a lock table', () => {
   });
 
   it('releases everything an owner holds and cancels its waits', () => {
-    const t = new LockTable<string>(1);
+    const t = new LockTable<string>(counter());
     t.tryGrant('a', 'read', 1000, NOW);
     t.tryGrant('b', 'read', 1000, NOW);
     t.enqueue('w', 'write', 1000, 0, 9e9, 'w1');
@@ -95,25 +102,21 @@ describe('a lock table', () => {
     );
   });
 
-  it('hands out strictly increasing tokens, and a new epoch’s tokens above every older one', () => {
-    fc.assert(
-      fc.property(fc.array(fc.constantFrom('grant', 'release', 'epoch'), { maxLength: 200 }), (ops) => {
-        let epoch = 1;
-        let t = new LockTable(epoch);
-        let last = 0;
-        for (const op of ops) {
-          if (op === 'epoch') {
-            epoch++;
-            t = new LockTable(epoch, t.state());
-          } else if (op === 'grant') {
-            const h = t.tryGrant('o', 'read', 1000, NOW);
-            assert.ok(h && h.token > last, `token ${h?.token} after ${last}`);
-            last = h.token;
-          } else t.releaseOwner('o');
-        }
-        assert.ok(last < (epoch + 1) * TOKEN_EPOCH_FACTOR);
-      }),
+  it('hands out the tokens of its source, and carries restored holders with their own', () => {
+    const tokens = new FencingTokens();
+    const t = new LockTable(() => tokens.next('k', 3));
+    const a = t.tryGrant('a', 'read', 1000, NOW);
+    const b = t.tryGrant('b', 'read', 1000, NOW);
+    assert.deepEqual([a?.token, b?.token], [3 * TOKEN_EPOCH_FACTOR + 1, 3 * TOKEN_EPOCH_FACTOR + 2]);
+    const again = new LockTable(() => tokens.next('k', 3), t.state());
+    assert.deepEqual(
+      again.holders.map((h) => [h.owner, h.token]),
+      [
+        ['a', a?.token],
+        ['b', b?.token],
+      ],
     );
+    assert.equal(again.tryGrant('c', 'read', 1000, NOW)?.token, 3 * TOKEN_EPOCH_FACTOR + 3);
   });
 
   it('never has a writer beside another holder, whatever happens', () => {
@@ -128,7 +131,7 @@ describe('a lock table', () => {
           { maxLength: 300 },
         ),
         (ops) => {
-          const t = new LockTable<null>(1);
+          const t = new LockTable<null>(counter());
           let now = NOW;
           for (const [op, owner, mode] of ops) {
             now += 10;

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { MutexService } from '../../actors/mutex/mutex-service.ts';
 import type { LockReply } from '../../actors/mutex/protocol.ts';
-import { ManualClock } from '../../supervisors/clock.ts';
-import { mutexesChild } from '../../supervisors/application.ts';
-import { compileFlags } from '../../supervisors/spec.ts';
-import { Supervisor } from '../../supervisors/supervisor.ts';
+import { ManualClock } from '../../src/supervision/clock.ts';
+import { mutexesChild } from '../../supervisors/mutexes.ts';
+import { compileFlags } from '../../src/supervision/spec.ts';
+import { Supervisor } from '../../src/supervision/supervisor.ts';
 import type { ComedySystem } from '../../src/actor-system/comedy.ts';
 import { silentLogger } from '../../src/log/log.ts';
 import type { StateStore, StoredState } from '../../src/state/store.ts';
@@ -34,7 +34,7 @@ class MemoryStore implements StateStore {
     if (!this.hold) return Promise.resolve();
     return new Promise((r) => this.held.push(r));
   }
-  async delete(key: string) {
+  async delete(key: string, _epoch: number) {
     this.data.delete(key);
   }
   async keys(prefix: string) {
@@ -55,6 +55,7 @@ async function mutexWorld(opts: { idleMs?: number; store?: MemoryStore; epoch?: 
     durable: true,
     load: async (k) => (await store.load(k))?.value,
     save: (k, v) => store.save(k, v, opts.epoch ?? 1),
+    delete: (k) => store.delete(k, opts.epoch ?? 1),
     keys: (prefix) => store.keys(prefix),
   };
   const service = new MutexService({

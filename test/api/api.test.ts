@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createApiApp } from '../../src/api/server.ts';
 import type { ApiNode } from '../support/api-node.ts';
-import { startApiNode, TOKENS } from '../support/api-node.ts';
+import { startApiNode, startTestActor, TOKENS } from '../support/api-node.ts';
 import { listeningAddresses } from '../support/listening.ts';
 
 /** The message API through real HTTP on loopback, against a real node (03-interfaces.md). */
@@ -351,15 +351,11 @@ describe('the API: actors', () => {
   });
 
   it('answers 504 when the reply does not come in time', async () => {
-    // A lock on a held key waits up to wait_ms; asked through the generic endpoint with a shorter deadline.
-    assert.equal(
-      (await post('/api/v1/mutex/slow/lock', { owner: 'holder', hold_ms: 30_000 }, TOKENS.scripts)).status,
-      200,
-    );
+    const path = await startTestActor(n, 'slow-test-actor');
     const t0 = performance.now();
-    const res = await post('/api/v1/actors/mutexes/slow/messages?reply=true', {
-      type: 'lock',
-      payload: { owner: 'late', wait_ms: 10_000 },
+    const res = await post(`/api/v1/actors${path}/messages?reply=true`, {
+      type: 'sleep',
+      payload: 10_000,
       timeout_ms: 300,
     });
     await expectError(res, 504, 'MW_ERR_TIMEOUT');

@@ -1,80 +1,54 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { EmbeddedCoordination } from '../../src/coordination/embedded.ts';
-import { ManualClock } from '../../supervisors/clock.ts';
+import { ManualClock } from '../../src/supervision/clock.ts';
 import { tempDir } from '../harness/temp.ts';
 
+const code = (e: unknown) => (e as { code?: string }).code;
+
+async function withDir(fn: (dir: string) => Promise<void>) {
+  const d = tempDir('coord');
+  try {
+    await fn(d.path);
+  } finally {
+    d.cleanup();
+  }
+}
+
+const acquireIn = async (dir: string, saved = 0) =>
+  (await new EmbeddedCoordination(dir, 'n', new ManualClock(), () => saved).acquire()).epoch;
+
 describe('embedded coordination', () => {
-  it('lets one node at a time be active on a data directory', async () => {
-    const d = tempDir('coord');
-    try {
-      const a = new EmbeddedCoordination(d.path, 'a', new ManualClock(), () => true);
-      await a.acquire();
-      // Another node process (its pid alive) on the same directory must not become active.
-      writeFileSync(join(d.path, 'node.lock'), JSON.stringify({ pid: 1, holder: 'a' }));
-      const b = new EmbeddedCoordination(d.path, 'b', new ManualClock(), () => true);
-      await assert.rejects(
-        b.acquire(),
-        (e: Error & { code?: string }) => e.code === 'MW_ERR_DATA_DIR_LOCKED' && /pid 1/.test(e.message),
-      );
-    } finally {
-      d.cleanup();
-    }
-  });
+  it('increments the epoch at every acquisition, durably', () =>
+    withDir(async (dir) => {
+      assert.deepEqual([await acquireIn(dir), await acquireIn(dir), await acquireIn(dir)], [1, 2, 3]);
+      assert.equal(readFileSync(join(dir, 'epoch'), 'utf8'), '3\n');
+    }));
 
-  it('takes over the lock of a node that died, with a higher epoch', async () => {
-    const d = tempDir('coord');
-    try {
-      const first = await new EmbeddedCoordination(d.path, 'n', new ManualClock()).acquire();
-      writeFileSync(join(d.path, 'node.lock'), JSON.stringify({ pid: 999_999_999, holder: 'n' }));
-      const c = new EmbeddedCoordination(d.path, 'n', new ManualClock(), () => false);
-      const second = await c.acquire();
-      assert.equal(second.epoch, first.epoch + 1);
-      await c.release();
-      assert.equal(existsSync(join(d.path, 'node.lock')), false);
-    } finally {
-      d.cleanup();
-    }
-  });
+  for (const [what, content] of [
+    ['empty', ''],
+    ['half written', '1'.repeat(3) + '\u0000\u0000'],
+    ['not a number', 'seven\n'],
+    ['negative', '-4\n'],
+    ['beyond a safe integer', '99999999999999999999\n'],
+  ] as const) {
+    it(`refuses to start on an epoch file that is ${what}, rather than counting from zero`, () =>
+      withDir(async (dir) => {
+        writeFileSync(join(dir, 'epoch'), content);
+        await assert.rejects(
+          acquireIn(dir),
+          (e: Error) => code(e) === 'MW_ERR_EPOCH_UNREADABLE' && e.message.includes(join(dir, 'epoch')),
+        );
+        assert.equal(readFileSync(join(dir, 'epoch'), 'utf8'), content, 'the file is left for the operator');
+      }));
+  }
 
-  it('lets only one of two nodes that both find a dead lock take it over', async () => {
-    const d = tempDir('coord');
-    try {
-      const lock = join(d.path, 'node.lock');
-      writeFileSync(lock, JSON.stringify({ pid: 999_999_999, holder: 'dead' }));
-      const a = new EmbeddedCoordination(d.path, 'a', new ManualClock(), () => false);
-      let aTook: Promise<unknown> | undefined;
-      // b judges the dead lock stale; before it acts, a (judging the same) takes the directory over.
-      const b = new EmbeddedCoordination(d.path, 'b', new ManualClock(), (pid) => {
-        if (pid === 999_999_999 && !aTook) aTook = a.acquire();
-        return false;
-      });
-      await assert.rejects(
-        b.acquire(),
-        (e: Error & { code?: string }) => e.code === 'MW_ERR_DATA_DIR_LOCKED',
-      );
-      await aTook;
-      assert.equal((JSON.parse(readFileSync(lock, 'utf8')) as { holder: string }).holder, 'a');
-      assert.deepEqual(readdirSync(d.path).sort(), ['epoch', 'node.lock']);
-    } finally {
-      d.cleanup();
-    }
-  });
-
-  it('increments the epoch at every start', async () => {
-    const d = tempDir('coord');
-    try {
-      const epochs: number[] = [];
-      for (let i = 0; i < 3; i++) {
-        const c = new EmbeddedCoordination(d.path, 'n', new ManualClock());
-        epochs.push((await c.acquire()).epoch);
-        await c.release();
-      }
-      assert.deepEqual(epochs, [1, 2, 3]);
-    } finally {
-      d.cleanup();
-    }
-  });
+  it('counts on from the saved state when the epoch file is missing', () =>
+    withDir(async (dir) => {
+      await acquireIn(dir);
+      unlinkSync(join(dir, 'epoch'));
+      assert.equal(await acquireIn(dir, 41), 42, 'above every epoch the state was written with');
+    }));
 });

@@ -6,7 +6,7 @@ import { stringify, parse } from 'yaml';
 import { readFileSync } from 'node:fs';
 import { MwareNode } from '../../src/node/node.ts';
 import { silentLogger } from '../../src/log/log.ts';
-import type { InspectionEvent } from '../../supervisors/events.ts';
+import type { InspectionEvent } from '../../src/supervision/events.ts';
 import { tempDir } from '../harness/temp.ts';
 import { exampleTopology } from '../harness/node.ts';
 

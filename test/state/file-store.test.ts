@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { FileStateStore } from '../../src/state/file-store.ts';
 import { createPersistence } from '../../src/state/persistence.ts';
-import { ManualClock } from '../../supervisors/clock.ts';
+import { ManualClock } from '../../src/supervision/clock.ts';
 import { silentLogger } from '../../src/log/log.ts';
 import { tempDir } from '../harness/temp.ts';
 
@@ -122,6 +123,81 @@ describe('the embedded state store', () => {
       d.cleanup();
     }
   });
+});
+
+/** Runs a child script of this folder on `dir` (in a shell, after `shell`), killed after 20 s. */
+function runChild(
+  script: string,
+  dir: string,
+  shell = '',
+): { stdout: string; status: number | null; signal: string | null } {
+  const file = new URL(script, import.meta.url).pathname;
+  const r = spawnSync(
+    'bash',
+    ['-c', `${shell} exec "$0" --import tsx "$1" "$2"`, process.execPath, file, dir],
+    {
+      encoding: 'utf8',
+      timeout: 20_000,
+      killSignal: 'SIGKILL',
+    },
+  );
+  return { stdout: r.stdout, status: r.status, signal: r.signal };
+}
+
+describe('the embedded state store under faults', () => {
+  it('closes while batches are being written and saves keep coming, without spinning', () =>
+    withDir(async (dir) => {
+      const r = runChild('./store-close.child.ts', dir);
+      assert.equal(r.stdout, 'closed\n', `the close never finished (killed: ${r.signal ?? 'no'})`);
+    }));
+
+  it('after a write that fails part-way (a full disk): keeps the last durable value and a journal it can open', () =>
+    withDir(async (dir) => {
+      // 64 KiB file size limit, its signal ignored: the big write gets part of the way, then EFBIG.
+      const r = runChild('./store-fault.child.ts', dir, "trap '' XFSZ; ulimit -f 64;");
+      assert.equal(r.status, 0, r.stdout);
+      assert.deepEqual(JSON.parse(r.stdout), {
+        big: 'MW_ERR_STATE_STORE',
+        afterFailure: { holder: 'a' },
+        next: 'acknowledged',
+        reopened: { grant: { holder: 'a' }, next: { n: 1 } },
+      });
+    }));
+
+  it('keeps a deleted key fenced: a deposed writer cannot bring it back', () =>
+    withDir(async (dir) => {
+      const s = await FileStateStore.open({ dir });
+      await s.save('mutex:k', 'held', 5);
+      await s.delete('mutex:k', 5);
+      await assert.rejects(s.save('mutex:k', 'stale holder', 4), (e) => code(e) === 'MW_ERR_STALE_EPOCH');
+      await assert.rejects(s.save('mutex:other', 'stale holder', 4), (e) => code(e) === 'MW_ERR_STALE_EPOCH');
+      await s.close();
+      const again = await FileStateStore.open({ dir });
+      await assert.rejects(again.save('mutex:k', 'stale holder', 4), (e) => code(e) === 'MW_ERR_STALE_EPOCH');
+      assert.equal(await again.load('mutex:k'), undefined);
+      await again.save('mutex:k', 'new', 6);
+      await again.close();
+    }));
+
+  it('keeps a copy of what was saved, not the caller’s object', () =>
+    withDir(async (dir) => {
+      const s = await FileStateStore.open({ dir });
+      const value = { holders: ['a'] };
+      await s.save('k', value, 1);
+      value.holders.push('b');
+      assert.deepEqual(await s.load('k'), { epoch: 1, value: { holders: ['a'] } });
+      await s.close();
+    }));
+
+  it('answers a load of a key being written once the write is durable', () =>
+    withDir(async (dir) => {
+      const s = await FileStateStore.open({ dir });
+      await s.save('k', 1, 1);
+      const write = s.save('k', 2, 1);
+      assert.deepEqual(await s.load('k'), { epoch: 1, value: 2 });
+      await write;
+      await s.close();
+    }));
 });
 
 describe('state_mode', () => {

@@ -2,12 +2,12 @@ import type { ActorRuntime } from '../../src/actor-system/actor-child.ts';
 import { ComedySystem } from '../../src/actor-system/comedy.ts';
 import type { StateAccess } from '../../src/actor-system/incarnation.ts';
 import { silentLogger } from '../../src/log/log.ts';
-import type { Clock } from '../../supervisors/clock.ts';
-import { systemClock } from '../../supervisors/clock.ts';
-import { Directory } from '../../supervisors/directory.ts';
-import type { InspectionEvent } from '../../supervisors/events.ts';
-import { EventStream } from '../../supervisors/events.ts';
-import type { RuntimeEnv } from '../../supervisors/spec.ts';
+import type { Clock } from '../../src/supervision/clock.ts';
+import { systemClock } from '../../src/supervision/clock.ts';
+import { Directory } from '../../src/supervision/directory.ts';
+import type { InspectionEvent } from '../../src/supervision/events.ts';
+import { EventStream } from '../../src/supervision/events.ts';
+import type { RuntimeEnv } from '../../src/supervision/spec.ts';
 
 /** Real comedy actors for tests: a runtime with an in-memory state store and a recorded event stream. */
 export interface ActorWorld {
@@ -46,6 +46,7 @@ export function actorWorld(comedy: ComedySystem, opts: ActorWorldOptions = {}): 
     durable: true,
     load: async (k) => saved.get(k),
     save: async (k, v) => void saved.set(k, v),
+    delete: async (k) => void saved.delete(k),
     keys: async (prefix) => [...saved.keys()].filter((k) => k.startsWith(prefix)),
   };
   const env: RuntimeEnv = {

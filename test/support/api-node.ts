@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { stringify } from 'yaml';
 import { MwareNode } from '../../src/node/node.ts';
+import { actorChild } from '../../src/actor-system/actor-child.ts';
+import type { Supervisor } from '../../src/supervision/supervisor.ts';
+import { counterActor } from './counter-actor.ts';
 import { freePort } from '../harness/ports.ts';
 import { tempDir } from '../harness/temp.ts';
 
@@ -17,6 +20,18 @@ export const TOKENS = {
   mutexOnly: 'mutex-token-0123456789abcdef',
   reader: 'reader-token-0123456789abcdef',
 } as const;
+
+/**
+ * Starts a test actor (test/support/counter-actor.ts: counts, sleeps, crashes on request) as `/domains/<id>`, under
+ * the node's own domain supervisor, for tests that need an actor to misbehave.
+ */
+export async function startTestActor(n: ApiNode, id: string): Promise<string> {
+  const domains = n.node.directory.get('/domains')?.incarnation as Supervisor;
+  await domains.startChild(
+    actorChild(n.node.runtime, { id, kind: counterActor, args: {}, mode: 'in-memory' }),
+  );
+  return `/domains/${id}`;
+}
 
 export interface ApiNode {
   node: MwareNode;

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { defineActor } from '../../src/actor-system/kind.ts';
 import { InvalidMessage } from '../../src/actor-system/errors.ts';
 import { isMainThread, threadId } from 'node:worker_threads';
@@ -31,6 +32,12 @@ export const counterActor = defineActor<CounterProtocol, CounterArgs, { count: n
   moduleUrl: import.meta.url,
   exportName: 'counterActor',
   stateKey: () => 'test-counter',
+  messages: {
+    get: { payload: z.null(), scope: 'read', summary: 'The count' },
+    inc: { payload: z.int(), scope: 'send', summary: 'Adds to the count' },
+    sleep: { payload: z.int().min(0).max(60_000), scope: 'send', summary: 'Answers after that many ms' },
+    throw: { payload: z.string(), scope: 'send', summary: 'Crashes with that message' },
+  },
   async create(args, ctx) {
     if (args.failInit) throw new Error('initialisation failed on purpose');
     if (args.initDelayMs) await new Promise((r) => setTimeout(r, args.initDelayMs));

@@ -1,9 +1,9 @@
-import { ManualClock } from '../../supervisors/clock.ts';
-import { Directory } from '../../supervisors/directory.ts';
-import type { InspectionEvent } from '../../supervisors/events.ts';
-import { EventStream } from '../../supervisors/events.ts';
-import type { ExitReason, Incarnation } from '../../supervisors/incarnation.ts';
-import type { ChildSpec, RestartType, RuntimeEnv, Shutdown } from '../../supervisors/spec.ts';
+import { ManualClock } from '../../src/supervision/clock.ts';
+import { Directory } from '../../src/supervision/directory.ts';
+import type { InspectionEvent } from '../../src/supervision/events.ts';
+import { EventStream } from '../../src/supervision/events.ts';
+import type { ExitReason, Incarnation } from '../../src/supervision/incarnation.ts';
+import type { ChildSpec, RestartType, RuntimeEnv, Shutdown } from '../../src/supervision/spec.ts';
 import { silentLogger } from '../../src/log/log.ts';
 
 /**

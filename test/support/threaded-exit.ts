@@ -2,8 +2,8 @@
 // (comedy alone leaves the worker thread running, which keeps the process alive).
 import { actorChild } from '../../src/actor-system/actor-child.ts';
 import { ActorRef } from '../../src/actor-system/actor-ref.ts';
-import { compileFlags } from '../../supervisors/spec.ts';
-import { Supervisor } from '../../supervisors/supervisor.ts';
+import { compileFlags } from '../../src/supervision/spec.ts';
+import { Supervisor } from '../../src/supervision/supervisor.ts';
 import { actorWorld, newComedy } from './actor-world.ts';
 import type { CounterProtocol } from './counter-actor.ts';
 import { counterActor } from './counter-actor.ts';

@@ -139,6 +139,7 @@ function role(name: string, server: string, group: number, order: number, includ
     enabled: true,
     state_mode: 'transactional',
     api: { port: 7000 + (group % 1000) },
+    mutex: { max_keys: 10_000, idle_ms: 30_000 },
     pg_controller: [],
     cti_adapters: [],
   };

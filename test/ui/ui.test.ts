@@ -6,7 +6,7 @@ import type { Browser, Locator } from 'playwright-core';
 import { chromium } from 'playwright-core';
 import { MwareClient } from '../../src/client/client.ts';
 import type { ApiNode } from '../support/api-node.ts';
-import { startApiNode, TOKENS } from '../support/api-node.ts';
+import { startApiNode, startTestActor, TOKENS } from '../support/api-node.ts';
 import { PROJECT_ROOT } from '../harness/node.ts';
 
 /** The web view at /ui in headless Chromium (Debian's chromium, driven by playwright-core). */
@@ -86,22 +86,29 @@ describe('the web view', () => {
     );
     assert.deepEqual(await look(sales), { state: 'stopped', border: STOPPED_GREY });
 
-    // An actor that fails shows its last error, as the API reports it.
-    assert.equal((await n.call('/api/v1/mutex/ui-crash/lock', post({ owner: 'ui' }))).status, 200);
-    await page.waitForSelector('.actor[data-path="/mutexes/ui-crash"]', { timeout: 10_000 });
-    assert.equal(await row('/mutexes/ui-crash').locator('.error').textContent(), '');
-    // A null payload crashes the mutex actor (reported as a bug: it should be a 400); any crash would do here.
+    // An actor that fails shows its last error, as the API reports it to an admin.
+    const crashing = await startTestActor(n, 'ui-crash');
+    await page.waitForSelector(`.actor[data-path="${crashing}"]`, { timeout: 10_000 });
+    assert.equal(await row(crashing).locator('.error').textContent(), '');
     const crash = await n.call(
-      '/api/v1/actors/mutexes/ui-crash/messages?reply=true',
-      post({ type: 'unlock' }),
+      `/api/v1/actors${crashing}/messages?reply=true`,
+      post({ type: 'throw', payload: 'the test actor fails on purpose' }),
     );
     assert.equal(crash.status, 500, await crash.text());
-    const details = (await (await n.call('/api/v1/actors/mutexes/ui-crash')).json()) as {
-      node: { lastError?: { message: string } };
-    };
-    const message = details.node.lastError?.message;
-    assert.ok(message, 'the API reports the last error');
-    const shown = row('/mutexes/ui-crash').locator('.error');
+    // The page reads with a token without `admin`: it shows that the actor failed and its error's code, not the
+    // failure's own words, which only an admin sees.
+    const lastError = async (token: string) =>
+      (
+        (await (await n.call(`/api/v1/actors${crashing}`, { token })).json()) as {
+          node: { lastError?: { code: string; message: string } };
+        }
+      ).node.lastError;
+    assert.match((await lastError(TOKENS.admin))?.message ?? '', /the test actor fails on purpose/);
+    const plain = await lastError(TOKENS.reader);
+    assert.equal(plain?.code, 'MW_ERR_INTERNAL');
+    assert.doesNotMatch(plain?.message ?? '', /on purpose/);
+    const message = plain?.message;
+    const shown = row(crashing).locator('.error');
     await page.waitForFunction(
       ([el, text]) => (el as unknown as DomElement | null)?.textContent === text,
       [await shown.elementHandle(), `last error: ${message}`] as const,

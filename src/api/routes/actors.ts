@@ -1,9 +1,12 @@
 import { z } from 'zod';
 import type { FastifyRequest } from 'fastify';
-import { askPath, DEFAULT_ASK_TIMEOUT_MS } from '../../actor-system/actor-ref.ts';
-import { ActorNotFound } from '../../actor-system/errors.ts';
-import { SupervisorOperationRefused } from '../../../supervisors/errors.ts';
-import type { ChildRecord } from '../../../supervisors/child.ts';
+import { DEFAULT_ASK_TIMEOUT_MS } from '../../actor-system/actor-ref.ts';
+import { ActorNotFound, UnknownMessage } from '../../actor-system/errors.ts';
+import type { MessageScope } from '../../actor-system/kind.ts';
+import { publicMessages } from '../../actor-system/kind.ts';
+import { serializeError } from '../../errors.ts';
+import { SupervisorOperationRefused } from '../../supervision/errors.ts';
+import type { ChildRecord } from '../../supervision/child.ts';
 import type { ApiContext } from '../context.ts';
 import type { Route } from '../route.ts';
 import { errors, parse } from '../route.ts';
@@ -18,6 +21,9 @@ import {
   TreeQuery,
 } from '../schemas.ts';
 import { RouteNotFound, Unauthorized } from '../errors.ts';
+import { treeFor } from '../disclosure.ts';
+import { requireIntake } from '../intake.ts';
+import type { TreeNode as TreeNodeData } from '../../supervision/tree.ts';
 import { Authenticator } from '../auth.ts';
 
 /**
@@ -54,7 +60,7 @@ function record(ctx: ApiContext, path: string): ChildRecord {
   return r;
 }
 
-export function subtree(ctx: ApiContext, path: string) {
+export function subtree(ctx: ApiContext, path: string): TreeNodeData {
   if (path === '/' || path === '') return ctx.tree();
   return record(ctx, path).snapshot();
 }
@@ -87,7 +93,8 @@ export const actorRoutes: Route[] = [
         responses: { '200': { description: 'The tree', schema: TreeNode }, ...errors(400, 401, 404) },
       },
     ],
-    handler: async (req, _reply, ctx) => subtree(ctx, parse(TreeQuery, req.query, 'query').path ?? '/'),
+    handler: async (req, _reply, ctx) =>
+      treeFor(req.principal, subtree(ctx, parse(TreeQuery, req.query, 'query').path ?? '/')),
   },
   {
     method: 'GET',
@@ -105,16 +112,33 @@ export const actorRoutes: Route[] = [
     handler: async (req, _reply, ctx) => {
       const segments = actorPath(req);
       const path = '/' + segments.join('/');
-      if (segments.length === 0) return { node: ctx.tree(), parent: null, restart: null, shutdown: null };
+      if (segments.length === 0)
+        return {
+          node: treeFor(req.principal, ctx.tree()),
+          parent: null,
+          restart: null,
+          shutdown: null,
+          messages: [],
+        };
       const r = record(ctx, path);
-      return { node: r.snapshot(), parent: r.owner.path, restart: r.spec.restart, shutdown: r.spec.shutdown };
+      return {
+        node: treeFor(req.principal, r.snapshot()),
+        parent: r.owner.path,
+        restart: r.spec.restart,
+        shutdown: r.spec.shutdown,
+        messages: [...publicMessages(r.spec.kind)].map(([type, m]) => ({
+          type,
+          scope: m.scope,
+          summary: m.summary,
+        })),
+      };
     },
   },
   {
     method: 'POST',
     url: `${PREFIX}/*`,
-    // The action decides: messages need `send`, restart/stop/start need `admin` (checked in the handler).
-    scope: 'send',
+    // The action decides: a message needs its own scope, restart/stop/start need `admin` (checked in the handler).
+    scope: 'read',
     docs: [
       {
         method: 'post',
@@ -147,36 +171,50 @@ export const actorRoutes: Route[] = [
       }
       const path = '/' + segments.join('/');
       if (action !== 'messages') {
-        requireAdmin(req);
+        requireScope(req, 'admin');
         return act(ctx, path, action);
       }
+      requireIntake(ctx, true);
       const body = parse(MessageRequest, req.body, 'body');
       const ask = parse(MessageQuery, req.query, 'query').reply === 'true';
       if (path === '/') throw new ActorNotFound('the root supervisor takes no messages');
       const timeoutMs = body.timeout_ms ?? DEFAULT_ASK_TIMEOUT_MS;
+      // The common case, an actor that exists, goes straight to it; a missing one may be coming back.
+      const r = ctx.directory.get(path) ?? (await ctx.directory.resolve(path, Math.min(timeoutMs, 5_000)));
+      // Only the kind's public messages are reachable from here, each with its own scope and payload schema.
+      const message = publicMessages(r.spec.kind).get(body.type);
+      if (!message) throw unknownMessage(path, r.spec.kind, body.type);
+      requireScope(req, message.scope);
+      const payload = parse(message.payload, body.payload ?? null, 'body.payload');
       if (ask) {
-        // The common case, an actor that exists, goes straight to it; a missing one may be coming back.
-        const r = ctx.directory.get(path);
         // Awaited rather than chained with .then: a reply is comedy's bluebird promise, and a promise derived from it
         // by .then would be reported unhandled before fastify took it.
-        const result = await (r
-          ? r.ask(body.type, body.payload ?? null, timeoutMs)
-          : askPath(ctx.directory, path, body.type, body.payload ?? null, timeoutMs));
+        const result = await r.ask(body.type, payload, timeoutMs);
         return { result: result ?? null };
       }
-      // A tell is accepted once the actor is known to exist; its reply, if any, is not waited for.
-      if (!ctx.directory.get(path)) await ctx.directory.resolve(path, Math.min(timeoutMs, 5_000));
-      askPath(ctx.directory, path, body.type, body.payload ?? null, timeoutMs).catch((err: unknown) =>
-        ctx.log.debug({ path, type: body.type, err }, 'a told message failed'),
-      );
+      // A tell is accepted once the actor is known to exist; its reply, if any, is not waited for, but its failure is
+      // reported: the caller was told 202.
+      r.ask(body.type, payload, timeoutMs).then(undefined, (err: unknown) => {
+        ctx.metrics.toldFailures.inc({ kind: r.spec.kind });
+        ctx.log.warn({ path, type: body.type, err: serializeError(err) }, 'a told message failed');
+      });
       void reply.code(202);
       return { accepted: true };
     },
   },
 ];
 
-/** restart/stop/start share the POST route with messages; their stronger scope is checked here. */
-function requireAdmin(req: FastifyRequest): void {
+/** The route lets any valid token in; what it does decides the scope needed (a message's own, or admin). */
+function requireScope(req: FastifyRequest, scope: MessageScope): void {
   if (!req.principal) throw new Unauthorized('a bearer token is required');
-  Authenticator.authorize(req.principal, 'admin');
+  Authenticator.authorize(req.principal, scope);
+}
+
+function unknownMessage(path: string, kind: string, type: string): UnknownMessage {
+  const known = [...publicMessages(kind).keys()];
+  return new UnknownMessage(
+    `${path} (${kind}) takes no message "${type}" from outside; ` +
+      (known.length > 0 ? `it takes: ${known.join(', ')}` : 'it takes none'),
+    { details: { kind, accepts: known } },
+  );
 }

@@ -2,6 +2,7 @@ import type { Route } from '../route.ts';
 import { errors, parse } from '../route.ts';
 import { LogsQuery } from '../schemas.ts';
 import { openSse } from '../sse.ts';
+import { eventFor } from '../disclosure.ts';
 
 /**
  * Live streams as server-sent events: the inspection stream (what the shell's `events` and the web view follow)
@@ -20,14 +21,15 @@ export const streamRoutes: Route[] = [
           'Server-sent events: `hello` on connect, then every inspection event (started, stopped, failed, restarted, escalated, state-changed) and `node` for lifecycle changes',
         responses: {
           '200': { description: 'text/event-stream', contentType: 'text/event-stream' },
-          ...errors(401),
+          ...errors(401, 503),
         },
       },
     ],
     handler: async (req, reply, ctx) => {
-      const sse = openSse(req, reply, ctx.scrub);
+      const sse = openSse(req, reply, ctx);
       sse.send('hello', { node: ctx.nodeName, group: ctx.group, cluster: ctx.cluster, state: ctx.state() });
-      sse.onClose(ctx.events.subscribe((e) => sse.send(e.type, e)));
+      const viewer = req.principal;
+      sse.onClose(ctx.events.subscribe((e) => sse.send(e.type, eventFor(viewer, e))));
       sse.onClose(ctx.onNodeState((state) => sse.send('node', { node: ctx.nodeName, state })));
     },
   },
@@ -44,13 +46,13 @@ export const streamRoutes: Route[] = [
         query: LogsQuery,
         responses: {
           '200': { description: 'text/event-stream', contentType: 'text/event-stream' },
-          ...errors(400, 401, 403),
+          ...errors(400, 401, 403, 503),
         },
       },
     ],
     handler: async (req, reply, ctx) => {
       const q = parse(LogsQuery, req.query, 'query');
-      const sse = openSse(req, reply, ctx.scrub);
+      const sse = openSse(req, reply, ctx);
       for (const line of ctx.logs.recent(q.n)) sse.send('log', line);
       if (q.follow !== 'true') {
         sse.close();

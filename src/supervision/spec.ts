@@ -2,7 +2,7 @@ import type { Clock } from './clock.ts';
 import type { Directory } from './directory.ts';
 import type { ChildMode, EventStream } from './events.ts';
 import type { Incarnation } from './incarnation.ts';
-import type { Log } from '../src/log/log.ts';
+import type { Log } from '../log/log.ts';
 import type { ActorStats } from './stats.ts';
 
 /**
@@ -77,6 +77,8 @@ export interface SupervisorFlags {
   intensity: number;
   periodMs: number;
   autoShutdown: AutoShutdown;
+  /** Children at most (a dynamic supervisor's bound: one more is refused with SupervisorFull). */
+  maxChildren: number;
   backoff: BackoffOptions;
   buffer: BufferOptions;
 }
@@ -102,11 +104,13 @@ export function compileFlags(
     intensity: flags.intensity ?? 1,
     periodMs: flags.periodMs ?? 5_000,
     autoShutdown: flags.autoShutdown ?? 'never',
+    maxChildren: flags.maxChildren ?? Infinity,
     backoff: { ...DEFAULT_BACKOFF, ...flags.backoff },
     buffer: { ...DEFAULT_BUFFER, ...flags.buffer },
   };
   if (!Number.isInteger(out.intensity) || out.intensity < 0)
     throw new RangeError('intensity must be a whole number >= 0');
   if (!(out.periodMs > 0)) throw new RangeError('periodMs must be > 0');
+  if (!(out.maxChildren >= 1)) throw new RangeError('maxChildren must be >= 1');
   return out;
 }

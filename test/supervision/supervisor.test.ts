@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { askPath } from '../../src/actor-system/actor-ref.ts';
-import type { SupervisorFlags } from '../../supervisors/spec.ts';
-import { compileFlags } from '../../supervisors/spec.ts';
-import { Supervisor } from '../../supervisors/supervisor.ts';
-import { supervisorChild } from '../../supervisors/supervisor-child.ts';
-import type { ChildSpec, RestartType } from '../../supervisors/spec.ts';
+import type { SupervisorFlags } from '../../src/supervision/spec.ts';
+import { compileFlags } from '../../src/supervision/spec.ts';
+import { Supervisor } from '../../src/supervision/supervisor.ts';
+import { supervisorChild } from '../../src/supervision/supervisor-child.ts';
+import type { ChildSpec, RestartType } from '../../src/supervision/spec.ts';
 import type { FakeOptions, World } from '../support/fake-child.ts';
 import { fakeSpec, liveChild, world } from '../support/fake-child.ts';
 

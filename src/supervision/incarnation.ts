@@ -1,4 +1,4 @@
-import type { SerializedError } from '../src/errors.ts';
+import type { SerializedError } from '../errors.ts';
 import type { TreeNode } from './tree.ts';
 import type { Shutdown } from './spec.ts';
 
@@ -34,4 +34,6 @@ export interface Incarnation {
   /** Sub-supervisors describe their subtree. */
   inspectChildren?(): TreeNode[];
   readonly strategy?: string;
+  /** Sub-supervisors: how many children they have, their bound, and how many starts the bound refused. */
+  capacity?(): { children: number; max: number; refused: number };
 }

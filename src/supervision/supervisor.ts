@@ -1,11 +1,12 @@
-import { ActorStartFailed } from '../src/actor-system/errors.ts';
-import { rehydrateError, serializeError } from '../src/errors.ts';
-import type { SerializedError } from '../src/errors.ts';
+import { ActorStartFailed } from './errors.ts';
+import { rehydrateError, serializeError } from '../errors.ts';
+import type { SerializedError } from '../errors.ts';
+import { withDeadline } from './deadline.ts';
 import { backoffDelay } from './backoff.ts';
 import { ChildRecord } from './child.ts';
 import type { TimerHandle } from './clock.ts';
 import { childPath } from './directory.ts';
-import { RestartIntensityExceeded, SupervisorOperationRefused } from './errors.ts';
+import { RestartIntensityExceeded, SupervisorFull, SupervisorOperationRefused } from './errors.ts';
 import type { ExitReason, Incarnation } from './incarnation.ts';
 import { RestartWindow } from './intensity.ts';
 import type { ChildSpec, RuntimeEnv, Shutdown, SupervisorFlags } from './spec.ts';
@@ -38,6 +39,8 @@ export class Supervisor implements Incarnation {
   /** Children whose stop we asked for: their exit is expected, not a failure. */
   private readonly stopping = new Set<ChildRecord>();
   private readonly pendingStarts = new Map<string, Promise<ChildRecord>>();
+  /** Starts refused because the supervisor had `maxChildren` children. */
+  private refusedFull = 0;
 
   constructor(
     readonly path: string,
@@ -97,6 +100,12 @@ export class Supervisor implements Incarnation {
       this.requireRunning();
       if (this.byId.has(spec.id))
         throw new SupervisorOperationRefused(`${childPath(this.path, spec.id)} already exists`);
+      if (this.records.length >= this.flags.maxChildren) {
+        this.refusedFull++;
+        throw new SupervisorFull(
+          `${this.path} has ${this.records.length} children, its limit; ${childPath(this.path, spec.id)} was not started`,
+        );
+      }
       const r = this.addRecord(spec);
       try {
         await this.launch(r);
@@ -169,6 +178,10 @@ export class Supervisor implements Incarnation {
     return 0;
   }
 
+  capacity(): { children: number; max: number; refused: number } {
+    return { children: this.records.length, max: this.flags.maxChildren, refused: this.refusedFull };
+  }
+
   // --------------------------------------------------------------------------------------------- as a child
 
   async stop(shutdown: Shutdown): Promise<void> {
@@ -179,14 +192,12 @@ export class Supervisor implements Incarnation {
       await this.stopChildren();
       this.finish('stopped', { kind: 'shutdown' });
     });
-    if (shutdown === 'infinity') return work;
-    let timer: TimerHandle | undefined;
-    const timedOut = new Promise<'timeout'>(
-      (resolve) => (timer = this.env.clock.setTimeout(() => resolve('timeout'), shutdown)),
-    );
-    const outcome = await Promise.race([work.then(() => 'done' as const), timedOut]);
-    if (timer) this.env.clock.clearTimeout(timer);
-    if (outcome === 'timeout') this.kill();
+    // Past its shutdown time a subtree is killed: whatever it still holds is cut short.
+    const late = new Error('shutdown timeout');
+    await withDeadline(work, shutdown, this.env.clock, () => late).catch((err: unknown) => {
+      if (err !== late) throw err;
+      this.kill();
+    });
   }
 
   kill(): void {

@@ -1,5 +1,5 @@
-import type { SerializedError } from '../src/errors.ts';
-import { ActorNotFound, ActorUnavailable, AskTimeout } from '../src/actor-system/errors.ts';
+import type { SerializedError } from '../errors.ts';
+import { ActorNotFound, ActorUnavailable, AskTimeout } from './errors.ts';
 import { PendingBuffer } from './buffer.ts';
 import type { ChildState } from './events.ts';
 import type { Incarnation } from './incarnation.ts';

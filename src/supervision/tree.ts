@@ -1,4 +1,4 @@
-import type { SerializedError } from '../src/errors.ts';
+import type { SerializedError } from '../errors.ts';
 import type { ChildMode, ChildState } from './events.ts';
 
 /** A node of the inspected supervision tree (what the shell, the web view and /api/v1/tree show). */

@@ -1,4 +1,4 @@
-import { ActorNotFound } from '../src/actor-system/errors.ts';
+import { ActorNotFound } from './errors.ts';
 import type { ChildRecord } from './child.ts';
 import type { Clock } from './clock.ts';
 

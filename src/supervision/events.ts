@@ -1,4 +1,4 @@
-import type { SerializedError } from '../src/errors.ts';
+import type { SerializedError } from '../errors.ts';
 
 /**
  * The inspection stream: one stream of events from every supervisor, consumed by the shell, the web view, the

@@ -1,0 +1,52 @@
+import type { SerializedError } from '../errors.ts';
+import type { InspectionEvent } from '../supervision/events.ts';
+import type { TreeNode } from '../supervision/tree.ts';
+import type { Principal } from './auth.ts';
+
+/**
+ * What a caller may learn of an actor's failure. The text of a crash is whatever the failing code put in it (a
+ * query, a host name, a path on disk), so only admins see it, in the tree, an actor's details and the event
+ * stream; every other token sees the failure's name, its stable code and a plain sentence. The whole error always
+ * goes to the node's log.
+ */
+
+const PLAIN = 'the actor failed; the node’s log (or an admin’s view of the tree) has the details';
+
+export function seesFailureDetails(p: Principal | null): boolean {
+  return p?.scopes.has('admin') === true;
+}
+
+/** A failure as a caller without `admin` sees it: name and code kept, no message text, no cause. */
+export function plainError(e: SerializedError): SerializedError {
+  return { name: e.name, code: e.code, message: PLAIN };
+}
+
+export function treeFor(p: Principal | null, node: TreeNode): TreeNode {
+  return seesFailureDetails(p) ? node : plainTree(node);
+}
+
+function plainTree(node: TreeNode): TreeNode {
+  if (!node.lastError && !node.children) return node;
+  const out: TreeNode = { ...node };
+  if (node.lastError) out.lastError = plainError(node.lastError);
+  if (node.children) out.children = node.children.map(plainTree);
+  return out;
+}
+
+export function eventFor(p: Principal | null, e: InspectionEvent): InspectionEvent {
+  if (seesFailureDetails(p)) return e;
+  switch (e.type) {
+    case 'failed':
+    case 'escalated':
+      return { ...e, error: plainError(e.error) };
+    case 'started':
+    case 'stopped':
+    case 'restarted':
+    case 'state-changed':
+      return e;
+    default: {
+      const never: never = e;
+      return never;
+    }
+  }
+}

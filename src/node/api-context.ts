@@ -1,0 +1,76 @@
+import type { ClusterProtocol, ClusterStatus } from '../../actors/cluster/cluster-actor.ts';
+import type { MutexService } from '../../actors/mutex/mutex-service.ts';
+import type { ApiToken } from '../../topology/schema.ts';
+import { ActorRef } from '../actor-system/actor-ref.ts';
+import { Authenticator } from '../api/auth.ts';
+import type { ApiContext } from '../api/context.ts';
+import { StreamLimiter } from '../api/sse.ts';
+import type { CoordinationBackend } from '../coordination/backend.ts';
+import type { LogFeed } from '../log/feed.ts';
+import type { Log } from '../log/log.ts';
+import { secretScrubber } from '../log/log.ts';
+import type { NodeMetrics } from '../metrics/metrics.ts';
+import type { Directory } from '../supervision/directory.ts';
+import type { EventStream } from '../supervision/events.ts';
+import type { TreeNode } from '../supervision/tree.ts';
+import type { NodeState } from './lifecycle.ts';
+
+/** What the API (the /api actor) reads and does on a node: built once per node. */
+
+export interface ApiContextSources {
+  name: string;
+  group: number;
+  cluster: string;
+  state: () => NodeState;
+  onNodeState: (listener: (s: NodeState) => void) => () => void;
+  directory: Directory;
+  events: EventStream;
+  tree: () => TreeNode;
+  coordination: CoordinationBackend;
+  mutex: MutexService;
+  logs: LogFeed;
+  metrics: NodeMetrics;
+  tokens: readonly ApiToken[];
+  secrets: readonly string[];
+  log: Log;
+}
+
+/** The cluster actor's view of the group (membership, who leads, the epoch). */
+export function clusterStatus(directory: Directory): Promise<ClusterStatus> {
+  return new ActorRef<ClusterProtocol>('/cluster', directory).ask('status', null, { timeoutMs: 5_000 });
+}
+
+export function buildApiContext(s: ApiContextSources): ApiContext {
+  return {
+    nodeName: s.name,
+    group: s.group,
+    cluster: s.cluster,
+    state: s.state,
+    onNodeState: s.onNodeState,
+    directory: s.directory,
+    events: s.events,
+    tree: s.tree,
+    clusterView: async () => {
+      const c = await clusterStatus(s.directory);
+      const coord = s.coordination.status();
+      return {
+        cluster: c.cluster,
+        node: c.node,
+        node_state: s.state(),
+        site: c.site,
+        group: c.group,
+        coordination: { kind: coord.kind, healthy: coord.healthy },
+        epoch: c.epoch,
+        active: c.active,
+        members: c.members,
+      };
+    },
+    mutex: s.mutex,
+    logs: s.logs,
+    metrics: s.metrics,
+    auth: new Authenticator(s.tokens),
+    log: s.log.child({ path: '/api' }),
+    scrub: secretScrubber(s.secrets),
+    limiter: new StreamLimiter(),
+  };
+}
