@@ -19,6 +19,8 @@ import { createBehavior, PING, SHUTDOWN } from './kind.ts';
 export interface CellInit {
   path: string;
   args: unknown;
+  /** The node's log level, so an actor in another process or thread does not even send what would be dropped. */
+  logLevel?: string;
   /** State saved by a previous incarnation, loaded by the node before the actor was started. */
   restored?: unknown;
   /** Whether saves resolve only once durable (`state_mode: transactional`). */
@@ -31,6 +33,8 @@ export interface Upcalls {
   stop(): void;
   save(value: unknown): Promise<void>;
   clear(): Promise<void>;
+  /** A log line (pino JSON) of an actor running in another process or thread, for the node's own logger. */
+  log(line: string): void;
 }
 
 export interface CellEnv {

@@ -126,6 +126,7 @@ export class ComedyHost {
             throw decodeError(err);
           }
         },
+        log: (line) => void parent.sendAndReceive('log', line).catch(() => undefined),
         clear: async () => {
           try {
             await parent.sendAndReceive('clear');
@@ -136,9 +137,14 @@ export class ComedyHost {
       };
       const required = createRequire(import.meta.url)(params.init.kindModule) as Record<string, unknown>;
       const kind = required[params.init.exportName] as AnyActorKind;
+      // Lines go to the node, which writes them with its own logger: one destination, the node's and group's fields,
+      // its secret scrubbing, and the shell's `logs` see them too.
       let log: Log | undefined;
       const lazyLog = () =>
-        (log ??= createLogger({ level: process.env.MWARE_LOG_LEVEL }).child({ path: params.init.path }));
+        (log ??= createLogger({
+          level: params.init.logLevel ?? 'info',
+          destination: { write: (line: string) => upcalls.log(line) },
+        }));
       // Deadlines are the node's business (the incarnation tracks every request to a process that can die).
       this.cell = await Cell.create(kind, params.init, upcalls, {
         clock: systemClock,
@@ -195,6 +201,9 @@ class ComedyLink {
     return this.upcalls.save(v).catch((err: unknown) => {
       throw encodeError(err);
     });
+  }
+  log(line: string): void {
+    this.upcalls.log(line);
   }
   clear(): Promise<void> {
     return this.upcalls.clear().catch((err: unknown) => {

@@ -106,12 +106,19 @@ export class ActorIncarnation implements Incarnation {
       stop: () => void box.self?.stopByItself(),
       save: (value) => ownState((key) => req.state.save(key, value)),
       clear: () => ownState((key) => req.state.delete(key)),
+      log: (line) => relayLog(req.log(), line),
     };
     const actor = await withDeadline(
       req.comedy.spawn({
         mode: req.mode,
         kind: req.kind,
-        init: { path: req.path, args: req.args, restored, durable: req.state.durable },
+        init: {
+          path: req.path,
+          args: req.args,
+          restored,
+          durable: req.state.durable,
+          logLevel: req.log().level,
+        },
         upcalls,
         env: { clock: req.clock, log: req.log },
       }),
@@ -261,4 +268,30 @@ export class ActorIncarnation implements Incarnation {
       );
     }, this.liveness.intervalMs);
   }
+}
+
+const LEVELS: Record<number, 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'warn',
+  50: 'error',
+  60: 'fatal',
+};
+
+/**
+ * Writes a line logged by an actor in another process or thread through the node's logger (`log`, the actor's own,
+ * with its path): the line's fields and message are kept, its process id as `actorPid`.
+ */
+function relayLog(log: Log, line: string): void {
+  let record: Record<string, unknown>;
+  try {
+    record = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    log.warn({ line: line.slice(0, 1_000) }, 'unreadable log line from an actor');
+    return;
+  }
+  const { level, msg, time: _time, pid, hostname: _host, ...fields } = record;
+  const method = LEVELS[typeof level === 'number' ? level : 30] ?? 'info';
+  log[method]({ ...fields, actorPid: pid }, typeof msg === 'string' ? msg : '');
 }

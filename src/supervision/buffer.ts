@@ -21,6 +21,8 @@ export interface HeldMessage {
 export class PendingBuffer {
   private items: HeldMessage[] = [];
   private timer: TimerHandle | undefined;
+  /** The deadline the timer is armed for. */
+  private armedFor = Infinity;
 
   constructor(
     private readonly opts: BufferOptions,
@@ -55,9 +57,15 @@ export class PendingBuffer {
     for (const m of this.takeAll()) m.reject(error(m));
   }
 
+  /** Arms one timer for the earliest deadline held; a message held with an earlier one re-arms it. */
   private arm(): void {
-    if (this.timer !== undefined || this.items.length === 0) return;
+    if (this.items.length === 0) return;
     const next = Math.min(...this.items.map((m) => m.deadline));
+    if (this.timer !== undefined) {
+      if (next >= this.armedFor) return;
+      this.disarm();
+    }
+    this.armedFor = next;
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
       const now = this.clock.now();

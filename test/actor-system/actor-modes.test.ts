@@ -9,6 +9,7 @@ import { compileFlags } from '../../src/supervision/spec.ts';
 import { Supervisor } from '../../src/supervision/supervisor.ts';
 import type { CounterArgs, CounterProtocol } from '../support/counter-actor.ts';
 import { counterActor } from '../support/counter-actor.ts';
+import { createLogger } from '../../src/log/log.ts';
 import type { ActorWorld } from '../support/actor-world.ts';
 import { actorWorld, newComedy } from '../support/actor-world.ts';
 
@@ -52,6 +53,33 @@ async function tree(
 
 for (const mode of ['in-memory', 'forked', 'threaded'] as const) {
   describe(`a supervised ${mode} actor`, () => {
+    it('logs through the node’s logger: node and group fields, its path, secrets scrubbed', async () => {
+      const lines: string[] = [];
+      const secret = 'pw-0123456789-secret';
+      const log = createLogger({
+        node: 'mware7',
+        group: 4242,
+        secrets: [secret],
+        destination: { write: (l: string) => void lines.push(l) },
+      });
+      const w = actorWorld(comedy, { log });
+      const { s, ref } = await tree(w, mode);
+      try {
+        assert.equal(await ref.ask('log', secret), 'logged');
+        await until(() => lines.some((l) => l.includes('counter says')));
+        const line = lines.find((l) => l.includes('counter says')) ?? '';
+        const record = JSON.parse(line) as Record<string, unknown>;
+        assert.deepEqual(
+          [record.node, record.group, record.path, record.level],
+          ['mware7', 4242, '/t/c', 30],
+        );
+        assert.ok(!line.includes(secret), line);
+        assert.equal(record.password, '[REDACTED]');
+      } finally {
+        await s.stop('infinity');
+      }
+    });
+
     it('runs where its mode says', async () => {
       const w = actorWorld(comedy);
       const { s, ref } = await tree(w, mode);

@@ -1,6 +1,7 @@
 import type { ActorRuntime } from '../../src/actor-system/actor-child.ts';
 import { ComedySystem } from '../../src/actor-system/comedy.ts';
 import type { StateAccess } from '../../src/actor-system/incarnation.ts';
+import type { Log } from '../../src/log/log.ts';
 import { silentLogger } from '../../src/log/log.ts';
 import type { Clock } from '../../src/supervision/clock.ts';
 import { systemClock } from '../../src/supervision/clock.ts';
@@ -24,6 +25,8 @@ export interface ActorWorldOptions {
   liveness?: { intervalMs: number; timeoutMs: number };
   /** Keep every event in `events` (off for benchmarks that count memory). */
   record?: boolean;
+  /** The node's logger (silent by default). */
+  log?: Log;
 }
 
 export function actorWorld(comedy: ComedySystem, opts: ActorWorldOptions = {}): ActorWorld {
@@ -54,7 +57,7 @@ export function actorWorld(comedy: ComedySystem, opts: ActorWorldOptions = {}): 
     random: Math.random,
     events: stream,
     directory: new Directory(clock),
-    log: silentLogger(),
+    log: opts.log ?? silentLogger(),
   };
   return {
     env,

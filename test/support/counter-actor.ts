@@ -16,6 +16,7 @@ export type CounterProtocol = {
   'fail-self': { request: string; reply: string };
   'stop-self': { request: null; reply: string };
   save: { request: number; reply: string };
+  log: { request: string; reply: string };
 };
 
 export interface CounterArgs {
@@ -71,6 +72,10 @@ export const counterActor = defineActor<CounterProtocol, CounterArgs, { count: n
         'stop-self': () => {
           ctx.stop();
           return 'stopping';
+        },
+        log: (note) => {
+          ctx.log.info({ note, password: note }, `counter says ${note}`);
+          return 'logged';
         },
         save: async (n) => {
           count = n;
