@@ -22,9 +22,9 @@ describe('the restart buffer', () => {
   it('fails each held message at its own deadline, an earlier one held after a later one included', async () => {
     const clock = new ManualClock();
     const { hold, failed } = buffer(clock);
-    hold('slow', 5_000);
-    hold('fast', 100);
-    hold('middle', 1_000);
+    void hold('slow', 5_000);
+    void hold('fast', 100);
+    void hold('middle', 1_000);
     await clock.advance(100);
     await settle();
     assert.deepEqual(failed, ['fast@100']);
@@ -39,7 +39,7 @@ describe('the restart buffer', () => {
   it('waits no longer than its own bound, whatever the message’s deadline', async () => {
     const clock = new ManualClock();
     const { hold, failed } = buffer(clock, 10, 300);
-    hold('long', 60_000);
+    void hold('long', 60_000);
     await clock.advance(300);
     await settle();
     assert.deepEqual(failed, ['long@300']);
