@@ -372,6 +372,19 @@ describe('the API: cluster and streams', () => {
     assert.deepEqual(c.coordination, { kind: 'embedded', healthy: true });
   });
 
+  it('still knows who is active, and under which epoch, after its cluster actor restarts', async () => {
+    assert.equal((await post('/api/v1/actors/cluster/restart', {})).status, 200);
+    const c = (await (await n.call('/api/v1/cluster')).json()) as {
+      active: string | null;
+      epoch: number | null;
+      members: { name: string; role: string }[];
+    };
+    assert.deepEqual(
+      [c.active, c.epoch, c.members.map((m) => [m.name, m.role])],
+      ['mware1', 1, [['mware1', 'active']]],
+    );
+  });
+
   it('streams inspection events as server-sent events', { timeout: 15_000 }, async () => {
     const ac = new AbortController();
     const res = await n.call('/api/v1/events', { signal: ac.signal, token: TOKENS.reader });

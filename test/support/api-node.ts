@@ -19,6 +19,7 @@ export const TOKENS = {
   scripts: 'scripts-token-0123456789abcdef',
   mutexOnly: 'mutex-token-0123456789abcdef',
   reader: 'reader-token-0123456789abcdef',
+  sendOnly: 'sendonly-token-0123456789abcdef',
 } as const;
 
 /**
@@ -57,6 +58,7 @@ export async function startApiNode(
         { name: 'scripts', token: TOKENS.scripts, scopes: ['send', 'mutex'] },
         { name: 'locks', token: TOKENS.mutexOnly, scopes: ['mutex'] },
         { name: 'viewer', token: TOKENS.reader, scopes: ['calls'] },
+        { name: 'sender', token: TOKENS.sendOnly, scopes: ['send'] },
       ],
     },
     sites: [{ name: 'main', master: true, domains: ['rootdomain.ru'] }],
