@@ -110,6 +110,48 @@ export class NodeMetrics {
       },
     });
 
+    /** Supervisors with a bound on their children (the dynamic ones: mutexes), by kind. */
+    const bounded = () =>
+      [...src.directory.all()].flatMap((rec) => {
+        const c = rec.incarnation?.capacity?.();
+        return c && Number.isFinite(c.max) ? [{ kind: rec.spec.kind, ...c }] : [];
+      });
+    new Gauge({
+      name: 'mware_supervisor_children',
+      help: 'Children of a bounded (dynamic) supervisor, by supervisor kind',
+      labelNames: ['kind'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const b of bounded()) this.inc({ kind: b.kind }, b.children);
+      },
+    });
+    new Gauge({
+      name: 'mware_supervisor_max_children',
+      help: 'The bound on the children of a dynamic supervisor, by supervisor kind',
+      labelNames: ['kind'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const b of bounded()) this.set({ kind: b.kind }, b.max);
+      },
+    });
+    const refusedSeen = new Map<string, number>();
+    new Counter({
+      name: 'mware_supervisor_full_refusals_total',
+      help: 'Child starts refused because a dynamic supervisor was at its bound (answered 503), by supervisor kind',
+      labelNames: ['kind'],
+      registers: [r],
+      collect() {
+        for (const b of bounded()) {
+          // A restarted supervisor counts from zero again: only growth since the last look is added.
+          const last = refusedSeen.get(b.kind) ?? 0;
+          if (b.refused > last) this.inc({ kind: b.kind }, b.refused - last);
+          refusedSeen.set(b.kind, b.refused);
+        }
+      },
+    });
+
     new Gauge({
       name: 'mware_group_epoch',
       help: 'Fencing epoch of the group as this node knows it',

@@ -45,7 +45,13 @@ export interface ApiNode {
 }
 
 export async function startApiNode(
-  opts: { address?: string; mutexIdleMs?: number; tls?: { cert: string; key: string } } = {},
+  opts: {
+    address?: string;
+    mutexIdleMs?: number;
+    tls?: { cert: string; key: string };
+    /** Fields of the mware role instance to set (e.g. `mutex: { max_keys: 50 }`). */
+    role?: Record<string, unknown>;
+  } = {},
 ): Promise<ApiNode> {
   const dir = tempDir('api-node');
   const port = await freePort();
@@ -72,6 +78,7 @@ export async function startApiNode(
         group: 11120,
         order: 10,
         api: { port, ...(opts.tls ? { tls: opts.tls } : {}) },
+        ...opts.role,
       },
     ],
     domains: ['rootdomain.ru', 'test.rootdomain.ru', 'sales.test.rootdomain.ru'],
