@@ -11,6 +11,7 @@ export const echoActor = defineActor<EchoProtocol, null>({
   kind: 'bench-echo',
   moduleUrl: import.meta.url,
   exportName: 'echoActor',
+  messages: {},
   create() {
     let n = 0;
     return {

@@ -18,7 +18,7 @@ export interface ApiArgs {
 }
 
 export type ApiProtocol = {
-  url: { request: null; reply: string };
+  url: { request: null; reply: string; scope: 'read' };
 };
 
 export const apiActor = defineActor<ApiProtocol, ApiArgs>({

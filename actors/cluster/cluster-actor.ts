@@ -44,7 +44,7 @@ export interface ClusterStatus extends LeadershipView {
 }
 
 export type ClusterProtocol = {
-  status: { request: null; reply: ClusterStatus };
+  status: { request: null; reply: ClusterStatus; scope: 'read' };
 };
 
 export const clusterActor = defineActor<ClusterProtocol, ClusterArgs>({

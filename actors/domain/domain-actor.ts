@@ -21,8 +21,8 @@ export interface DomainInfo extends DomainArgs {
 }
 
 export type DomainProtocol = {
-  info: { request: null; reply: DomainInfo };
-  ping: { request: null; reply: 'pong' };
+  info: { request: null; reply: DomainInfo; scope: 'send' };
+  ping: { request: null; reply: 'pong'; scope: 'send' };
 };
 
 export const domainActor = defineActor<DomainProtocol, DomainArgs>({

@@ -39,7 +39,7 @@ export type MutexProtocol = {
   lock: { request: LockRequest; reply: LockReply };
   unlock: { request: UnlockRequest; reply: UnlockReply };
   'release-owner': { request: { owner: string }; reply: { released: number; cancelled: number } };
-  inspect: { request: null; reply: MutexInfo };
+  inspect: { request: null; reply: MutexInfo; scope: 'read' };
   /** Stop now if idle (the supervisor is near its bound); answers whether it was idle. */
   reap: { request: null; reply: boolean };
 };

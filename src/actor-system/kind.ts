@@ -1,5 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
+
+/** What a caller's token must allow to send a message (`read`: any valid token). */
+export type MessageScope = 'read' | 'send' | 'mutex' | 'calls' | 'admin';
 import type { Clock } from '../supervision/clock.ts';
 import type { Log } from '../log/log.ts';
 
@@ -9,8 +12,20 @@ import type { Log } from '../log/log.ts';
  * forked or threaded process can load it by path.
  */
 
-/** Message type → request payload and reply. */
-export type Protocol = Record<string, { request: unknown; reply: unknown }>;
+/**
+ * Message type → request payload and reply; a message reachable from outside the node's code also names the scope
+ * a caller needs (`scope`), and its kind's table (`messages`) must then declare it, with that scope.
+ */
+export type Protocol = Record<string, { request: unknown; reply: unknown; scope?: MessageScope }>;
+
+/** The message types of `P` reachable from outside (those with a scope). */
+export type PublicKeys<P extends Protocol> = {
+  [K in keyof P]: P[K] extends { scope: MessageScope } ? K : never;
+}[keyof P] &
+  string;
+
+/** The part of a protocol callers outside the node may use (what the client SDK types a call with). */
+export type PublicProtocol<P extends Protocol> = Pick<P, PublicKeys<P>>;
 
 export type Handlers<P extends Protocol> = {
   [K in keyof P]: (payload: P[K]['request']) => P[K]['reply'] | Promise<P[K]['reply']>;
@@ -49,8 +64,6 @@ export interface ActorContext<S = never> {
   stop(): void;
 }
 
-/** What a caller's token must allow to send a message (`read`: any valid token). */
-export type MessageScope = 'read' | 'send' | 'mutex' | 'calls' | 'admin';
 
 /**
  * A message reachable from outside the node's own code (the API, the shell, another node): its payload as it must
@@ -63,8 +76,9 @@ export interface PublicMessage<Req = unknown> {
   summary: string;
 }
 
+/** One entry per public message of `P`, with the scope the protocol names: no more, no fewer. */
 export type PublicMessages<P extends Protocol> = {
-  readonly [K in keyof P]?: PublicMessage<P[K]['request']>;
+  readonly [K in PublicKeys<P>]: PublicMessage<P[K]['request']> & { scope: P[K]['scope'] };
 };
 
 export interface ActorKind<P extends Protocol = Protocol, A = unknown, S = never> {
@@ -103,8 +117,8 @@ export interface KindDefinition<P extends Protocol, A, S> {
   moduleUrl: string;
   exportName: string;
   stateKey?: (args: A) => string;
-  /** Public messages; none when absent (the actor is reached by the node's own code only). */
-  messages?: PublicMessages<P>;
+  /** Its public messages (an empty table: the actor is reached by the node's own code only). */
+  messages: PublicMessages<P>;
   create(args: A, ctx: ActorContext<S>): Behavior<P> | Promise<Behavior<P>>;
 }
 
@@ -116,11 +130,15 @@ export function publicMessages(kind: string): ReadonlyMap<string, PublicMessage>
 }
 const EMPTY: ReadonlyMap<string, PublicMessage> = new Map();
 
+/** Every kind defined in this process with public messages, and its table (for the OpenAPI document). */
+export function allPublicMessages(): [kind: string, messages: ReadonlyMap<string, PublicMessage>][] {
+  return [...publicTables].filter(([, m]) => m.size > 0);
+}
+
 export function defineActor<P extends Protocol, A = undefined, S = never>(
   def: KindDefinition<P, A, S>,
 ): ActorKind<P, A, S> {
-  const messages = def.messages ?? {};
-  publicTables.set(def.kind, new Map<string, PublicMessage>(Object.entries(messages)));
+  publicTables.set(def.kind, new Map<string, PublicMessage>(Object.entries(def.messages)));
   return {
     kind: def.kind,
     module: fileURLToPath(def.moduleUrl),

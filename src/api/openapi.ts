@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
+import { z } from 'zod';
 import { createDocument } from 'zod-openapi';
+import { allPublicMessages } from '../actor-system/kind.ts';
 import type {
   ZodOpenApiOperationObject,
   ZodOpenApiPathsObject,
@@ -33,8 +35,8 @@ export function openApiDocument(routes: readonly Route[]): ReturnType<typeof cre
           ...(doc.params ? { path: doc.params } : {}),
           ...(doc.query ? { query: doc.query } : {}),
         };
-      if (doc.body)
-        op.requestBody = { required: true, content: { 'application/json': { schema: doc.body } } };
+      const body = doc.path.endsWith('/messages') ? (publicMessageBody() ?? doc.body) : doc.body;
+      if (body) op.requestBody = { required: true, content: { 'application/json': { schema: body } } };
       paths[doc.path] = { ...paths[doc.path], [doc.method]: op };
     }
   }
@@ -51,10 +53,37 @@ export function openApiDocument(routes: readonly Route[]): ReturnType<typeof cre
   });
 }
 
+/**
+ * The body of a message to an actor, as every actor kind's public table declares it: one schema per kind and
+ * message (`domain.info`, `mutex.inspect`, …) with its payload and the scope it needs. Built from the same table
+ * the API dispatches by, so the document lists exactly what can be sent.
+ */
+function publicMessageBody(): z.ZodType | undefined {
+  const variants = allPublicMessages().flatMap(([kind, messages]) =>
+    [...messages].map(([type, m]) =>
+      z
+        .strictObject({
+          type: z.literal(type),
+          payload: m.payload.optional(),
+          timeout_ms: z.int().min(1).max(300_000).optional(),
+        })
+        .meta({
+          id: `Message.${kind}.${type}`,
+          description: `${kind}: ${m.summary}. Token scope: ${m.scope}.`,
+        }),
+    ),
+  );
+  const [first, second, ...more] = variants;
+  if (!first) return undefined;
+  return second ? z.union([first, second, ...more]) : first;
+}
+
 function scopeText(route: Route, path: string): string {
   if (route.scope === 'public') return 'No token needed.';
   if (route.scope === 'read') return 'Any valid token.';
-  // One POST route serves messages (send) and the operator's actions (admin).
-  const scope = /\/(restart|stop|start)$/.test(path) ? 'admin' : route.scope;
-  return `Token scope: ${scope} (or admin).`;
+  // One POST route serves messages (each with its own scope) and the operator's actions (admin).
+  if (/\/(restart|stop|start)$/.test(path)) return 'Token scope: admin.';
+  if (path.endsWith('/messages'))
+    return 'Token scope: the one the message declares (see its schema), or admin.';
+  return `Token scope: ${route.scope} (or admin).`;
 }

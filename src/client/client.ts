@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Protocol, PublicProtocol } from '../actor-system/kind.ts';
 import type {
   ActionReply,
   ActorDetails,
@@ -45,6 +46,13 @@ export type LockOptions = { owner: string; mode?: 'write' | 'read'; wait_ms?: nu
 export type LockResult = z.infer<typeof LockGranted> | z.infer<typeof LockNotGranted>;
 export type Tree = z.infer<typeof TreeNode>;
 
+/** Calls to one actor, typed by its public protocol: a message without a payload takes none. */
+export interface TypedActor<P extends Protocol> {
+  ask<T extends keyof P & string>(type: T, ...args: PayloadArgs<P[T]['request']>): Promise<P[T]['reply']>;
+  send<T extends keyof P & string>(type: T, ...args: PayloadArgs<P[T]['request']>): Promise<void>;
+}
+type PayloadArgs<R> = [R] extends [null] ? [payload?: null, o?: CallOptions] : [payload: R, o?: CallOptions];
+
 export class MwareClient {
   readonly urls: readonly string[];
   readonly mutex: MutexClient;
@@ -78,6 +86,17 @@ export class MwareClient {
     const body = (leftMs: number) => ({ type, payload, timeout_ms: Math.max(1, leftMs - 100) });
     const r = await this.request<{ result: T }>('POST', `${actorUrl(path)}/messages?reply=true`, body, o);
     return r.result;
+  }
+
+  /**
+   * A typed handle on the actor at `path`, for the public part of its kind's protocol (the protocols are exported
+   * by `mware/client`: `mw.to<DomainMessages>('/domains/x').ask('info')` is typed by what a domain answers).
+   */
+  to<P extends Protocol>(path: string): TypedActor<PublicProtocol<P>> {
+    return {
+      ask: (type, ...[payload, o]) => this.ask(path, type, payload, o),
+      send: (type, ...[payload, o]) => this.send(path, type, payload, o),
+    };
   }
 
   /** The instance calls go to now. */

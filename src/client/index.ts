@@ -8,7 +8,11 @@
  *   });
  */
 export { MwareClient, MutexClient } from './client.ts';
-export type { CallOptions, LockOptions, LockResult, MwareClientOptions, Tree } from './client.ts';
+export type { CallOptions, LockOptions, LockResult, MwareClientOptions, Tree, TypedActor } from './client.ts';
+/** The public messages of each actor kind, for `client.to<…>(path)` (types only). */
+export type { DomainProtocol as DomainMessages } from '../../actors/domain/domain-actor.ts';
+export type { MutexProtocol as MutexMessages } from '../../actors/mutex/protocol.ts';
+export type { ClusterProtocol as ClusterMessages } from '../../actors/cluster/cluster-actor.ts';
 export { ClientRequestFailed, MutexLockTimeout } from './errors.ts';
 export type { SseEvent } from './sse.ts';
 export { MwareError } from '../errors.ts';

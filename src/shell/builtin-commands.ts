@@ -152,6 +152,7 @@ export function registerBuiltinCommands(): void {
     usage: 'send PATH TYPE [JSON]',
     summary: 'tell an actor a message (no reply)',
     pathArgs: [0],
+    typeArgs: [1],
     run: async ([p, type], rest, ctx) => {
       if (p === undefined || type === undefined) throw new BadRequest('usage: send PATH TYPE [JSON]');
       await ctx.client.send(resolvePath(ctx.cwd, p), type, json(rest(2)));
@@ -164,6 +165,7 @@ export function registerBuiltinCommands(): void {
     usage: 'ask PATH TYPE [JSON]',
     summary: 'ask an actor and print its reply',
     pathArgs: [0],
+    typeArgs: [1],
     run: async ([p, type], rest, ctx) => {
       if (p === undefined || type === undefined) throw new BadRequest('usage: ask PATH TYPE [JSON]');
       ctx.out(JSON.stringify(await ctx.client.ask(resolvePath(ctx.cwd, p), type, json(rest(2))), null, 2));

@@ -22,6 +22,11 @@ export interface ShellCommand {
   summary: string;
   /** Argument positions (0-based, after the name) that are actor paths, for completion. */
   pathArgs?: number[];
+  /**
+   * Argument positions that are message types of the actor named by the argument just before, completed from
+   * that actor's public messages (its kind's table, as the API lists it).
+   */
+  typeArgs?: number[];
   /** `argv` are the words after the name; `rest(n)` is the raw text after the first n words (for JSON). */
   run(argv: string[], rest: (n: number) => string, ctx: ShellContext): Promise<void>;
 }

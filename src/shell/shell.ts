@@ -162,8 +162,15 @@ export async function complete(client: MwareClient, cwd: string, line: string): 
   }
   const cmd = shellCommand(argv[0] ?? '');
   const position = endsWithSpace ? argv.length - 1 : argv.length - 2;
-  if (!cmd?.pathArgs?.includes(position)) return [[], ''];
   const partial = endsWithSpace ? '' : (argv[argv.length - 1] ?? '');
+  if (cmd?.typeArgs?.includes(position)) {
+    const target = argv[position];
+    if (target === undefined) return [[], ''];
+    const details = await client.actor(resolvePath(cwd, target)).catch(() => undefined);
+    const types = (details?.messages ?? []).map((m) => m.type);
+    return [types.filter((t) => t.startsWith(partial)), partial];
+  }
+  if (!cmd?.pathArgs?.includes(position)) return [[], ''];
   const paths = await actorPaths(client);
   if (partial.startsWith('/')) return [paths.filter((p) => p.startsWith(partial)), partial];
   // Relative to the current path: offer the same form the user is typing.

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ActorNotFound, MutexLockTimeout, MutexStaleToken, MwareClient, Unauthorized } from 'mware/client';
+import type { DomainMessages, MutexMessages } from 'mware/client';
 import type { ApiNode } from '../support/api-node.ts';
 import { startApiNode, TOKENS } from '../support/api-node.ts';
 
@@ -21,6 +22,19 @@ describe('the client SDK', () => {
     const info = await mw.ask<{ domain: string }>('/domains/test.rootdomain.ru', 'info');
     assert.equal(info.domain, 'test.rootdomain.ru');
     await mw.send('/domains/test.rootdomain.ru', 'ping');
+  });
+
+  it('types a call by the public messages of the actor’s kind', async () => {
+    const domain = mw.to<DomainMessages>('/domains/test.rootdomain.ru');
+    const info = await domain.ask('info');
+    assert.deepEqual([info.domain, info.parent], ['test.rootdomain.ru', 'rootdomain.ru']);
+    assert.equal(await domain.ask('ping', null), 'pong');
+    const mutex = mw.to<MutexMessages>('/mutexes/typed');
+    // @ts-expect-error lock is not a public message of a mutex actor (the mutex facade takes locks)
+    const refused = mutex.ask('lock', { owner: 'x' });
+    await assert.rejects(refused, (e: Error & { code?: string }) => e.code === 'MW_ERR_ACTOR_NOT_FOUND');
+    // @ts-expect-error info takes no payload
+    void domain.ask.bind(domain, 'info', { x: 1 });
   });
 
   it('reads the tree, an actor and the cluster', async () => {

@@ -121,6 +121,10 @@ describe('shell completion', () => {
     assert.ok(abs.includes('/domains') && abs.every((p) => p.startsWith('/dom')), JSON.stringify(abs));
     assert.deepEqual(await complete(client, '/domains', 'info off'), [['office.rootdomain.ru'], 'off']);
     assert.deepEqual((await complete(client, '/', 'cluster '))[0], [], 'cluster takes no path');
+    // After an actor's path, send and ask complete the messages its kind takes from outside.
+    assert.deepEqual(await complete(client, '/', 'ask /domains/rootdomain.ru '), [['info', 'ping'], '']);
+    assert.deepEqual(await complete(client, '/domains', 'send rootdomain.ru p'), [['ping'], 'p']);
+    assert.deepEqual((await complete(client, '/', 'ask /mutexes '))[0], [], 'a supervisor takes no messages');
   });
 });
 

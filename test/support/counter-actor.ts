@@ -5,14 +5,14 @@ import { isMainThread, threadId } from 'node:worker_threads';
 
 /** A test actor: counts, crashes in every way on request, and reports where it runs. */
 export type CounterProtocol = {
-  inc: { request: number; reply: number };
-  get: { request: null; reply: number };
+  inc: { request: number; reply: number; scope: 'send' };
+  get: { request: null; reply: number; scope: 'read' };
   where: { request: null; reply: { pid: number; mainThread: boolean; threadId: number } };
-  throw: { request: string; reply: never };
+  throw: { request: string; reply: never; scope: 'send' };
   'bad-input': { request: null; reply: never };
   'crash-async': { request: null; reply: string };
   'exit-process': { request: number; reply: string };
-  sleep: { request: number; reply: string };
+  sleep: { request: number; reply: string; scope: 'send' };
   'fail-self': { request: string; reply: string };
   'stop-self': { request: null; reply: string };
   save: { request: number; reply: string };
