@@ -79,6 +79,13 @@ describe('what each mware command loads', () => {
     assertLoadsNone(r, ['comedy', 'fastify', 'pino-pretty', 'node:repl', 'src/node/']);
   });
 
+  it('validates a file without loading the logger: the topology layer does not log', async () => {
+    const r = await mwareRecorded('validate', 'config/topology.example.yaml');
+    assert.equal(r.code, 0, r.stderr);
+    assertRecorded(r, /\/topology\/secrets\.ts$/);
+    assert.deepEqual(loaded(r, /\/src\/log\/|\/node_modules\/pino\//).slice(0, 1), []);
+  });
+
   it('prints the schema without loading comedy, fastify, pino-pretty, node:repl or the node', async () => {
     const r = await mwareRecorded('schema');
     assert.equal(r.code, 0, r.stderr);
