@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_TOPOLOGY } from '../node/options.ts';
 import { EXIT } from './exit-codes.ts';
+import type { LogFormatFlags } from './log-format.ts';
+import { logFormat } from './log-format.ts';
 
 /**
  * The `mware` command line (03-interfaces.md "CLI"). Each command imports its implementation inside its action,
@@ -32,15 +34,20 @@ export function buildProgram(exit: (code: number) => void): Command {
     .addOption(new Option('--topology <file>', 'topology file (YAML or JSON)').default(DEFAULT_TOPOLOGY))
     .option('--role <name>', 'role instance to run (default: the only enabled mware instance of the file)')
     .option('--data-dir <dir>', 'where the node keeps its state (default: data/<role>)')
-    .option('--log-pretty', 'human-readable logs instead of JSON lines')
-    .action(async (o: { topology: string; role?: string; dataDir?: string; logPretty?: boolean }) => {
+    .addOption(new Option('--log-json', 'log JSON lines, even on a terminal').conflicts('logPretty'))
+    .option('--log-pretty', 'log human-readable lines, even when piped or redirected')
+    .addHelpText(
+      'after',
+      '\nLogs are human-readable lines when stdout is a terminal, JSON lines when it is piped or redirected.',
+    )
+    .action(async (o: { topology: string; role?: string; dataDir?: string } & LogFormatFlags) => {
       const { startCommand } = await import('./start-command.ts');
       exit(
         await startCommand({
           topologyFile: o.topology,
           role: o.role,
           dataDir: o.dataDir,
-          logPretty: o.logPretty,
+          logPretty: logFormat(o, process.stdout.isTTY === true) === 'pretty',
         }),
       );
     });
