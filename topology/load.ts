@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Document, Node as YamlNode } from 'yaml';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { scrubber } from '../src/redaction.ts';
 import type { PathSegment, Problem } from './problems.ts';
 import { ProblemList } from './problems.ts';
 import type { Topology } from './schema.ts';
 import type { SecretSources } from './secrets.ts';
 import { processSecretSources, resolveSecrets } from './secrets.ts';
 import { validateDocument } from './validate.ts';
-import { scrubber } from '../src/log/log.ts';
 
 /**
  * Loading a topology file: read, parse (YAML or JSON — JSON is YAML), resolve `${env:…}`/`${file:…}`, validate,

@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Schemas for the small value types the topology file uses, each with a message an operator understands. */
@@ -46,6 +46,29 @@ export function isHost(v: string): boolean {
 export const ipAddress = z
   .string()
   .refine(isIpAddress, { error: (i) => `must be an IPv4 or IPv6 address (got ${show(i.input)})` });
+
+const UNSPECIFIED = new BlockList();
+UNSPECIFIED.addAddress('0.0.0.0', 'ipv4');
+UNSPECIFIED.addAddress('::', 'ipv6');
+
+/**
+ * Whether `v` is the unspecified address in any spelling: `0.0.0.0`, `::`, `::0`, `0:0:0:0:0:0:0:0`, the IPv4-mapped
+ * `::ffff:0.0.0.0`. A BlockList compares parsed addresses, so no spelling slips past a string comparison.
+ */
+export function isUnspecifiedAddress(v: string): boolean {
+  const family = isIP(v);
+  return family !== 0 && UNSPECIFIED.check(v, family === 4 ? 'ipv4' : 'ipv6');
+}
+
+/**
+ * An address a listener binds to (`servers[].ifaces`): the API and node-to-node listeners bind to the role's
+ * internal address only (01-topology.md), and a socket bound to the unspecified address listens on every
+ * interface, the public ones included.
+ */
+export const interfaceAddress = ipAddress.refine((v) => !isUnspecifiedAddress(v), {
+  error: (i) =>
+    `${show(i.input)} (the unspecified address) would listen on every interface; give the role's internal address`,
+});
 
 export const host = z
   .string()

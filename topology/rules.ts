@@ -17,7 +17,14 @@ export interface RuleInput {
   /** Original index in the file of each kept element. */
   index: { sites: number[]; servers: number[]; roles: number[]; domains: number[] };
   /** Names of elements that failed the schema: references to them are not reported a second time. */
-  broken: { sites: Set<string>; servers: Set<string>; roles: Set<string>; coordination: boolean };
+  broken: {
+    sites: Set<string>;
+    servers: Set<string>;
+    roles: Set<string>;
+    /** Interface aliases left out of a server kept without them (server name → aliases). */
+    ifaces: Map<string, ReadonlySet<string>>;
+    coordination: boolean;
+  };
   /**
    * Fields left out of roles that failed the schema (original role index → fields): checks that compare them
    * would only repeat the schema problem.
@@ -68,6 +75,10 @@ class RuleContext {
   }
   siteOfRole(role: MwareRole): string | undefined {
     return this.serverOf(role)?.site;
+  }
+  /** The server's interface `alias` was left out for a schema problem: a reference to it would repeat that. */
+  isBrokenIface(server: string, alias: string): boolean {
+    return this.input.broken.ifaces.get(server)?.has(alias) ?? false;
   }
   isRepaired(at: PathSegment[], field: string): boolean {
     return this.input.repaired.get(at[1] as number)?.has(field) ?? false;
@@ -136,7 +147,7 @@ function references(c: RuleContext): void {
     if (!server) {
       if (!c.input.broken.servers.has(role.server))
         p.add([...at, 'server'], `server "${role.server}" is not defined in servers`);
-    } else if (server.ifaces[role.iface] === undefined) {
+    } else if (server.ifaces[role.iface] === undefined && !c.isBrokenIface(server.name, role.iface)) {
       const known = Object.keys(server.ifaces).join(', ') || 'none';
       p.add([...at, 'iface'], `server "${server.name}" has no interface "${role.iface}" (it has: ${known})`);
     }
@@ -440,10 +451,11 @@ function listeners(c: RuleContext): void {
     role.cti_adapters.forEach((a, i) => {
       const addr = a.iface === 'default' ? address : server.ifaces[a.iface];
       if (addr === undefined) {
-        p.add(
-          [...at, 'cti_adapters', i, 'iface'],
-          `server "${server.name}" has no interface "${a.iface}" (use "default" for the role's own)`,
-        );
+        if (!c.isBrokenIface(server.name, a.iface))
+          p.add(
+            [...at, 'cti_adapters', i, 'iface'],
+            `server "${server.name}" has no interface "${a.iface}" (use "default" for the role's own)`,
+          );
         return;
       }
       claim(addr, a.port, [...at, 'cti_adapters', i, 'port'], 'CTI adapter', role.group);

@@ -8,6 +8,7 @@ import {
   hostOrHostPort,
   hour,
   instanceName,
+  interfaceAddress,
   ipAddress,
   port,
   weekday,
@@ -75,7 +76,7 @@ export const Server = z.strictObject({
   site: z.string(),
   ifaces: z.record(
     z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: 'interface aliases use letters, digits, _ . -' }),
-    ipAddress,
+    interfaceAddress,
   ),
 });
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { SECRET_KEYS } from '../src/log/log.ts';
+import { SECRET_KEYS } from '../src/redaction.ts';
 import type { PathSegment } from './problems.ts';
 import { formatPath, type ProblemList } from './problems.ts';
 

@@ -52,7 +52,13 @@ export function validateDocument(doc: unknown): ValidationResult {
   const input: RuleInput = {
     topology: undefined as unknown as Topology,
     index: { sites: [], servers: [], roles: [], domains: [] },
-    broken: { sites: new Set(), servers: new Set(), roles: new Set(), coordination: false },
+    broken: {
+      sites: new Set(),
+      servers: new Set(),
+      roles: new Set(),
+      ifaces: new Map(),
+      coordination: false,
+    },
     repaired: new Map(),
   };
   (Array.isArray(raw.roles) ? raw.roles : []).forEach((r, i) => {
@@ -97,7 +103,7 @@ export function validateDocument(doc: unknown): ValidationResult {
     coordination: coordination.success ? coordination.data : undefined,
     security: security.success ? security.data : { api_tokens: [] },
     sites: keepValid(raw.sites, Site, input.index.sites, input.broken.sites),
-    servers: keepValid(raw.servers, Server, input.index.servers, input.broken.servers),
+    servers: keepServers(raw.servers, input),
     roles,
     domains: keepValid(raw.domains, domainName, input.index.domains, new Set()),
   };
@@ -136,6 +142,47 @@ function repairRole(
   }
   const again = parseRole(copy);
   return again.success ? { role: again.data, removed } : undefined;
+}
+
+/**
+ * The servers that pass the schema, and those whose only problems are interfaces (a bad address or alias), kept
+ * with those interfaces left out: such a server is still on its site, and its roles still count there.
+ */
+function keepServers(raw: unknown, input: RuleInput): Topology['servers'] {
+  if (!Array.isArray(raw)) return [];
+  const out: Topology['servers'] = [];
+  raw.forEach((item, i) => {
+    const parsed = Server.safeParse(item);
+    const repaired = parsed.success ? undefined : repairServer(item, parsed.error.issues);
+    const server = parsed.success ? parsed.data : repaired?.server;
+    if (server) {
+      out.push(server);
+      input.index.servers.push(i);
+      if (repaired) input.broken.ifaces.set(server.name, repaired.removed);
+      return;
+    }
+    const name = (item as { name?: unknown } | null)?.name;
+    if (typeof name === 'string') input.broken.servers.add(name);
+  });
+  return out;
+}
+
+function repairServer(
+  item: unknown,
+  issues: readonly z.core.$ZodIssue[],
+): { server: Topology['servers'][number]; removed: Set<string> } | undefined {
+  const ifaces = (item as { ifaces?: unknown } | null)?.ifaces;
+  if (ifaces === null || typeof ifaces !== 'object' || Array.isArray(ifaces)) return undefined;
+  const kept: Record<string, unknown> = { ...ifaces };
+  const removed = new Set<string>();
+  for (const issue of issues) {
+    const [field, alias] = issue.path;
+    if (field !== 'ifaces' || typeof alias !== 'string' || issue.path.length !== 2) return undefined;
+    delete kept[alias];
+    removed.add(alias);
+  }
+  const again = Server.safeParse({ ...(item as object), ifaces: kept });
+  return again.success ? { server: again.data, removed } : undefined;
 }
 
 function keepValid<T>(raw: unknown, schema: z.ZodType<T>, index: number[], broken: Set<string>): T[] {
@@ -301,9 +348,12 @@ function addIssue(
       else if (issue.origin === 'string') problems.add(path, `must be at most ${issue.maximum} characters`);
       else problems.add(path, `must be at most ${issue.maximum} (got ${show(issue.input)})`);
       return;
+    case 'invalid_key':
+      // A record key's own schema says what is wrong with it; zod's outer message only says "Invalid key".
+      problems.add(path, issue.issues.map((i) => i.message).join('; ') || issue.message);
+      return;
     case 'invalid_format':
     case 'not_multiple_of':
-    case 'invalid_key':
     case 'invalid_element':
     case 'custom':
       problems.add(path, issue.message);

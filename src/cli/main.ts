@@ -1,19 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { topologyJsonSchema } from '../../topology/json-schema.ts';
-import { DEFAULT_TOPOLOGY } from '../node/node.ts';
+import { DEFAULT_TOPOLOGY } from '../node/options.ts';
 import { EXIT } from './exit-codes.ts';
-import { sendCommand } from './send-command.ts';
+import type { LogFormatFlags } from './log-format.ts';
+import { logFormat } from './log-format.ts';
 
-import { startCommand } from './start-command.ts';
-import { validateCommand } from './validate-command.ts';
-
-/** The `mware` command line (03-interfaces.md "CLI"). */
+/**
+ * The `mware` command line (03-interfaces.md "CLI"). Each command imports its implementation inside its action,
+ * never here: the node's dependencies are not inert (comedy patches `child_process.fork` as it is imported,
+ * node:repl loads `domain`, which slows every EventEmitter), and `validate`, `schema`, `shell` and `send` run
+ * without a node. test/cli/loads.test.ts checks what each command loads.
+ */
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
   version: string;
 };
 
+/** The commands and their options; `exit` receives each command's exit code (tests pass their own). */
 export function buildProgram(exit: (code: number) => void): Command {
   const out = (s: string) => void process.stdout.write(s + '\n');
   const err = (s: string) => void process.stderr.write(s + '\n');
@@ -31,14 +34,20 @@ export function buildProgram(exit: (code: number) => void): Command {
     .addOption(new Option('--topology <file>', 'topology file (YAML or JSON)').default(DEFAULT_TOPOLOGY))
     .option('--role <name>', 'role instance to run (default: the only enabled mware instance of the file)')
     .option('--data-dir <dir>', 'where the node keeps its state (default: data/<role>)')
-    .option('--log-pretty', 'human-readable logs instead of JSON lines')
-    .action(async (o: { topology: string; role?: string; dataDir?: string; logPretty?: boolean }) => {
+    .addOption(new Option('--log-json', 'log JSON lines, even on a terminal').conflicts('logPretty'))
+    .option('--log-pretty', 'log human-readable lines, even when piped or redirected')
+    .addHelpText(
+      'after',
+      '\nLogs are human-readable lines when stdout is a terminal, JSON lines when it is piped or redirected.',
+    )
+    .action(async (o: { topology: string; role?: string; dataDir?: string } & LogFormatFlags) => {
+      const { startCommand } = await import('./start-command.ts');
       exit(
         await startCommand({
           topologyFile: o.topology,
           role: o.role,
           dataDir: o.dataDir,
-          logPretty: o.logPretty,
+          logPretty: logFormat(o, process.stdout.isTTY === true) === 'pretty',
         }),
       );
     });
@@ -47,14 +56,17 @@ export function buildProgram(exit: (code: number) => void): Command {
     .command('validate')
     .description('check a topology file: every problem with its path; exit 0 valid, 2 invalid')
     .argument('<file>', 'topology file (YAML or JSON)')
-    .action((file: string) => exit(validateCommand(file, out, err)));
+    .action(async (file: string) => {
+      const { validateCommand } = await import('./validate-command.ts');
+      exit(validateCommand(file, out, err));
+    });
 
   program
     .command('schema')
     .description('print the JSON Schema of the topology file (for editors)')
-    .action(() => {
-      out(JSON.stringify(topologyJsonSchema(), null, 2));
-      exit(EXIT.ok);
+    .action(async () => {
+      const { schemaCommand } = await import('./schema-command.ts');
+      exit(schemaCommand(out));
     });
 
   const connectionOptions = (cmd: Command) =>
@@ -77,7 +89,6 @@ export function buildProgram(exit: (code: number) => void): Command {
       .option('--no-color', 'plain output even on a terminal'),
   ).action(
     async (o: { url?: string; token?: string; tokenFile?: string; command?: string; color?: boolean }) => {
-      // Loaded only here: node:repl loads the `domain` module, which slows every EventEmitter of a running node.
       const { shellCommand } = await import('./shell-command.ts');
       exit(await shellCommand(o));
     },
@@ -99,6 +110,7 @@ export function buildProgram(exit: (code: number) => void): Command {
       json: string | undefined,
       o: { url?: string; token?: string; tokenFile?: string; reply?: boolean; timeout?: number },
     ) => {
+      const { sendCommand } = await import('./send-command.ts');
       exit(await sendCommand(path, type, json, { ...o, timeoutMs: o.timeout }));
     },
   );
@@ -106,6 +118,7 @@ export function buildProgram(exit: (code: number) => void): Command {
   return program;
 }
 
+/** Runs `mware` on `argv` and exits the process with the command's code (0 ok, 1 failure, 2 usage). */
 export async function main(argv: string[]): Promise<void> {
   const exit = (code: number) => process.exit(code);
   try {

@@ -1,6 +1,7 @@
 import type { DestinationStream, Logger, StreamEntry } from 'pino';
 import { pino } from 'pino';
 import { createRequire } from 'node:module';
+import { REDACTED, scrubber, SECRET_KEYS } from '../redaction.ts';
 import type { LogFeed } from './feed.ts';
 
 /**
@@ -10,26 +11,6 @@ import type { LogFeed } from './feed.ts';
  */
 
 export type Log = Logger;
-
-/** Field names that hold secrets anywhere in a logged object (or in a topology file). */
-export const SECRET_KEYS: readonly string[] = [
-  'password',
-  'pwd',
-  'token',
-  'secret',
-  'cluster_secret',
-  'ssh_pwd',
-  'ssh_key',
-  'pg_pwd',
-  'pg_replica_pwd',
-  'storage_ssh_pwd',
-  'storage_ssh_key',
-  'esl_password',
-  'authorization',
-  'cookie',
-  'privateKey',
-  'private_key',
-];
 
 function redactPaths(): string[] {
   const paths: string[] = [];
@@ -48,29 +29,6 @@ export interface LogOptions {
   destination?: DestinationStream;
   /** Also keep recent lines here (for `logs` in the shell). */
   feed?: LogFeed;
-}
-
-export const REDACTED = '[REDACTED]';
-
-/**
- * Replaces every occurrence of any secret value (longest first, so a secret containing another is whole), raw or
- * JSON-escaped (as it appears inside a JSON line or response).
- */
-export function secretScrubber(secrets: Iterable<string>): (s: string) => string {
-  const list = [...new Set(secrets)].filter((s) => s.length >= 4).sort((a, b) => b.length - a.length);
-  const forms = [...new Set(list.flatMap((s) => [s, JSON.stringify(s).slice(1, -1)]))];
-  return (text: string) => {
-    let out = text;
-    for (const f of forms) if (out.includes(f)) out = out.split(f).join(REDACTED);
-    return out;
-  };
-}
-
-/** For log lines: every secret value, and any bearer token, known or not. */
-export function scrubber(secrets: Iterable<string>): (s: string) => string {
-  const values = secretScrubber(secrets);
-  const bearer = /(Bearer\s+)[A-Za-z0-9._~+/=-]+/g;
-  return (line: string) => values(line.replace(bearer, `$1${REDACTED}`));
 }
 
 export function createLogger(opts: LogOptions = {}): Log {

@@ -8,7 +8,7 @@ import { StreamLimiter } from '../api/sse.ts';
 import type { CoordinationBackend } from '../coordination/backend.ts';
 import type { LogFeed } from '../log/feed.ts';
 import type { Log } from '../log/log.ts';
-import { secretScrubber } from '../log/log.ts';
+import { secretScrubber } from '../redaction.ts';
 import type { NodeMetrics } from '../metrics/metrics.ts';
 import type { Directory } from '../supervision/directory.ts';
 import type { EventStream } from '../supervision/events.ts';

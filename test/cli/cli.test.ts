@@ -66,7 +66,14 @@ describe('mware', () => {
   });
 
   it('has --help on every command and exits 0 with it', async () => {
-    for (const args of [['--help'], ['start', '--help'], ['validate', '--help'], ['schema', '--help']]) {
+    for (const args of [
+      ['--help'],
+      ['start', '--help'],
+      ['validate', '--help'],
+      ['schema', '--help'],
+      ['shell', '--help'],
+      ['send', '--help'],
+    ]) {
       const r = await mware(...args);
       assert.equal(r.code, 0, args.join(' '));
       assert.match(r.stdout, /Usage: mware/);

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { createLogger, REDACTED } from '../../src/log/log.ts';
+import { parse, stringify } from 'yaml';
+import { parseTopologyText } from '../../topology/load.ts';
+import { createLogger } from '../../src/log/log.ts';
+import { REDACTED } from '../../src/redaction.ts';
 
 function capture() {
   const lines: string[] = [];
@@ -55,5 +59,31 @@ describe('the logger', () => {
       text,
     );
     assert.equal(text.split(REDACTED).length - 1, 3);
+  });
+
+  it('scrubs from every line the secrets a topology file references or holds in a secret field', () => {
+    const doc = parse(
+      readFileSync(new URL('../../config/topology.example.yaml', import.meta.url), 'utf8'),
+    ) as Record<string, unknown>;
+    doc.security = {
+      cluster_secret: 'literal-cluster-secret-0123',
+      api_tokens: [
+        { name: 'scripts', token: '${env:SCRIPTS_TOKEN}', scopes: ['send'] },
+        { name: 'ops', token: '${file:ops.token}', scopes: ['admin'] },
+      ],
+    };
+    const secrets = ['literal-cluster-secret-0123', 'from-the-environment-1', 'from-a-file-0123456789'];
+    const loaded = parseTopologyText(stringify(doc), 't.yaml', {
+      env: { SCRIPTS_TOKEN: 'from-the-environment-1' },
+      baseDir: '/topology',
+      readFile: () => 'from-a-file-0123456789\n',
+    });
+    assert.ok(loaded.ok);
+    const c = capture();
+    const log = createLogger({ secrets: loaded.secrets, destination: c.destination });
+    log.warn({ detail: `tried ${secrets.join(' and ')}` }, `free text: ${secrets.join(', ')}`);
+    const text = c.lines.join('\n');
+    for (const s of secrets) assert.ok(!text.includes(s), `${s} leaked: ${text}`);
+    assert.equal(text.split(REDACTED).length - 1, 6);
   });
 });

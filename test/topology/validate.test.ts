@@ -162,6 +162,35 @@ describe('topology validation', () => {
     ]);
   });
 
+  it('reports a bad interface address or alias once, and still counts the roles of its server on its site', () => {
+    for (const [ifaces, iface, expected] of [
+      [
+        { eth0: '127.0.0.1', eth1: '127.0.0.300' },
+        'eth0',
+        'servers[0].ifaces.eth1: must be an IPv4 or IPv6 address (got "127.0.0.300")',
+      ],
+      [
+        { eth0: '127.0.0.1', eth1: '0.0.0.0' },
+        'eth1',
+        `servers[0].ifaces.eth1: "0.0.0.0" (the unspecified address) would listen on every interface; give the role's internal address`,
+      ],
+      [
+        { eth0: '127.0.0.1', 'eth 1': '127.0.0.2' },
+        'eth 1',
+        'servers[0].ifaces["eth 1"]: interface aliases use letters, digits, _ . -',
+      ],
+    ] as const) {
+      const doc = parse(readFileSync(join(CONFIG, 'topology.example.yaml'), 'utf8')) as {
+        servers: Record<string, unknown>[];
+        roles: Record<string, unknown>[];
+      };
+      doc.servers[0]!.ifaces = ifaces;
+      doc.roles[0]!.iface = iface;
+      const r = parseTopologyText(stringify(doc), 't.yaml', sources());
+      assert.deepEqual(r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`), [expected]);
+    }
+  });
+
   it('reports a missing required field as required, at its path', () => {
     const doc = parse(readFileSync(join(CONFIG, 'topology.example.yaml'), 'utf8')) as {
       roles: Record<string, unknown>[];
