@@ -64,7 +64,6 @@ export interface ActorContext<S = never> {
   stop(): void;
 }
 
-
 /**
  * A message reachable from outside the node's own code (the API, the shell, another node): its payload as it must
  * arrive, parsed where it enters, and the scope a caller needs. A message type not in its kind's table cannot be
