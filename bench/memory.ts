@@ -65,6 +65,7 @@ const mutex = new MutexService({
   mode: 'in-memory',
   epoch: () => 1,
   ownsKey: () => true,
+  leading: () => true,
   log,
   clock: systemClock,
   idleMs: 3_600_000,

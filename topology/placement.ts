@@ -192,3 +192,18 @@ export function electActive(
   const failback = first !== undefined && !Array.isArray(first.ext) && first.ext.failback === true;
   return failback ? first.name : current;
 }
+
+/** The port of a role instance's node channel: `channel.port`, or the one after its API port. */
+export function channelPort(role: MwareRole): number {
+  return role.channel?.port ?? role.api.port + 1;
+}
+
+/** Where every enabled mware instance of the file listens for the node channel, by name. */
+export function channelAddresses(t: Topology): Map<string, { host: string; port: number }> {
+  const out = new Map<string, { host: string; port: number }>();
+  for (const r of mwareRoles(t)) {
+    const host = t.servers.find((s) => s.name === r.server)?.ifaces[r.iface];
+    if (host !== undefined) out.set(r.name, { host, port: channelPort(r) });
+  }
+  return out;
+}

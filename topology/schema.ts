@@ -272,6 +272,10 @@ export const MwareRole = z.strictObject({
   state_mode: StateMode.default('transactional'),
   api: ApiSettings.default({ port: 7070 }),
   mutex: MutexSettings.default({ max_keys: 10_000, idle_ms: 30_000 }),
+  channel: z
+    .strictObject({ port })
+    .optional()
+    .describe('The node channel (node-to-node, on iface); its port defaults to api.port + 1'),
   pg_controller: z.array(PgCluster).default([]),
   backup_controller: BackupController.optional(),
   freeswitch: Freeswitch.optional(),

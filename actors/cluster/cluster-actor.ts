@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { defineActor } from '../../src/actor-system/kind.ts';
 
 /**
- * Membership as this node sees it: its group, the members in failover order, which one is active and under
- * which epoch. Who leads is not the actor's to remember (a restarted actor would forget it): it reads it from the
- * node's coordination at every request.
+ * Membership as this node sees it: its group, the members in failover order with their role, epoch, last heartbeat
+ * and lag, which one is active and under which epoch. None of it is the actor's to remember (a restarted actor
+ * would forget it): it reads the node's coordination and membership at every request.
  */
 
 export interface MemberView {
@@ -12,15 +12,24 @@ export interface MemberView {
   order: number;
   server: string;
   address: string;
-  /** `active`, `passive`, or `unknown` for members this node has no word from. */
+  /** `active`, `passive`, or `unknown` for members this node has no recent word from. */
   role: 'active' | 'passive' | 'unknown';
   self: boolean;
+  /** The epoch the member last advertised. */
+  epoch: number | null;
+  /** Its node lifecycle state as it last reported it. */
+  state: string | null;
+  /** Milliseconds since its last heartbeat (0 for this node; null: never heard). */
+  last_heartbeat_ms: number | null;
+  /** Round trip of its last heartbeat, ms. */
+  lag_ms: number | null;
 }
 
-/** The group's leadership as coordination knows it now. */
-export interface LeadershipView {
+/** The group as coordination and heartbeats know it now. */
+export interface GroupSnapshot {
   active: string | null;
   epoch: number | null;
+  members: MemberView[];
 }
 
 export interface ClusterArgs {
@@ -29,18 +38,16 @@ export interface ClusterArgs {
   site: string;
   group: number;
   coordination: 'embedded' | 'redis';
-  members: Omit<MemberView, 'role' | 'self'>[];
-  /** Reads the group's leadership from the node's coordination (the actor runs in the node's process). */
-  leadership: () => LeadershipView;
+  /** Reads the group from the node's coordination and membership (the actor runs in the node's process). */
+  snapshot: () => GroupSnapshot;
 }
 
-export interface ClusterStatus extends LeadershipView {
+export interface ClusterStatus extends GroupSnapshot {
   cluster: string;
   node: string;
   site: string;
   group: number;
   coordination: 'embedded' | 'redis';
-  members: MemberView[];
 }
 
 export type ClusterProtocol = {
@@ -57,28 +64,14 @@ export const clusterActor = defineActor<ClusterProtocol, ClusterArgs>({
   create(args) {
     return {
       handlers: {
-        status: () => {
-          const { active, epoch } = args.leadership();
-          return {
-            cluster: args.cluster,
-            node: args.node,
-            site: args.site,
-            group: args.group,
-            coordination: args.coordination,
-            epoch,
-            active,
-            members: args.members.map((m) => ({
-              ...m,
-              self: m.name === args.node,
-              role:
-                m.name === active
-                  ? 'active'
-                  : m.name === args.node || active !== null
-                    ? 'passive'
-                    : 'unknown',
-            })),
-          };
-        },
+        status: () => ({
+          cluster: args.cluster,
+          node: args.node,
+          site: args.site,
+          group: args.group,
+          coordination: args.coordination,
+          ...args.snapshot(),
+        }),
       },
     };
   },

@@ -30,6 +30,8 @@ export interface MutexServiceDeps {
   runtime: ActorRuntime;
   mode: ActorMode;
   epoch: () => number;
+  /** True while this node may act as its group's active instance (its lease term, read now). */
+  leading: () => boolean;
   /** Whether this node's group owns the key (rendezvous placement over the site's groups). */
   ownsKey: (key: string) => boolean;
   log: Log;
@@ -180,6 +182,9 @@ export class MutexService {
   private async ask(key: string, type: string, payload: unknown, timeoutMs: number): Promise<unknown> {
     if (!this.deps.ownsKey(key))
       throw new MutexUnavailable(`mutex "${key}" belongs to another group of this site`);
+    // A grant is a side effect only the active instance may make: checked against the lease's term, now.
+    if (!this.deps.leading())
+      throw new MutexUnavailable('this node is not the active instance of its group now; retry');
     // A record can be forgotten between lookup and delivery (its actor went idle); look it up again then.
     for (let attempt = 0; ; attempt++) {
       const s = this.live();

@@ -122,6 +122,13 @@ export const ClusterView = z
         address: z.string(),
         role: z.enum(['active', 'passive', 'unknown']),
         self: z.boolean(),
+        epoch: z.int().nullable().meta({ description: 'The epoch the member last advertised' }),
+        state: z.string().nullable().meta({ description: 'Its lifecycle state as it last reported it' }),
+        last_heartbeat_ms: z
+          .number()
+          .nullable()
+          .meta({ description: 'Since its last heartbeat (0: this node)' }),
+        lag_ms: z.number().nullable().meta({ description: 'Round trip of its last heartbeat' }),
       }),
     ),
   })
@@ -207,5 +214,8 @@ export const LogsQuery = z.object({
 });
 
 export const Health = z
-  .object({ status: z.string(), node: z.string(), state: z.string() })
-  .meta({ id: 'Health' });
+  .object({ status: z.enum(['ok', 'ready', 'active']) })
+  .meta({
+    id: 'Health',
+    description: 'Only the status: health checks carry no token, so they learn nothing else',
+  });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { fastify } from 'fastify';
 import { MwareError } from '../errors.ts';
@@ -81,6 +82,24 @@ export function createApiApp(o: Omit<ApiServerOptions, 'host' | 'port'>): Fastif
     frameworkErrors: (err: FastifyError, _req: FastifyRequest, reply: FastifyReply) => {
       const { status, body } = errorResponse(new BadRequest(err.message));
       void reply.code(status).send(body);
+    },
+    // A request Node's HTTP parser refuses (a garbled request line, headers too large) is answered before fastify
+    // sees it: in our error shape too, then the connection closes.
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket: Duplex) => {
+      if (!socket.writable) return void socket.destroy();
+      const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+      const status = tooLarge ? 431 : 400;
+      const body = JSON.stringify({
+        error: {
+          code: tooLarge ? 'MW_ERR_HEADERS_TOO_LARGE' : 'MW_ERR_BAD_REQUEST',
+          message: tooLarge ? 'the request headers are too large' : 'the request is not valid HTTP',
+        },
+      });
+      socket.end(
+        `HTTP/1.1 ${status} ${tooLarge ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+          `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+          `Connection: close\r\n\r\n${body}`,
+      );
     },
     ...(o.tls ? { https: { cert: readFileSync(o.tls.cert), key: readFileSync(o.tls.key) } } : {}),
   } as Parameters<typeof fastify>[0]) as unknown as FastifyInstance;

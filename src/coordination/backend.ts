@@ -28,6 +28,11 @@ export interface CoordinationBackend {
   release(): Promise<void>;
   /** Called if leadership is lost without release (lease expired, fenced). */
   onLost(listener: (reason: string) => void): void;
+  /**
+   * True while this node may act as its group's active instance, read at the moment of the question (a lease whose
+   * term is over is not trusted, whatever the timers say): every side effect checks it.
+   */
+  leading(): boolean;
   status(): CoordinationStatus;
   close(): Promise<void>;
 }

@@ -41,6 +41,10 @@ export class EmbeddedCoordination implements CoordinationBackend {
     this.leadership = undefined;
   }
 
+  leading(): boolean {
+    return this.leadership !== undefined;
+  }
+
   onLost(): void {
     // The only member of its group, holding its data directory: it cannot lose leadership while it lives.
   }

@@ -45,7 +45,11 @@ export function buildApiContext(s: ApiContextSources): ApiContext {
     nodeName: s.name,
     group: s.group,
     cluster: s.cluster,
-    state: s.state,
+    // The API sees a node whose lease term is over as passive at once, before the node has noticed (a stall).
+    state: () => {
+      const state = s.state();
+      return state === 'active' && !s.coordination.leading() ? 'passive' : state;
+    },
     onNodeState: s.onNodeState,
     directory: s.directory,
     events: s.events,

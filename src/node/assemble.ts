@@ -7,7 +7,8 @@ import type { ApiToken, Topology } from '../../topology/schema.ts';
 import { ComedySystem } from '../actor-system/comedy.ts';
 import { EmbeddedCoordination } from '../coordination/embedded.ts';
 import type { CoordinationBackend } from '../coordination/backend.ts';
-import { Unsupported } from '../coordination/errors.ts';
+import type { SelfReport } from '../cluster/membership.ts';
+import { ClusterRuntime } from './cluster-runtime.ts';
 import { LogFeed } from '../log/feed.ts';
 import type { Log } from '../log/log.ts';
 import { createLogger } from '../log/log.ts';
@@ -40,6 +41,10 @@ export interface NodeParts {
   lock: DataDirLock;
   store: StateStore;
   coordination: CoordinationBackend;
+  /** Present in a cluster (`coordination.redis`): Redis, the node channel, the group's members. */
+  cluster: ClusterRuntime | undefined;
+  /** The node's own role, epoch and state, for heartbeats (set by the node once built). */
+  report: { current: () => SelfReport };
   comedy: ComedySystem;
   tokens: ApiToken[];
   /** Every secret value the node knows: scrubbed from logs and from whatever leaves through the API. */
@@ -53,11 +58,6 @@ export async function assembleNode(opts: NodeOptions): Promise<NodeParts> {
   if (!loaded.ok) throw TopologyInvalid.of(loaded.file, loaded.problems);
   const topology = loaded.topology;
   const placement = placeRole(topology, opts.role, loaded.file);
-  if (topology.coordination) {
-    throw new Unsupported(
-      'Redis coordination is not available in this build yet; remove the coordination section to run the embedded single-node default',
-    );
-  }
   const dataDir = resolve(opts.dataDir ?? join('data', placement.role.name));
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -69,6 +69,7 @@ export async function assembleNode(opts: NodeOptions): Promise<NodeParts> {
   }
   const lock = await DataDirLock.acquire(dataDir, placement.role.name);
   let store: FileStateStore | undefined;
+  let cluster: ClusterRuntime | undefined;
   try {
     const clock = opts.clock ?? systemClock;
     const configured = topology.security.api_tokens;
@@ -94,11 +95,25 @@ export async function assembleNode(opts: NodeOptions): Promise<NodeParts> {
         { file: local.file },
         'no api_tokens configured: the admin token for the shell and the API is in this file',
       );
-    store = await FileStateStore.open({ dir: join(dataDir, 'state') });
-    const opened = store;
-    const coordination = new EmbeddedCoordination(dataDir, placement.role.name, clock, () =>
-      opened.highestEpoch(),
-    );
+    const report = { current: (): SelfReport => ({ role: 'unknown', epoch: null, state: 'starting' }) };
+    let coordination: CoordinationBackend;
+    let stateStore: StateStore;
+    if (topology.coordination) {
+      // The cluster secret is required with coordination (validated): it authenticates the node channel.
+      cluster = new ClusterRuntime(topology, placement, {
+        secret: topology.security.cluster_secret ?? '',
+        clock,
+        log,
+        report: () => report.current(),
+      });
+      coordination = cluster.coordination;
+      stateStore = cluster.store;
+    } else {
+      store = await FileStateStore.open({ dir: join(dataDir, 'state') });
+      const opened = store;
+      coordination = new EmbeddedCoordination(dataDir, placement.role.name, clock, () => opened.highestEpoch());
+      stateStore = store;
+    }
     return {
       topology,
       placement,
@@ -112,8 +127,10 @@ export async function assembleNode(opts: NodeOptions): Promise<NodeParts> {
         stats: new ActorStats(),
       },
       lock,
-      store,
+      store: stateStore,
       coordination,
+      cluster,
+      report,
       comedy: ComedySystem.create(log),
       tokens,
       secrets,
@@ -122,6 +139,7 @@ export async function assembleNode(opts: NodeOptions): Promise<NodeParts> {
     };
   } catch (err) {
     await store?.close().catch(() => undefined);
+    await cluster?.close().catch(() => undefined);
     await lock.release();
     throw err;
   }

@@ -6,7 +6,8 @@ import { groupOfMutexKey } from '../../topology/placement.ts';
 import type { Topology } from '../../topology/schema.ts';
 import type { ActorRuntime } from '../actor-system/actor-child.ts';
 import { DEFAULT_LIVENESS } from '../actor-system/actor-child.ts';
-import type { ClusterStatus } from '../../actors/cluster/cluster-actor.ts';
+import type { ClusterStatus, GroupSnapshot, MemberView } from '../../actors/cluster/cluster-actor.ts';
+import type { MwareRole } from '../../topology/schema.ts';
 import type { ApiContext } from '../api/context.ts';
 import { startApiServer } from '../api/server.ts';
 import type { Leadership } from '../coordination/backend.ts';
@@ -74,6 +75,9 @@ export class MwareNode {
   private readonly stateListeners = new Set<(s: NodeState) => void>();
   private leadership: Leadership | undefined;
   private stopping: Promise<void> | undefined;
+  private transitions: Promise<void> = Promise.resolve();
+  /** Resolves the lead loop's wait when the lease is lost. */
+  private demoted: (() => void) | undefined;
   /** A running node holds the process open until it stops. */
   private readonly keepAlive = setInterval(() => undefined, 1 << 30);
 
@@ -101,6 +105,7 @@ export class MwareNode {
       runtime: this.runtime,
       mode: ACTOR_MODES.mutex,
       epoch,
+      leading: () => p.coordination.leading(),
       ownsKey: (key) => groupOfMutexKey(p.topology, p.placement.site, key) === p.placement.group,
       log: this.log,
       clock: this.clock,
@@ -149,16 +154,7 @@ export class MwareNode {
           site: p.placement.site,
           group: p.placement.group,
           coordination: p.coordination.kind,
-          members: p.placement.members.map((m) => ({
-            name: m.name,
-            order: m.order,
-            server: m.server,
-            address: p.topology.servers.find((s) => s.name === m.server)?.ifaces[m.iface] ?? '',
-          })),
-          leadership: () => {
-            const l = p.coordination.status().leadership;
-            return { active: l?.holder ?? null, epoch: l?.epoch ?? null };
-          },
+          snapshot: () => this.groupSnapshot(),
         }),
         apiChild(this.runtime, {
           listen: () =>
@@ -180,7 +176,6 @@ export class MwareNode {
 
   /** Loads and validates the file, locks the data directory, joins the group, and becomes active. */
   static async start(opts: NodeOptions): Promise<MwareNode> {
-    const t0 = performance.now();
     const node = new MwareNode(await assembleNode(opts));
     logInspectionEvents(node.events, node.log);
     try {
@@ -190,15 +185,6 @@ export class MwareNode {
       await node.stop().catch(() => undefined);
       throw err;
     }
-    node.log.info(
-      {
-        ms: Math.round(performance.now() - t0),
-        epoch: node.epoch,
-        domains: node.placement.domains.length,
-        dataDir: node.dataDir,
-      },
-      'node active',
-    );
     void node.root.exited.then((reason) => {
       if (reason.kind === 'failed' && node.state !== 'draining' && node.state !== 'stopped') {
         node.log.fatal({ error: reason.error }, 'the root supervisor gave up; the node stops');
@@ -210,14 +196,86 @@ export class MwareNode {
     return node;
   }
 
-  /** joining: the root tree runs (the API answers), then the node takes its group's leadership and becomes active. */
+  /**
+   * joining: the root tree runs (the API answers). On the embedded default the node then leads at once. In a
+   * cluster it joins the node channel and its group's heartbeats as a passive member and leads whenever its turn
+   * comes ({@link leadLoop}), for as long as it runs.
+   */
   private async join(): Promise<void> {
     this.move('joining');
     await this.root.start();
-    this.leadership = await this.parts.coordination.acquire();
-    this.metrics.leadershipChanges.inc({ group: String(this.placement.group) });
-    await this.group.start();
-    this.move('active');
+    const cluster = this.parts.cluster;
+    this.parts.report.current = () => ({
+      role: this.state === 'active' && this.parts.coordination.leading() ? 'active' : 'passive',
+      epoch: this.leadership?.epoch ?? null,
+      state: this.state,
+    });
+    if (!cluster) {
+      await this.lead();
+      return;
+    }
+    this.parts.coordination.onLost((reason) => void this.demote(reason));
+    await cluster.start();
+    this.move('passive');
+    this.log.info({ group: this.placement.group }, 'node joined its group as a passive member');
+    void this.leadLoop();
+  }
+
+  /** A cluster member's life: lead when its turn comes, step back when the lease is lost, until the node stops. */
+  private async leadLoop(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        await this.lead();
+      } catch (err) {
+        if (this.stopping) return;
+        this.log.error({ err: serializeError(err) }, 'could not become active; trying again');
+        await this.parts.coordination.release().catch(() => undefined);
+        await new Promise((r) => setTimeout(r, 1_000));
+        continue;
+      }
+      await new Promise<void>((resolve) => (this.demoted = resolve));
+    }
+  }
+
+  /** Takes the group's leadership (waiting for its turn), restores the group's state and starts its subtrees. */
+  private async lead(): Promise<void> {
+    const t0 = performance.now();
+    const leadership = await this.parts.coordination.acquire();
+    await this.transition(async () => {
+      if (this.stopping || !this.parts.coordination.leading()) return;
+      this.leadership = leadership;
+      this.metrics.leadershipChanges.inc({ group: String(this.placement.group) });
+      await this.group.start();
+      this.move('active');
+      this.log.info(
+        {
+          ms: Math.round(performance.now() - t0),
+          epoch: leadership.epoch,
+          domains: this.placement.domains.length,
+          dataDir: this.dataDir,
+        },
+        'node active',
+      );
+    });
+  }
+
+  /** The lease is lost: every side effect stops first, then the node is a passive member again. */
+  private async demote(reason: string): Promise<void> {
+    await this.transition(async () => {
+      if (this.state !== 'active') return;
+      this.move('passive');
+      this.log.warn({ reason }, 'no longer the active instance of the group; stopping its subtrees');
+      await this.group.stop();
+      this.leadership = undefined;
+    });
+    this.demoted?.();
+  }
+
+  /** Group subtrees start and stop one change at a time. */
+  private transition(fn: () => Promise<void>): Promise<void> {
+    const next = this.transitions.then(fn);
+    this.transitions = next.catch(() => undefined);
+    return next;
   }
 
   /** The live supervision tree, from the root. */
@@ -234,6 +292,39 @@ export class MwareNode {
       strategy: this.root.strategy,
       children: this.root.inspectChildren(),
     };
+  }
+
+  /** The group now: who leads (coordination), and every member as heartbeats show it (this node alone if embedded). */
+  private groupSnapshot(): GroupSnapshot {
+    const p = this.parts;
+    const l = p.coordination.status().leadership;
+    const active = l?.holder ?? null;
+    const address = (m: MwareRole) => p.topology.servers.find((s) => s.name === m.server)?.ifaces[m.iface] ?? '';
+    const seen = new Map((p.cluster?.membership.view() ?? []).map((v) => [v.name, v]));
+    const members = p.placement.members.map((m): MemberView => {
+      const v = seen.get(m.name);
+      const self = m.name === this.name;
+      const role = self
+        ? this.state === 'active' && p.coordination.leading()
+          ? 'active'
+          : 'passive'
+        : m.name === active
+          ? 'active'
+          : (v?.role ?? 'unknown');
+      return {
+        name: m.name,
+        order: m.order,
+        server: m.server,
+        address: address(m),
+        role,
+        self,
+        epoch: self ? (this.leadership?.epoch ?? null) : (v?.epoch ?? null),
+        state: self ? this.state : (v?.state ?? null),
+        last_heartbeat_ms: self ? 0 : (v?.lastHeardMs ?? null),
+        lag_ms: self ? 0 : (v?.rttMs ?? null),
+      };
+    });
+    return { active, epoch: l?.epoch ?? null, members };
   }
 
   clusterStatus(): Promise<ClusterStatus> {
@@ -254,14 +345,14 @@ export class MwareNode {
     const p = this.parts;
     await runStopSteps(
       [
-        { name: 'stop the group’s subtrees', run: () => this.group.stop(), bounded: true },
+        { name: 'stop the group’s subtrees', run: () => this.transition(() => this.group.stop()), bounded: true },
         // Periodic state is written under this node's epoch, so before leadership (and the epoch) is given up.
         { name: 'write periodic state', run: () => this.persistence.close(), bounded: true },
         { name: 'give up leadership', run: () => this.release() },
         { name: 'stop the root tree', run: () => this.root.stop('infinity'), bounded: true },
         { name: 'close the state store', run: () => p.store.close() },
         { name: 'close the actor system', run: () => p.comedy.destroy() },
-        { name: 'close coordination', run: () => p.coordination.close() },
+        { name: 'close coordination', run: () => (p.cluster ? p.cluster.close() : p.coordination.close()) },
         { name: 'release the data directory', run: () => p.lock.release() },
       ],
       { clock: this.clock, log: this.log, onLate: () => this.root.kill() },

@@ -63,6 +63,7 @@ async function mutexWorld(opts: { idleMs?: number; store?: MemoryStore; epoch?: 
     mode: 'in-memory',
     epoch: () => opts.epoch ?? 1,
     ownsKey: () => true,
+    leading: () => true,
     log: silentLogger(),
     clock,
     idleMs: opts.idleMs ?? 60_000,

@@ -34,7 +34,13 @@ const post = (path: string, body: unknown, token: string | null = TOKENS.admin) 
 
 describe('the API: authentication and scopes', () => {
   it('answers 401 without a token, with the error shape and a WWW-Authenticate challenge', async () => {
-    for (const path of ['/healthz', '/api/v1/tree', '/metrics', '/api/v1/openapi.json', '/api/v1/nope']) {
+    for (const path of [
+      '/api/v1/tree',
+      '/metrics',
+      '/api/v1/openapi.json',
+      '/api/v1/nope',
+      '/api/v1/cluster',
+    ]) {
       const res = await n.call(path, { token: null });
       assert.equal(res.headers.get('www-authenticate'), 'Bearer realm="mware"');
       await expectError(res, 401, 'MW_ERR_UNAUTHORIZED');
@@ -78,8 +84,8 @@ describe('the API: authentication and scopes', () => {
     });
   }
 
-  it('lets any valid token read: health, readiness, tree, cluster, metrics', async () => {
-    for (const path of ['/healthz', '/readyz', '/api/v1/tree', '/api/v1/cluster', '/metrics']) {
+  it('lets any valid token read: tree, cluster, metrics', async () => {
+    for (const path of ['/api/v1/tree', '/api/v1/cluster', '/metrics']) {
       assert.equal((await n.call(path, { token: TOKENS.reader })).status, 200, path);
     }
   });
@@ -94,17 +100,39 @@ describe('the API: authentication and scopes', () => {
 });
 
 describe('the API: health, readiness, metrics, OpenAPI', () => {
-  it('reports the process alive and the node ready (active)', async () => {
-    assert.deepEqual(await (await n.call('/healthz')).json(), {
-      status: 'ok',
-      node: 'mware1',
-      state: 'active',
-    });
-    assert.deepEqual(await (await n.call('/readyz')).json(), {
-      status: 'ready',
-      node: 'mware1',
-      state: 'active',
-    });
+  it('answers health checks without a token, saying nothing but their status', async () => {
+    for (const token of [null, TOKENS.reader, 'a-wrong-token-0123456789']) {
+      for (const [path, status] of [
+        ['/healthz', 'ok'],
+        ['/readyz', 'ready'],
+        ['/active', 'active'],
+      ] as const) {
+        const res = await n.call(path, { token });
+        assert.equal(res.status, 200, path);
+        assert.deepEqual(await res.json(), { status }, path);
+      }
+    }
+  });
+
+  it('answers /active and /readyz 503 on a node that is not its group’s active instance', async () => {
+    const app = createApiApp({ ctx: { ...n.node.api, state: () => 'passive' } });
+    try {
+      const active = await app.inject({ method: 'GET', url: '/active' });
+      assert.deepEqual(
+        [active.statusCode, active.json<{ error: { code: string } }>().error.code],
+        [503, 'MW_ERR_NOT_READY'],
+      );
+      assert.equal(
+        (await app.inject({ method: 'GET', url: '/readyz' })).statusCode,
+        200,
+        'a passive member is ready',
+      );
+      const joining = createApiApp({ ctx: { ...n.node.api, state: () => 'joining' } });
+      assert.equal((await joining.inject({ method: 'GET', url: '/readyz' })).statusCode, 503);
+      await joining.close();
+    } finally {
+      await app.close();
+    }
   });
 
   it('exposes Prometheus metrics by actor kind, never by id', async () => {
@@ -434,13 +462,9 @@ describe('the API: cluster and streams', () => {
     await expectError(await n.call('/api/v1/logs?n=-1'), 400, 'MW_ERR_BAD_REQUEST');
   });
 
-  it(
-    'gives no log lines for ?n=0',
-    { todo: 'src bug: LogFeed.recent(0) is lines.slice(-0), every line', timeout: 15_000 },
-    async () => {
-      assert.equal(await logCount('?n=0'), 0);
-    },
-  );
+  it('gives no log lines for ?n=0', { timeout: 15_000 }, async () => {
+    assert.equal(await logCount('?n=0'), 0);
+  });
 });
 
 /** Reads a server-sent event stream into `text`; `until` fails (rather than hangs) when nothing matches in time. */
@@ -607,11 +631,7 @@ describe('the API: where it listens and what it logs', () => {
     try {
       assert.deepEqual(listeningAddresses(other.port), ['127.0.0.2']);
       assert.equal(other.url, `http://127.0.0.2:${other.port}`);
-      assert.deepEqual(await (await other.call('/healthz')).json(), {
-        status: 'ok',
-        node: 'mware1',
-        state: 'active',
-      });
+      assert.deepEqual(await (await other.call('/healthz')).json(), { status: 'ok' });
       assert.equal(await connectError('127.0.0.1', other.port), 'ECONNREFUSED');
     } finally {
       await other.stop();

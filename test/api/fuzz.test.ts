@@ -256,16 +256,12 @@ describe('the API under fuzzed input', () => {
     });
   });
 
-  it(
-    'answers requests refused before routing in the error shape too',
-    { todo: 'src bug: no clientErrorHandler, so fastify answers {"error":"Bad Request","statusCode":400}' },
-    async () => {
-      for (const r of RAW.filter((x) => !x.code)) {
-        const { body } = parseHttp(await raw(r.bytes));
-        assertErrorShape(JSON.parse(body), `${r.what}: ${body}`);
-      }
-    },
-  );
+  it('answers requests refused before routing in the error shape too', async () => {
+    for (const r of RAW.filter((x) => !x.code)) {
+      const { body } = parseHttp(await raw(r.bytes));
+      assertErrorShape(JSON.parse(body), `${r.what}: ${body}`);
+    }
+  });
 
   it('keeps serving afterwards', async () => {
     const res = await n.call('/healthz');

@@ -4,37 +4,60 @@ import { NotReady } from '../errors.ts';
 import { errors } from '../route.ts';
 
 /** Liveness, readiness and Prometheus metrics. */
+/**
+ * Health for load balancers and orchestrators (03-interfaces.md): `/healthz` (the process is alive), `/readyz` (it
+ * has joined its group: active or passive) and `/active` (200 only on its group's active instance: what keepalived
+ * or HAProxy check, as Patroni's `/primary` is used). They answer **without a token** — health checkers carry none —
+ * and so say nothing but their status. `/metrics` keeps its token.
+ */
 export const healthRoutes: Route[] = [
   {
     method: 'GET',
     url: '/healthz',
-    scope: 'read',
+    scope: 'public',
     docs: [
       {
         method: 'get',
         path: '/healthz',
-        summary: 'The process is alive',
-        responses: { '200': { description: 'Alive', schema: Health }, ...errors(401) },
+        summary: 'The process is alive (no token)',
+        responses: { '200': { description: 'Alive', schema: Health } },
       },
     ],
-    handler: async (_req, _reply, ctx) => ({ status: 'ok', node: ctx.nodeName, state: ctx.state() }),
+    handler: async () => ({ status: 'ok' }),
   },
   {
     method: 'GET',
     url: '/readyz',
-    scope: 'read',
+    scope: 'public',
     docs: [
       {
         method: 'get',
         path: '/readyz',
-        summary: 'Joined its group, role known (active or passive)',
-        responses: { '200': { description: 'Ready', schema: Health }, ...errors(401, 503) },
+        summary: 'Joined its group, role known: active or passive (no token)',
+        responses: { '200': { description: 'Ready', schema: Health }, ...errors(503) },
       },
     ],
     handler: async (_req, _reply, ctx) => {
       const state = ctx.state();
-      if (state !== 'active' && state !== 'passive') throw new NotReady(`the node is ${state}`);
-      return { status: 'ready', node: ctx.nodeName, state };
+      if (state !== 'active' && state !== 'passive') throw new NotReady('not ready');
+      return { status: 'ready' };
+    },
+  },
+  {
+    method: 'GET',
+    url: '/active',
+    scope: 'public',
+    docs: [
+      {
+        method: 'get',
+        path: '/active',
+        summary: 'The active instance of its group: 200 here, 503 on any other (no token)',
+        responses: { '200': { description: 'Active', schema: Health }, ...errors(503) },
+      },
+    ],
+    handler: async (_req, _reply, ctx) => {
+      if (ctx.state() !== 'active') throw new NotReady('not the active instance');
+      return { status: 'active' };
     },
   },
   {
