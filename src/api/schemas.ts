@@ -213,9 +213,7 @@ export const LogsQuery = z.object({
   follow: z.enum(['true', 'false']).default('false'),
 });
 
-export const Health = z
-  .object({ status: z.enum(['ok', 'ready', 'active']) })
-  .meta({
-    id: 'Health',
-    description: 'Only the status: health checks carry no token, so they learn nothing else',
-  });
+export const Health = z.object({ status: z.enum(['ok', 'ready', 'active']) }).meta({
+  id: 'Health',
+  description: 'Only the status: health checks carry no token, so they learn nothing else',
+});

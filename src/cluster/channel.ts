@@ -67,7 +67,9 @@ export class NodeChannel {
 
   async listen(): Promise<void> {
     const server = createServer((socket) => this.accept(socket));
-    server.on('error', (err) => this.o.log.error({ err: serializeError(err) }, 'node channel listener error'));
+    server.on('error', (err) =>
+      this.o.log.error({ err: serializeError(err) }, 'node channel listener error'),
+    );
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen({ host: this.o.host, port: this.o.port, exclusive: true }, () => {
@@ -203,7 +205,11 @@ export class NodeChannel {
 
   private accept(socket: Socket): void {
     socket.setNoDelay(true);
-    Connection.server(socket, { self: this.o.self, secret: this.o.secret, known: (n) => this.o.peers.has(n) }).then(
+    Connection.server(socket, {
+      self: this.o.self,
+      secret: this.o.secret,
+      known: (n) => this.o.peers.has(n),
+    }).then(
       (conn) => {
         this.inbound.add(conn);
         conn.listen({
@@ -212,7 +218,10 @@ export class NodeChannel {
         });
       },
       (err: unknown) =>
-        this.o.log.warn({ error: serializeError(err).message, from: socket.remoteAddress }, 'node channel refused a connection'),
+        this.o.log.warn(
+          { error: serializeError(err).message, from: socket.remoteAddress },
+          'node channel refused a connection',
+        ),
     );
   }
 

@@ -46,7 +46,7 @@ export class Connection {
     return c.handshake((recv, send) => {
       send({ t: 'hello', node: o.self, nonce: cNonce });
       return recv().then((challenge) => {
-        const sNonce = String(challenge.nonce ?? '');
+        const sNonce = text(challenge.nonce);
         if (challenge.t !== 'challenge' || challenge.node !== o.peer)
           throw new ChannelRefused(`${o.peer}: unexpected answer to hello`);
         if (!sameProof(challenge.proof, serverProof(o.secret, cNonce, sNonce, o.peer, o.self)))
@@ -60,16 +60,24 @@ export class Connection {
   }
 
   /** Runs the server side of the handshake on an accepted socket; `known` says which node names may connect. */
-  static server(socket: Socket, o: { self: string; secret: string; known: (node: string) => boolean }): Promise<Connection> {
+  static server(
+    socket: Socket,
+    o: { self: string; secret: string; known: (node: string) => boolean },
+  ): Promise<Connection> {
     const c = new Connection(socket, '');
     return c.handshake(async (recv, send) => {
       const hello = await recv();
-      const client = String(hello.node ?? '');
-      const cNonce = String(hello.nonce ?? '');
+      const client = text(hello.node);
+      const cNonce = text(hello.nonce);
       if (hello.t !== 'hello' || !o.known(client) || !/^[0-9a-f]{32}$/.test(cNonce))
         throw new ChannelRefused('a connection that is not a known node');
       const sNonce = nonce();
-      send({ t: 'challenge', node: o.self, nonce: sNonce, proof: serverProof(o.secret, cNonce, sNonce, o.self, client) });
+      send({
+        t: 'challenge',
+        node: o.self,
+        nonce: sNonce,
+        proof: serverProof(o.secret, cNonce, sNonce, o.self, client),
+      });
       const auth = await recv();
       if (auth.t !== 'auth' || !sameProof(auth.proof, clientProof(o.secret, cNonce, sNonce, client, o.self)))
         throw new ChannelRefused(`${client} could not prove it knows the cluster secret`);
@@ -147,7 +155,9 @@ export class Connection {
       }
     });
     socket.on('error', (e) => (this.open ? this.close(e) : fail(e)));
-    socket.on('close', () => (this.open ? this.close() : fail(new ChannelRefused('the connection closed during the handshake'))));
+    socket.on('close', () =>
+      this.open ? this.close() : fail(new ChannelRefused('the connection closed during the handshake')),
+    );
     const recv = () =>
       new Promise<ChannelMessage>((resolve, reject) => {
         if (failure) return reject(failure);
@@ -176,7 +186,10 @@ export class Connection {
   private receive(sealed: Buffer): void {
     if (this.ended) return;
     const payload = this.opener.open(sealed);
-    if (!payload) return this.close(new ChannelRefused(`${this.peer}: a frame that does not verify (tampered or replayed)`));
+    if (!payload)
+      return this.close(
+        new ChannelRefused(`${this.peer}: a frame that does not verify (tampered or replayed)`),
+      );
     let msg: ChannelMessage;
     try {
       msg = parse(payload);
@@ -186,6 +199,11 @@ export class Connection {
     if (this.events) this.events.message(msg);
     else this.backlog.push(msg);
   }
+}
+
+/** A field expected to be a string; anything else is an empty one (which no check accepts). */
+function text(v: unknown): string {
+  return typeof v === 'string' ? v : '';
 }
 
 function parse(raw: Buffer): ChannelMessage {

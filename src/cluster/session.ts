@@ -26,11 +26,23 @@ function hmac(key: string | Buffer, ...parts: string[]): Buffer {
   return createHmac('sha256', key).update(parts.join('|')).digest();
 }
 
-export function serverProof(secret: string, cNonce: string, sNonce: string, server: string, client: string): string {
+export function serverProof(
+  secret: string,
+  cNonce: string,
+  sNonce: string,
+  server: string,
+  client: string,
+): string {
   return hmac(secret, 'server', cNonce, sNonce, server, client).toString('hex');
 }
 
-export function clientProof(secret: string, cNonce: string, sNonce: string, client: string, server: string): string {
+export function clientProof(
+  secret: string,
+  cNonce: string,
+  sNonce: string,
+  client: string,
+  server: string,
+): string {
   return hmac(secret, 'client', sNonce, cNonce, client, server).toString('hex');
 }
 

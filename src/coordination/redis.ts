@@ -153,7 +153,10 @@ export class RedisCoordination implements CoordinationBackend {
 
   private rank(live: ReadonlySet<string>): number {
     const ordered = [...this.o.members].filter((m) => live.has(m.name)).sort((a, b) => a.order - b.order);
-    return Math.max(0, ordered.findIndex((m) => m.name === this.o.self.name));
+    return Math.max(
+      0,
+      ordered.findIndex((m) => m.name === this.o.self.name),
+    );
   }
 
   private scheduleRenewal(): void {
@@ -162,7 +165,8 @@ export class RedisCoordination implements CoordinationBackend {
     // Fires at the end of the term if no renewal extended it; late or not, it checks the clock, not itself.
     this.watchdog = this.o.clock.setTimeout(() => {
       this.watchdog = undefined;
-      if (this.lease && !this.term.valid()) this.lose('the lease could not be renewed before it could expire');
+      if (this.lease && !this.term.valid())
+        this.lose('the lease could not be renewed before it could expire');
     }, this.term.remaining() + 1);
   }
 
@@ -187,7 +191,8 @@ export class RedisCoordination implements CoordinationBackend {
     } catch (err) {
       this.noteError(err);
       if (this.lease !== lease) return;
-      if (!this.term.valid()) return this.lose(`the lease could not be renewed: ${this.lastError ?? 'error'}`);
+      if (!this.term.valid())
+        return this.lose(`the lease could not be renewed: ${this.lastError ?? 'error'}`);
     }
     this.scheduleRenewal();
   }
@@ -224,7 +229,10 @@ export class RedisCoordination implements CoordinationBackend {
     const current = parseLease(await this.o.redis.get(this.o.keys.lease(this.o.group)));
     if (!current || current.holder !== node || node === this.o.self.name) return;
     if ((await this.deleteIf(current.raw)) === 1) {
-      this.o.log.info({ group: this.o.group, holder: node, epoch: current.epoch }, 'broke the lease of a dead holder');
+      this.o.log.info(
+        { group: this.o.group, holder: node, epoch: current.epoch },
+        'broke the lease of a dead holder',
+      );
       this.current = undefined;
       this.wake?.();
     }
@@ -245,7 +253,9 @@ export class RedisCoordination implements CoordinationBackend {
   }
 
   status(): CoordinationStatus {
-    const holder = this.leadership ?? (this.current && { epoch: this.current.epoch, holder: this.current.holder, since: 0 });
+    const holder =
+      this.leadership ??
+      (this.current && { epoch: this.current.epoch, holder: this.current.holder, since: 0 });
     return {
       kind: 'redis',
       healthy: this.o.redis.status === 'ready' && this.lastError === undefined,
@@ -271,7 +281,8 @@ export class RedisCoordination implements CoordinationBackend {
 
   private noteError(err: unknown): void {
     const message = serializeError(err).message;
-    if (this.lastError !== message) this.o.log.warn({ group: this.o.group, error: message }, 'coordination error');
+    if (this.lastError !== message)
+      this.o.log.warn({ group: this.o.group, error: message }, 'coordination error');
     this.lastError = message;
   }
 
@@ -279,14 +290,12 @@ export class RedisCoordination implements CoordinationBackend {
   private pause(ms: number): Promise<void> {
     if (ms <= 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const t = this.o.clock.setTimeout(done, ms);
-      const clock = this.o.clock;
-      const self = this;
-      function done() {
-        clock.clearTimeout(t);
-        if (self.wake === done) self.wake = undefined;
+      const done = () => {
+        this.o.clock.clearTimeout(t);
+        if (this.wake === done) this.wake = undefined;
         resolve();
-      }
+      };
+      const t = this.o.clock.setTimeout(done, ms);
       this.wake = done;
     });
   }

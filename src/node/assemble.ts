@@ -111,7 +111,9 @@ export async function assembleNode(opts: NodeOptions): Promise<NodeParts> {
     } else {
       store = await FileStateStore.open({ dir: join(dataDir, 'state') });
       const opened = store;
-      coordination = new EmbeddedCoordination(dataDir, placement.role.name, clock, () => opened.highestEpoch());
+      coordination = new EmbeddedCoordination(dataDir, placement.role.name, clock, () =>
+        opened.highestEpoch(),
+      );
       stateStore = store;
     }
     return {

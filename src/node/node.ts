@@ -299,7 +299,8 @@ export class MwareNode {
     const p = this.parts;
     const l = p.coordination.status().leadership;
     const active = l?.holder ?? null;
-    const address = (m: MwareRole) => p.topology.servers.find((s) => s.name === m.server)?.ifaces[m.iface] ?? '';
+    const address = (m: MwareRole) =>
+      p.topology.servers.find((s) => s.name === m.server)?.ifaces[m.iface] ?? '';
     const seen = new Map((p.cluster?.membership.view() ?? []).map((v) => [v.name, v]));
     const members = p.placement.members.map((m): MemberView => {
       const v = seen.get(m.name);
@@ -345,7 +346,11 @@ export class MwareNode {
     const p = this.parts;
     await runStopSteps(
       [
-        { name: 'stop the group’s subtrees', run: () => this.transition(() => this.group.stop()), bounded: true },
+        {
+          name: 'stop the group’s subtrees',
+          run: () => this.transition(() => this.group.stop()),
+          bounded: true,
+        },
         // Periodic state is written under this node's epoch, so before leadership (and the epoch) is given up.
         { name: 'write periodic state', run: () => this.persistence.close(), bounded: true },
         { name: 'give up leadership', run: () => this.release() },

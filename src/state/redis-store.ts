@@ -64,10 +64,15 @@ export class RedisStateStore implements StateStore {
         throw new StaleEpoch(
           `state "${key}": group ${g} is fenced at epoch ${m[1]}; a write at epoch ${epoch} is refused`,
         );
-      throw new StateStoreError(`cannot write state "${key}" to Redis: ${(err as Error).message}`, { cause: err });
+      throw new StateStoreError(`cannot write state "${key}" to Redis: ${(err as Error).message}`, {
+        cause: err,
+      });
     }
     if (this.replicas() === 0) return;
-    const acked = (await this.call(() => this.redis.call('WAIT', '1', String(this.waitMs)), 'confirm')) as number;
+    const acked = (await this.call(
+      () => this.redis.call('WAIT', '1', String(this.waitMs)),
+      'confirm',
+    )) as number;
     if (acked < 1)
       throw new StateStoreError(
         `state "${key}" reached the Redis primary but no replica confirmed it within ${this.waitMs} ms; not acknowledged`,

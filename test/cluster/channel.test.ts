@@ -73,7 +73,7 @@ async function rawClient(as: string, peer: string, secret = SECRET) {
     s.once('error', reject);
   });
   const written: Buffer[] = [];
-  const write = socket.write.bind(socket) as (b: Buffer) => boolean;
+  const write: (b: Buffer) => boolean = socket.write.bind(socket);
   const conn = await Connection.client(socket, { self: as, peer, secret });
   (socket as unknown as { write: (b: Buffer) => boolean }).write = (b: Buffer) => (
     written.push(Buffer.from(b)),

@@ -32,8 +32,8 @@ class JumpClock implements Clock {
   offset = 0;
   now = () => systemClock.now() + this.offset;
   wallNow = () => systemClock.wallNow() + this.offset;
-  setTimeout = systemClock.setTimeout;
-  clearTimeout = systemClock.clearTimeout;
+  setTimeout: Clock['setTimeout'] = (fn, ms) => systemClock.setTimeout(fn, ms);
+  clearTimeout: Clock['clearTimeout'] = (h) => systemClock.clearTimeout(h);
 }
 
 function world(o: { ttlMs?: number; members?: MwareRole[] } = {}) {
