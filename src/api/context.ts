@@ -7,6 +7,7 @@ import type { NodeMetrics } from '../metrics/metrics.ts';
 import type { NodeState } from '../node/lifecycle.ts';
 import type { Authenticator } from './auth.ts';
 import type { StreamLimiter } from './sse.ts';
+import type { Routing } from './forwarding.ts';
 import type { z } from 'zod';
 import type {
   ClusterView,
@@ -43,6 +44,8 @@ export interface ApiContext {
   tree(): TreeNode;
   clusterView(): Promise<z.infer<typeof ClusterView>>;
   readonly mutex: MutexFacade;
+  /** Where group work is served: here, or forwarded to the active instance of the group that owns it. */
+  readonly routing: Routing;
   readonly logs: LogFeed;
   readonly metrics: NodeMetrics;
   readonly auth: Authenticator;

@@ -43,6 +43,9 @@ export const STATUS: Readonly<Record<string, number>> = {
   MW_ERR_DRAINING: 503,
   MW_ERR_NOT_READY: 503,
   MW_ERR_TOO_MANY_STREAMS: 503,
+  MW_ERR_PEER_UNAVAILABLE: 503,
+  MW_ERR_PEER_LOST: 502,
+  MW_ERR_HOP_LIMIT: 508,
   MW_ERR_SUPERVISOR_FULL: 503,
   MW_ERR_TIMEOUT: 504,
 };
@@ -64,6 +67,9 @@ const OWN_WORDS = new Set([
   'MW_ERR_TOO_MANY_STREAMS',
   'MW_ERR_SUPERVISOR_FULL',
   'MW_ERR_TIMEOUT',
+  'MW_ERR_PEER_UNAVAILABLE',
+  'MW_ERR_PEER_LOST',
+  'MW_ERR_HOP_LIMIT',
 ]);
 
 const PLAIN: Readonly<Record<string, string>> = {

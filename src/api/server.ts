@@ -116,7 +116,8 @@ export function createApiApp(o: Omit<ApiServerOptions, 'host' | 'port'>): Fastif
         const principal = ctx.auth.authenticate(req.headers.authorization);
         req.principal = principal;
         Authenticator.authorize(principal, scope);
-        if (req.url.startsWith('/api/')) requireIntake(ctx, scope === 'mutex');
+        // Group work is checked where it is served (here or forwarded); a draining node takes nothing new.
+        if (req.url.startsWith('/api/')) requireIntake(ctx, false);
       }
       done();
     } catch (err) {
@@ -143,7 +144,7 @@ export function createApiApp(o: Omit<ApiServerOptions, 'host' | 'port'>): Fastif
   app.setErrorHandler((err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) => {
     const mapped = fromFastify(err);
     const { status, body, internal } = errorResponse(mapped);
-    if (internal || status >= 500)
+    if (internal)
       ctx.log.error({ err: mapped, method: req.method, route: req.routeOptions.url }, 'API request failed');
     else
       ctx.log.debug(

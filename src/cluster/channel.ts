@@ -6,7 +6,7 @@ import type { SerializedError } from '../errors.ts';
 import { rehydrateError } from '../errors.ts';
 import type { ChannelMessage } from './connection.ts';
 import { Connection } from './connection.ts';
-import { PeerUnavailable } from './errors.ts';
+import { PeerLost, PeerUnavailable } from './errors.ts';
 
 /**
  * The node channel (02-runtime.md "Routing"): node-to-node messages on the role's internal interface, every
@@ -93,7 +93,9 @@ export class NodeChannel {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new PeerUnavailable(`${peer} did not answer within ${timeoutMs} ms`));
+        reject(
+          new PeerLost(`${peer} did not answer within ${timeoutMs} ms (the request may have been handled)`),
+        );
       }, timeoutMs);
       this.pending.set(id, { peer, resolve, reject, timer });
       if (!conn.send({ t: 'req', id, body, timeoutMs })) {
@@ -197,7 +199,11 @@ export class NodeChannel {
       if (p.peer !== peer) continue;
       this.pending.delete(id);
       clearTimeout(p.timer);
-      p.reject(new PeerUnavailable(`${peer}: the connection was lost before the answer`));
+      p.reject(
+        new PeerLost(
+          `${peer}: the connection was lost before the answer (the request may have been handled)`,
+        ),
+      );
     }
   }
 
@@ -233,9 +239,13 @@ export class NodeChannel {
     }
     const id = m.id;
     const timeoutMs = typeof m.timeoutMs === 'number' ? m.timeoutMs : 30_000;
-    this.o.onRequest(conn.peer, m.body, timeoutMs).then(
-      (result) => conn.send({ t: 'res', id, result: result ?? null }),
-      (err: unknown) => conn.send({ t: 'res', id, error: serializeError(err) }),
-    );
+    // A handler that throws at once is answered like one that rejects: nothing a peer sends can escape as an
+    // uncaught exception.
+    Promise.resolve()
+      .then(() => this.o.onRequest(conn.peer, m.body, timeoutMs))
+      .then(
+        (result) => conn.send({ t: 'res', id, result: result ?? null }),
+        (err: unknown) => conn.send({ t: 'res', id, error: serializeError(err) }),
+      );
   }
 }

@@ -196,8 +196,12 @@ export class Connection {
     } catch (e) {
       return this.close(e as Error);
     }
-    if (this.events) this.events.message(msg);
-    else this.backlog.push(msg);
+    if (!this.events) return void this.backlog.push(msg);
+    try {
+      this.events.message(msg);
+    } catch (e) {
+      this.close(e as Error);
+    }
   }
 }
 

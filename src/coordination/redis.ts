@@ -134,7 +134,7 @@ export class RedisCoordination implements CoordinationBackend {
       return undefined;
     }
     this.leadership = { epoch: value.epoch, holder: this.o.self.name, since: this.o.clock.wallNow() };
-    this.o.log.info({ epoch: value.epoch, group }, 'took the group’s lease');
+    this.o.log.info({ epoch: value.epoch }, 'took the group’s lease');
     this.scheduleRenewal();
     return this.leadership;
   }
@@ -146,7 +146,7 @@ export class RedisCoordination implements CoordinationBackend {
     const acked = (await this.o.redis.call('WAIT', '1', String(this.o.renewMs))) as number;
     if (acked < 1)
       this.o.log.warn(
-        { group: this.o.group },
+        {},
         'no replica confirmed the new epoch in time; the epoch floor still keeps later epochs above it',
       );
   }
@@ -199,7 +199,7 @@ export class RedisCoordination implements CoordinationBackend {
 
   private lose(reason: string): void {
     if (!this.lease) return;
-    this.o.log.warn({ group: this.o.group, epoch: this.lease.epoch, reason }, 'lost the group’s lease');
+    this.o.log.warn({ epoch: this.lease.epoch, reason }, 'lost the group’s lease');
     this.stopHolding();
     for (const l of this.lostListeners) l(reason);
   }
@@ -229,13 +229,17 @@ export class RedisCoordination implements CoordinationBackend {
     const current = parseLease(await this.o.redis.get(this.o.keys.lease(this.o.group)));
     if (!current || current.holder !== node || node === this.o.self.name) return;
     if ((await this.deleteIf(current.raw)) === 1) {
-      this.o.log.info(
-        { group: this.o.group, holder: node, epoch: current.epoch },
-        'broke the lease of a dead holder',
-      );
+      this.o.log.info({ holder: node, epoch: current.epoch }, 'broke the lease of a dead holder');
       this.current = undefined;
       this.wake?.();
     }
+  }
+
+  /** The holder of a group's lease now (any group of the cluster: for routing), read from Redis. */
+  async holderOf(group: number): Promise<LeaseValue | undefined> {
+    const v = parseLease(await this.o.redis.get(this.o.keys.lease(group)));
+    if (group === this.o.group) this.observe(v);
+    return v;
   }
 
   /** An epoch a peer advertised: later acquisitions go above it. */
@@ -281,8 +285,7 @@ export class RedisCoordination implements CoordinationBackend {
 
   private noteError(err: unknown): void {
     const message = serializeError(err).message;
-    if (this.lastError !== message)
-      this.o.log.warn({ group: this.o.group, error: message }, 'coordination error');
+    if (this.lastError !== message) this.o.log.warn({ error: message }, 'coordination error');
     this.lastError = message;
   }
 

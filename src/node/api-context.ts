@@ -4,6 +4,7 @@ import type { ApiToken } from '../../topology/schema.ts';
 import { ActorRef } from '../actor-system/actor-ref.ts';
 import { Authenticator } from '../api/auth.ts';
 import type { ApiContext } from '../api/context.ts';
+import type { Routing } from '../api/forwarding.ts';
 import { StreamLimiter } from '../api/sse.ts';
 import type { CoordinationBackend } from '../coordination/backend.ts';
 import type { LogFeed } from '../log/feed.ts';
@@ -27,6 +28,7 @@ export interface ApiContextSources {
   events: EventStream;
   tree: () => TreeNode;
   coordination: CoordinationBackend;
+  routing: Routing;
   mutex: MutexService;
   logs: LogFeed;
   metrics: NodeMetrics;
@@ -70,6 +72,7 @@ export function buildApiContext(s: ApiContextSources): ApiContext {
       };
     },
     mutex: s.mutex,
+    routing: s.routing,
     logs: s.logs,
     metrics: s.metrics,
     auth: new Authenticator(s.tokens),

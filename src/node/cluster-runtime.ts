@@ -88,7 +88,11 @@ export class ClusterRuntime {
   /** Listens on the node channel, connects to Redis (retrying in the background), starts heartbeating. */
   async start(): Promise<void> {
     await this.channel.listen();
+    // Wait a little for Redis, so the first attempt at leadership does not fail for want of a connection; a Redis
+    // that is down is retried in the background while the node serves as a passive member.
+    const ready = new Promise<void>((resolve) => this.redis.once('ready', () => resolve()));
     this.redis.connect().catch(() => undefined);
+    await Promise.race([ready, new Promise((r) => setTimeout(r, 2_000))]);
     this.membership.start();
     const watch = () => {
       connectedReplicas(this.redis).then(

@@ -36,7 +36,10 @@ export class GroupSubtrees {
   async stop(): Promise<void> {
     this.mutex.detach();
     for (const id of ['mutexes', 'domains']) {
-      if (this.root.child(id)) await this.root.terminateChild(id).catch(() => undefined);
+      if (!this.root.child(id)) continue;
+      await this.root.terminateChild(id).catch(() => undefined);
+      // Forgotten, not kept stopped: the next leadership starts them afresh, from the state saved meanwhile.
+      await this.root.deleteChild(id).catch(() => undefined);
     }
   }
 }

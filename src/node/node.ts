@@ -32,6 +32,9 @@ import { canMove } from './lifecycle.ts';
 import { logInspectionEvents } from './log-events.ts';
 import type { NodeOptions } from './options.ts';
 import { runStopSteps } from './shutdown.ts';
+import { NodeRouting } from './routing.ts';
+import { runForwarded } from '../api/dispatch.ts';
+import { ForwardedRequestSchema } from '../api/forwarding.ts';
 
 export { DEFAULT_TOPOLOGY } from './options.ts';
 export type { NodeOptions } from './options.ts';
@@ -135,6 +138,14 @@ export class MwareNode {
       events: this.events,
       tree: () => this.tree(),
       coordination: p.coordination,
+      routing: new NodeRouting({
+        topology: p.topology,
+        placement: p.placement,
+        state: () => this.state,
+        coordination: p.coordination,
+        cluster: p.cluster,
+        clock: this.clock,
+      }),
       mutex: this.mutex,
       logs: this.logs,
       metrics: this.metrics,
@@ -215,9 +226,10 @@ export class MwareNode {
       return;
     }
     this.parts.coordination.onLost((reason) => void this.demote(reason));
+    cluster.onRequest((_from, body) => runForwarded(this.api, ForwardedRequestSchema.parse(body)));
     await cluster.start();
     this.move('passive');
-    this.log.info({ group: this.placement.group }, 'node joined its group as a passive member');
+    this.log.info('node joined its group as a passive member');
     void this.leadLoop();
   }
 
@@ -239,8 +251,8 @@ export class MwareNode {
 
   /** Takes the group's leadership (waiting for its turn), restores the group's state and starts its subtrees. */
   private async lead(): Promise<void> {
-    const t0 = performance.now();
     const leadership = await this.parts.coordination.acquire();
+    const t0 = performance.now();
     await this.transition(async () => {
       if (this.stopping || !this.parts.coordination.leading()) return;
       this.leadership = leadership;

@@ -140,6 +140,15 @@ export class Supervisor implements Incarnation {
     });
   }
 
+  /** Forgets a stopped child and its spec (OTP delete_child): a later startChild may add it afresh. */
+  deleteChild(id: string): Promise<void> {
+    return this.run(async () => {
+      const r = this.requireChild(id);
+      if (r.incarnation) throw new SupervisorOperationRefused(`${r.path} is ${r.state}; stop it first`);
+      this.remove(r);
+    });
+  }
+
   /** Starts a stopped static child again (OTP restart_child). */
   startStopped(id: string): Promise<void> {
     return this.run(async () => {

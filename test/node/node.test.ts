@@ -198,17 +198,28 @@ describe('a node on the embedded default', () => {
     );
   });
 
-  it('refuses Redis coordination, which this build does not provide yet', async () => {
+  it('with Redis coordination it cannot reach, waits as a passive member and says coordination is unhealthy', async () => {
     const d = tempDir('node-redis');
     try {
       const doc = parse(readFileSync(EXAMPLE, 'utf8')) as Record<string, unknown>;
       doc.coordination = { redis: { url: 'redis://127.0.0.1:1/0' } };
       doc.security = { api_tokens: [], cluster_secret: 'c'.repeat(20) };
       writeFileSync(join(d.path, 't.yaml'), stringify(doc));
-      await assert.rejects(
-        MwareNode.start({ topologyFile: join(d.path, 't.yaml'), log: silentLogger() }),
-        (e) => code(e) === 'MW_ERR_UNSUPPORTED',
-      );
+      const node = await MwareNode.start({
+        topologyFile: join(d.path, 't.yaml'),
+        dataDir: join(d.path, 'data'),
+        log: silentLogger(),
+      });
+      try {
+        assert.equal(node.state, 'passive');
+        const view = await node.api.clusterView();
+        assert.deepEqual(
+          [view.active, view.coordination.kind, view.coordination.healthy],
+          [null, 'redis', false],
+        );
+      } finally {
+        await node.stop();
+      }
     } finally {
       d.cleanup();
     }

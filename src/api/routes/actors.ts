@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import type { FastifyRequest } from 'fastify';
 import { DEFAULT_ASK_TIMEOUT_MS } from '../../actor-system/actor-ref.ts';
-import { ActorNotFound, UnknownMessage } from '../../actor-system/errors.ts';
-import type { MessageScope } from '../../actor-system/kind.ts';
+import { ActorNotFound } from '../../actor-system/errors.ts';
 import { publicMessages } from '../../actor-system/kind.ts';
-import { serializeError } from '../../errors.ts';
+import { dispatchMessage, requireScope } from '../dispatch.ts';
 import { SupervisorOperationRefused } from '../../supervision/errors.ts';
 import type { ChildRecord } from '../../supervision/child.ts';
 import type { ApiContext } from '../context.ts';
@@ -20,11 +19,9 @@ import {
   TreeNode,
   TreeQuery,
 } from '../schemas.ts';
-import { RouteNotFound, Unauthorized } from '../errors.ts';
+import { RouteNotFound } from '../errors.ts';
 import { treeFor } from '../disclosure.ts';
-import { requireIntake } from '../intake.ts';
 import type { TreeNode as TreeNodeData } from '../../supervision/tree.ts';
-import { Authenticator } from '../auth.ts';
 
 /**
  * Actors by path: the tree, one actor, messages (tell and ask), and an operator's restart, stop and start.
@@ -171,50 +168,25 @@ export const actorRoutes: Route[] = [
       }
       const path = '/' + segments.join('/');
       if (action !== 'messages') {
-        requireScope(req, 'admin');
+        requireAdmin(req);
         return act(ctx, path, action);
       }
-      requireIntake(ctx, true);
       const body = parse(MessageRequest, req.body, 'body');
       const ask = parse(MessageQuery, req.query, 'query').reply === 'true';
-      if (path === '/') throw new ActorNotFound('the root supervisor takes no messages');
-      const timeoutMs = body.timeout_ms ?? DEFAULT_ASK_TIMEOUT_MS;
-      // The common case, an actor that exists, goes straight to it; a missing one may be coming back.
-      const r = ctx.directory.get(path) ?? (await ctx.directory.resolve(path, Math.min(timeoutMs, 5_000)));
-      // Only the kind's public messages are reachable from here, each with its own scope and payload schema.
-      const message = publicMessages(r.spec.kind).get(body.type);
-      if (!message) throw unknownMessage(path, r.spec.kind, body.type);
-      requireScope(req, message.scope);
-      const payload = parse(message.payload, body.payload ?? null, 'body.payload');
-      if (ask) {
-        // Awaited rather than chained with .then: a reply is comedy's bluebird promise, and a promise derived from it
-        // by .then would be reported unhandled before fastify took it.
-        const result = await r.ask(body.type, payload, timeoutMs);
-        return { result: result ?? null };
-      }
-      // A tell is accepted once the actor is known to exist; its reply, if any, is not waited for, but its failure is
-      // reported: the caller was told 202.
-      r.ask(body.type, payload, timeoutMs).then(undefined, (err: unknown) => {
-        ctx.metrics.toldFailures.inc({ kind: r.spec.kind });
-        ctx.log.warn({ path, type: body.type, err: serializeError(err) }, 'a told message failed');
-      });
-      void reply.code(202);
-      return { accepted: true };
+      const answer = await dispatchMessage(
+        ctx,
+        req.principal,
+        path,
+        { type: body.type, payload: body.payload, timeoutMs: body.timeout_ms ?? DEFAULT_ASK_TIMEOUT_MS },
+        ask,
+      );
+      if ('accepted' in answer) void reply.code(202);
+      return answer;
     },
   },
 ];
 
-/** The route lets any valid token in; what it does decides the scope needed (a message's own, or admin). */
-function requireScope(req: FastifyRequest, scope: MessageScope): void {
-  if (!req.principal) throw new Unauthorized('a bearer token is required');
-  Authenticator.authorize(req.principal, scope);
-}
-
-function unknownMessage(path: string, kind: string, type: string): UnknownMessage {
-  const known = [...publicMessages(kind).keys()];
-  return new UnknownMessage(
-    `${path} (${kind}) takes no message "${type}" from outside; ` +
-      (known.length > 0 ? `it takes: ${known.join(', ')}` : 'it takes none'),
-    { details: { kind, accepts: known } },
-  );
+/** restart/stop/start share the POST route with messages; their admin scope is checked here. */
+function requireAdmin(req: FastifyRequest): void {
+  requireScope(req.principal, 'admin');
 }

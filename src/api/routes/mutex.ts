@@ -1,3 +1,4 @@
+import { mutexOp, releaseOwnerEverywhere } from '../dispatch.ts';
 import type { Route } from '../route.ts';
 import { errors, parse } from '../route.ts';
 import {
@@ -38,7 +39,7 @@ export const mutexRoutes: Route[] = [
       },
     ],
     handler: async (req, _reply, ctx) =>
-      ctx.mutex.releaseOwner(parse(ReleaseOwnerRequest, req.body, 'body').owner),
+      releaseOwnerEverywhere(ctx, req.principal, parse(ReleaseOwnerRequest, req.body, 'body').owner),
   },
   {
     method: 'POST',
@@ -61,7 +62,9 @@ export const mutexRoutes: Route[] = [
     handler: async (req, reply, ctx) => {
       const key = keyOf(req.params);
       const body = parse(LockRequest, req.body, 'body');
-      const r = await ctx.mutex.lock(key, body);
+      const r = (await mutexOp(ctx, req.principal, 'lock', key, body)) as Awaited<
+        ReturnType<typeof ctx.mutex.lock>
+      >;
       if (r.granted) return { granted: true, token: r.token, expires_at: r.expires_at };
       void reply.code(408);
       return { granted: false, reason: r.reason };
@@ -85,7 +88,7 @@ export const mutexRoutes: Route[] = [
       },
     ],
     handler: async (req, _reply, ctx) => {
-      await ctx.mutex.unlock(keyOf(req.params), parse(UnlockRequest, req.body, 'body'));
+      await mutexOp(ctx, req.principal, 'unlock', keyOf(req.params), parse(UnlockRequest, req.body, 'body'));
       return { released: true };
     },
   },
@@ -119,6 +122,6 @@ export const mutexRoutes: Route[] = [
         },
       },
     ],
-    handler: async (req, _reply, ctx) => ctx.mutex.inspect(keyOf(req.params)),
+    handler: async (req, _reply, ctx) => mutexOp(ctx, req.principal, 'inspect', keyOf(req.params), null),
   },
 ];

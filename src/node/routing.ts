@@ -1,0 +1,106 @@
+import type { Placement } from '../../topology/placement.ts';
+import { groupOf, groupOfMutexKey } from '../../topology/placement.ts';
+import type { Topology } from '../../topology/schema.ts';
+import { NotReady } from '../api/errors.ts';
+import type { ForwardedRequest, Routing } from '../api/forwarding.ts';
+import type { CoordinationBackend } from '../coordination/backend.ts';
+import { MwareError } from '../errors.ts';
+import type { Clock } from '../supervision/clock.ts';
+import type { ClusterRuntime } from './cluster-runtime.ts';
+import type { NodeState } from './lifecycle.ts';
+
+/**
+ * Which group owns what (topology placement: domains by the domain tree, mutex keys by rendezvous hash over the
+ * site's groups) and where that group is served now (its lease holder in Redis), so the API can run a request
+ * here or carry it to the right node (02-runtime.md "Routing"). On the embedded default every request is this
+ * node's.
+ */
+
+/** Errors that prove a forwarded request reached no actor: it may be sent again (to the new active, say). */
+const NOT_DELIVERED = new Set([
+  'MW_ERR_PEER_UNAVAILABLE',
+  'MW_ERR_NOT_READY',
+  'MW_ERR_DRAINING',
+  'MW_ERR_MUTEX_UNAVAILABLE',
+]);
+/** How long a looked-up holder is trusted before it is read again. */
+const HOLDER_TTL_MS = 100;
+const RETRY_MS = 50;
+
+export class NodeRouting implements Routing {
+  private readonly holders = new Map<number, { at: number; holder: string | undefined }>();
+
+  constructor(
+    private readonly o: {
+      topology: Topology;
+      placement: Placement;
+      state: () => NodeState;
+      coordination: CoordinationBackend;
+      cluster: ClusterRuntime | undefined;
+      clock: Clock;
+    },
+  ) {}
+
+  groupOfPath(path: string): number | undefined {
+    const [top, id] = path.split('/').slice(1);
+    const mine = this.o.placement.group;
+    if (top === 'domains') return id === undefined ? mine : (groupOf(this.o.topology, id) ?? mine);
+    if (top === 'mutexes') return id === undefined ? mine : this.groupOfMutexKey(safeDecode(id));
+    return undefined;
+  }
+
+  groupOfMutexKey(key: string): number {
+    return groupOfMutexKey(this.o.topology, this.o.placement.site, key) ?? this.o.placement.group;
+  }
+
+  mutexGroups(): readonly number[] {
+    return this.o.placement.mutexGroups;
+  }
+
+  servesHere(group: number): boolean {
+    return group === this.o.placement.group && this.o.state() === 'active' && this.o.coordination.leading();
+  }
+
+  async forward(group: number, request: ForwardedRequest, timeoutMs: number): Promise<unknown> {
+    const cluster = this.o.cluster;
+    const self = this.o.placement.role.name;
+    if (!cluster) throw new NotReady(`this node is ${this.o.state()}, not active; retry shortly`);
+    const deadline = this.o.clock.now() + timeoutMs;
+    let last: unknown;
+    for (;;) {
+      const holder = await this.holderOf(cluster, group).catch((err: unknown) => ((last = err), undefined));
+      if (holder !== undefined && holder !== self) {
+        try {
+          return await cluster.channel.request(holder, request, Math.max(1, deadline - this.o.clock.now()));
+        } catch (err) {
+          if (!(err instanceof MwareError && NOT_DELIVERED.has(err.code))) throw err;
+          last = err;
+          this.holders.delete(group);
+        }
+      }
+      // A takeover under way: wait for the new active, until the caller's deadline.
+      if (this.o.clock.now() + RETRY_MS >= deadline)
+        throw new NotReady(
+          `no active instance of group ${group} took the request in time${last instanceof Error ? ` (${last.message})` : ''}`,
+        );
+      await new Promise((r) => this.o.clock.setTimeout(() => r(undefined), RETRY_MS));
+    }
+  }
+
+  private async holderOf(cluster: ClusterRuntime, group: number): Promise<string | undefined> {
+    const now = this.o.clock.now();
+    const cached = this.holders.get(group);
+    if (cached && now - cached.at < HOLDER_TTL_MS) return cached.holder;
+    const holder = (await cluster.coordination.holderOf(group))?.holder;
+    this.holders.set(group, { at: now, holder });
+    return holder;
+  }
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
