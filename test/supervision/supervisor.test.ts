@@ -615,6 +615,33 @@ describe('a supervisor, stopping and killing', () => {
     );
   });
 
+  it('kills a child that finishes starting after its supervisor was killed', async () => {
+    const w = world();
+    const s = supervisor(w, [fakeSpec(w, 'a', { startMs: 100 }), fakeSpec(w, 'b')]);
+    const starting = outcome(s.start());
+    await w.clock.advance(50);
+    s.kill();
+    await w.clock.advance(50);
+    assert.match(await starting, /^MW_ERR_ACTOR_START_FAILED: \/sup: child a failed to start/);
+    assert.deepEqual(w.timeline, ['begin:a', 'start:a', 'kill:a']);
+    assert.equal(w.live.size, 0);
+    assert.deepEqual(await s.exited, { kind: 'shutdown' });
+    assert.match(await refusal(w, s), /\/sup is stopped$/);
+  });
+
+  it('kills a child whose restart was under way when its supervisor was killed', async () => {
+    const w = world();
+    const s = supervisor(w, [fakeSpec(w, 'a', { startMs: 100 })]);
+    await startWithin(w, s, 100);
+    liveChild(w, 'a').crash();
+    await w.clock.advance(50);
+    s.kill();
+    await w.clock.advance(50);
+    assert.equal(w.starts.get('a'), 2);
+    assert.equal(w.live.size, 0, 'the restarted incarnation is killed as soon as it exists');
+    assert.equal(w.timeline.at(-1), 'kill:a');
+  });
+
   it('stops static children one after another in reverse order, dynamic ones all at once', async () => {
     const w = world();
     const fixed = supervisor(w, specs(w, ['a', 'b', 'c'], { stopMs: 100 }));
