@@ -370,7 +370,8 @@ export class Supervisor implements Incarnation {
   private async restartGroup(group: ChildRecord[], cause: ChildRecord, delayMs: number): Promise<void> {
     if (!this.active()) return;
     for (const member of group) {
-      if (member.removed || member.incarnation) continue;
+      // A child stopped or started on request while it waited (or forgotten since) is left as it is.
+      if (member.state !== 'restarting') continue;
       member.noteRestart();
       try {
         await this.launch(member);

@@ -1127,6 +1127,22 @@ describe('a supervisor, operator actions and bounds', () => {
     );
   });
 
+  it('keeps a child stopped on request while it waited for its backoff: the restart is called off', async () => {
+    const w = world();
+    const s = supervisor(w, specs(w, ['a', 'b']), { backoff: { initialMs: 100, jitter: 0 } });
+    await s.start();
+    liveChild(w, 'a').crash();
+    await settle(w);
+    liveChild(w, 'a').crash();
+    await settle(w);
+    assert.equal(s.child('a')?.state, 'restarting');
+    await s.terminateChild('a');
+    await w.clock.advance(1_000);
+    assert.equal(w.starts.get('a'), 2);
+    assert.equal(s.child('a')?.state, 'stopped');
+    assert.ok(s.running);
+  });
+
   it('takes no messages itself: its mailbox is always empty', async () => {
     const w = world();
     const s = supervisor(w, specs(w, ['a']));
