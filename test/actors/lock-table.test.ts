@@ -16,15 +16,15 @@ function counter(): () => number {
 describe('a lock table', () => {
   it('grants a write lock to one owner at a time', () => {
     const t = new LockTable(counter());
-    assert.ok(t.tryGrant('a', 'write', 1000, NOW));
+    assert.ok(t.tryGrant('a', 'write', 1000, NOW), 'the first writer');
     assert.equal(t.tryGrant('b', 'write', 1000, NOW), undefined);
     assert.equal(t.tryGrant('c', 'read', 1000, NOW), undefined);
   });
 
   it('shares a read lock among readers but not with a writer', () => {
     const t = new LockTable(counter());
-    assert.ok(t.tryGrant('a', 'read', 1000, NOW));
-    assert.ok(t.tryGrant('b', 'read', 1000, NOW));
+    assert.ok(t.tryGrant('a', 'read', 1000, NOW), 'the first reader');
+    assert.ok(t.tryGrant('b', 'read', 1000, NOW), 'a second reader');
     assert.equal(t.tryGrant('w', 'write', 1000, NOW), undefined);
   });
 
@@ -45,7 +45,7 @@ describe('a lock table', () => {
       ['r4', 'read'],
     ] as [string, LockMode][])
       t.enqueue(o, m, 1000, 0, 9e9, o);
-    assert.ok(first && t.release('w0', first.token));
+    assert.ok(first && t.release('w0', first.token), 'w0 held the lock and released it');
     assert.deepEqual(
       t.promote(NOW).map((g) => g.waiter.ticket),
       ['r1', 'r2'],
@@ -66,7 +66,7 @@ describe('a lock table', () => {
   it('releases a hold only with its owner and current token', () => {
     const t = new LockTable(counter());
     const h = t.tryGrant('a', 'write', 1000, NOW);
-    assert.ok(h);
+    assert.ok(h, 'granted');
     assert.equal(t.release('b', h.token), false, 'another owner');
     assert.equal(t.release('a', h.token + 1), false, 'another token');
     assert.equal(t.release('a', h.token), true);
@@ -81,7 +81,7 @@ describe('a lock table', () => {
       t.expire(NOW + 500).map((h) => h.owner),
       ['a'],
     );
-    assert.ok(t.idle);
+    assert.ok(t.idle, 'nothing left');
   });
 
   it('releases everything an owner holds and cancels its waits', () => {
@@ -123,7 +123,7 @@ describe('a lock table', () => {
     const t = new LockTable<string>(counter());
     assert.equal(t.idle, true, 'new');
     const h = t.tryGrant('a', 'write', 1000, NOW);
-    assert.ok(h);
+    assert.ok(h, 'granted');
     assert.equal(t.idle, false, 'a holder and no waiter');
     const w = t.enqueue('b', 'write', 1000, 0, 9e9, 'b');
     assert.equal(t.idle, false, 'a holder and a waiter');
@@ -148,7 +148,7 @@ describe('a lock table', () => {
     const t = new LockTable<string>(counter());
     t.tryGrant('h', 'write', 1000, NOW);
     const [w1, w2, w3] = ['w1', 'w2', 'w3'].map((o) => t.enqueue(o, 'write', 1000, 0, 9e9, o));
-    assert.ok(w1 && w2 && w3);
+    assert.ok(w1 && w2 && w3, 'three waiters');
     assert.equal(new Set([w1.id, w2.id, w3.id]).size, 3, 'each waiter has its own id');
     assert.equal(t.dropWaiter(w2.id), true, 'the middle one');
     assert.deepEqual(

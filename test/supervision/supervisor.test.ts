@@ -188,7 +188,7 @@ describe('a supervisor, restart types', () => {
         else assert.equal(w.live.has('c'), step.state === 'running', what);
         assert.equal(w.starts.get('sibling'), 1, `${what}: the sibling is left alone`);
       }
-      assert.ok(s.running);
+      assert.ok(s.running, 'still running');
     });
   }
 });
@@ -238,7 +238,7 @@ describe('a supervisor, restart intensity and backoff', () => {
       await w.clock.advance(1_000);
     }
     assert.equal(w.starts.get('a'), 6);
-    assert.ok(s.running);
+    assert.ok(s.running, 'still running');
   });
 
   it('restarts at once the first time, then waits longer and longer (with jitter) up to the maximum', async () => {
@@ -447,7 +447,7 @@ describe('a supervisor, dynamic children and operator actions', () => {
     await s.restartChild('a');
     await s.restartChild('a');
     assert.equal(w.starts.get('a'), 3);
-    assert.ok(s.running);
+    assert.ok(s.running, 'still running');
     assert.deepEqual(
       w.events.filter((e) => e.type === 'restarted').map((e) => e.type === 'restarted' && e.manual),
       [true, true],
@@ -1140,7 +1140,7 @@ describe('a supervisor, operator actions and bounds', () => {
     await w.clock.advance(1_000);
     assert.equal(w.starts.get('a'), 2);
     assert.equal(s.child('a')?.state, 'stopped');
-    assert.ok(s.running);
+    assert.ok(s.running, 'still running');
   });
 
   it('takes no messages itself: its mailbox is always empty', async () => {
@@ -1227,7 +1227,7 @@ describe('a supervisor, start-up failure, escalation and auto shutdown', () => {
     await any.start();
     liveChild(w, 'x').exitNormally();
     await settle(w);
-    assert.ok(any.running);
+    assert.ok(any.running, 'still running');
 
     const never = supervisor(
       w,
@@ -1238,6 +1238,6 @@ describe('a supervisor, start-up failure, escalation and auto shutdown', () => {
     await never.start();
     liveChild(w, 'm').exitNormally();
     await settle(w);
-    assert.ok(never.running);
+    assert.ok(never.running, 'still running');
   });
 });
