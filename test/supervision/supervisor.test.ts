@@ -613,6 +613,18 @@ describe('a supervisor, stopping and killing', () => {
       askPath(w.env.directory, '/sup/a', 'x', null),
       (e: Error & { code?: string }) => e.code === 'MW_ERR_ACTOR_UNAVAILABLE',
     );
+    await s.stop(1000);
+    s.kill();
+    assert.deepEqual(
+      s.children().map((r) => [r.id, r.state]),
+      [
+        ['a', 'stopped'],
+        ['b', 'stopped'],
+        ['c', 'stopped'],
+      ],
+      'a stop or kill after the kill changes nothing',
+    );
+    assert.deepEqual(w.timeline, ['kill:c', 'kill:a']);
   });
 
   it('kills a child that finishes starting after its supervisor was killed', async () => {
@@ -622,7 +634,7 @@ describe('a supervisor, stopping and killing', () => {
     await w.clock.advance(50);
     s.kill();
     await w.clock.advance(50);
-    assert.match(await starting, /^MW_ERR_ACTOR_START_FAILED: \/sup: child a failed to start/);
+    assert.equal(await starting, 'MW_ERR_ACTOR_START_FAILED: /sup: child a failed to start: /sup is stopped');
     assert.deepEqual(w.timeline, ['begin:a', 'start:a', 'kill:a']);
     assert.equal(w.live.size, 0);
     assert.deepEqual(await s.exited, { kind: 'shutdown' });
@@ -780,9 +792,9 @@ describe('a supervisor, deciding on an exit', () => {
     assert.equal(s.child('a')?.state, 'running');
   });
 
-  it('does not restart a child whose exit it comes to only after it began to stop', async () => {
+  it('neither restarts nor escalates for an exit it comes to only after it began to stop', async () => {
     const w = world();
-    const s = supervisor(w, specs(w, ['a']));
+    const s = supervisor(w, specs(w, ['a']), { intensity: 0 });
     await s.start();
     const busy = busyFor(w, s, 100);
     liveChild(w, 'a').crash();
@@ -792,6 +804,37 @@ describe('a supervisor, deciding on an exit', () => {
     await busy;
     await stopped;
     assert.equal(w.starts.get('a'), 1);
+    assert.deepEqual(await s.exited, { kind: 'shutdown' });
+    assert.equal(w.events.filter((e) => e.type === 'escalated').length, 0);
+  });
+
+  it('does not restart a dynamic child stopped on request before it came to the child’s crash', async () => {
+    const w = world();
+    const s = supervisor(w, [], { strategy: 'simple_one_for_one' });
+    await s.start();
+    await s.startChild(fakeSpec(w, 'k'));
+    const busy = busyFor(w, s, 100);
+    const terminated = s.terminateChild('k');
+    liveChild(w, 'k').crash();
+    await w.clock.advance(100);
+    await busy;
+    await terminated;
+    await settle(w);
+    assert.equal(w.starts.get('k'), 1);
+    assert.equal(w.live.has('k'), false);
+    assert.equal(s.child('k'), undefined);
+  });
+
+  it('takes an exit reported late by an incarnation it already replaced for no failure of the new one', async () => {
+    const w = world();
+    const s = supervisor(w, [fakeSpec(w, 'a', { exitLagMs: 10 })]);
+    await s.start();
+    await s.restartChild('a');
+    const second = liveChild(w, 'a');
+    await w.clock.advance(10); // the first incarnation's exit arrives now
+    assert.equal(w.starts.get('a'), 2);
+    assert.equal(liveChild(w, 'a'), second);
+    assert.equal(s.child('a')?.state, 'running');
   });
 
   it('does not restart anything once it began to stop, even when a backoff timer already fired', async () => {

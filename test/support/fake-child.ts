@@ -109,7 +109,9 @@ export class FakeChild implements Incarnation {
     if (this.over) return;
     this.over = true;
     if (this.w.live.get(this.id) === this) this.w.live.delete(this.id);
-    this.resolveExit(r);
+    const lag = this.opts.exitLagMs ?? 0;
+    if (lag > 0) this.w.clock.setTimeout(() => this.resolveExit(r), lag);
+    else this.resolveExit(r);
   }
 }
 
@@ -119,6 +121,8 @@ export interface FakeOptions {
   startMs?: number;
   /** Milliseconds (of the manual clock) a graceful stop takes; `Infinity`: it never ends unless killed. */
   stopMs?: number;
+  /** Milliseconds (of the manual clock) between its end and the report of its exit (a late exit notice). */
+  exitLagMs?: number;
   /** The spec's shutdown (default 1000 ms). */
   shutdown?: Shutdown;
   /** Makes the n-th start (1-based) fail, or every start with `true`. */
