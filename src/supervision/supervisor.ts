@@ -194,7 +194,7 @@ export class Supervisor implements Incarnation {
   // --------------------------------------------------------------------------------------------- as a child
 
   async stop(shutdown: Shutdown): Promise<void> {
-    if (this.state === 'stopped' || this.state === 'failed') return;
+    if (this.ended) return;
     if (shutdown === 'brutal_kill') return this.kill();
     this.beginStopping();
     const work = this.run(async () => {
@@ -210,7 +210,7 @@ export class Supervisor implements Incarnation {
   }
 
   kill(): void {
-    if (this.state === 'stopped' || this.state === 'failed') return;
+    if (this.ended) return;
     this.beginStopping();
     for (const r of [...this.records].reverse()) {
       r.incarnation?.kill();
@@ -258,6 +258,11 @@ export class Supervisor implements Incarnation {
   /** Starts one incarnation of `r` and watches it. Throws if the start fails. */
   private async launch(r: ChildRecord): Promise<void> {
     const inc = await r.spec.start({ path: r.path, env: this.env });
+    if (this.ended) {
+      // Killed while this child started (its shutdown time ran out): nothing outlives its supervisor.
+      inc.kill();
+      throw new SupervisorOperationRefused(`${this.path} is ${this.state}`);
+    }
     r.incarnation = inc;
     r.startedAt = this.env.clock.now();
     r.startedAtWall = this.env.clock.wallNow();
@@ -307,6 +312,11 @@ export class Supervisor implements Incarnation {
     if (willRestart) r.setState('restarting');
     else if (r.spec.reviveOnMessage && reason.kind === 'normal') r.setState('stopping');
     void this.run(() => this.handleExit(r, reason));
+  }
+
+  /** Stopped or failed: its exit has settled. */
+  private get ended(): boolean {
+    return this.state === 'stopped' || this.state === 'failed';
   }
 
   private active(): boolean {
@@ -369,7 +379,8 @@ export class Supervisor implements Incarnation {
   private async restartGroup(group: ChildRecord[], cause: ChildRecord, delayMs: number): Promise<void> {
     if (!this.active()) return;
     for (const member of group) {
-      if (member.removed || member.incarnation) continue;
+      // A child stopped or started on request while it waited (or forgotten since) is left as it is.
+      if (member.state !== 'restarting') continue;
       member.noteRestart();
       try {
         await this.launch(member);
@@ -455,6 +466,8 @@ export class Supervisor implements Incarnation {
   }
 
   private finish(state: 'stopped' | 'failed', reason: ExitReason): void {
+    // The first end stands, so the state agrees with the exit reason (a start cut short by a kill ends killed).
+    if (this.ended) return;
     this.state = state;
     this.resolveExit(reason);
   }

@@ -40,8 +40,12 @@ export function world(): World {
 export class FakeChild implements Incarnation {
   readonly exited: Promise<ExitReason>;
   readonly received: { type: string; payload: unknown }[] = [];
+  /** The shutdown its supervisor gave it, once asked to stop. */
+  stoppedWith: Shutdown | undefined;
   private resolveExit!: (r: ExitReason) => void;
   private over = false;
+  private stopCutShort: (() => void) | undefined;
+  private windDownListeners: (() => void)[] = [];
 
   constructor(
     private readonly w: World,
@@ -74,21 +78,40 @@ export class FakeChild implements Incarnation {
     this.end({ kind: 'normal' });
   }
 
-  async stop(_shutdown: Shutdown): Promise<void> {
+  onWindDown(listener: () => void): void {
+    this.windDownListeners.push(listener);
+  }
+
+  /** Starts ending by itself, as an idle actor does: its supervisor hears of it before the exit. */
+  windDown(): void {
+    for (const l of this.windDownListeners) l();
+  }
+
+  async stop(shutdown: Shutdown): Promise<void> {
     this.w.timeline.push(`stop:${this.id}`);
+    this.stoppedWith = shutdown;
+    const ms = this.opts.stopMs ?? 0;
+    if (ms > 0 && !this.over)
+      await new Promise<void>((resolve) => {
+        this.stopCutShort = resolve;
+        if (ms !== Infinity) this.w.clock.setTimeout(resolve, ms);
+      });
     this.end({ kind: 'shutdown' });
   }
 
   kill(): void {
     this.w.timeline.push(`kill:${this.id}`);
     this.end({ kind: 'shutdown' });
+    this.stopCutShort?.();
   }
 
   private end(r: ExitReason): void {
     if (this.over) return;
     this.over = true;
     if (this.w.live.get(this.id) === this) this.w.live.delete(this.id);
-    this.resolveExit(r);
+    const lag = this.opts.exitLagMs ?? 0;
+    if (lag > 0) this.w.clock.setTimeout(() => this.resolveExit(r), lag);
+    else this.resolveExit(r);
   }
 }
 
@@ -96,6 +119,12 @@ export interface FakeOptions {
   restart?: RestartType;
   /** Milliseconds (of the manual clock) a start takes. */
   startMs?: number;
+  /** Milliseconds (of the manual clock) a graceful stop takes; `Infinity`: it never ends unless killed. */
+  stopMs?: number;
+  /** Milliseconds (of the manual clock) between its end and the report of its exit (a late exit notice). */
+  exitLagMs?: number;
+  /** The spec's shutdown (default 1000 ms). */
+  shutdown?: Shutdown;
   /** Makes the n-th start (1-based) fail, or every start with `true`. */
   failStart?: boolean | ((n: number) => boolean);
   onMessage?: (type: string, payload: unknown, child: FakeChild) => unknown;
@@ -110,7 +139,7 @@ export function fakeSpec(w: World, id: string, opts: FakeOptions = {}): ChildSpe
     kind: 'fake',
     mode: 'in-memory',
     restart: opts.restart ?? 'permanent',
-    shutdown: 1000,
+    shutdown: opts.shutdown ?? 1000,
     significant: opts.significant,
     reviveOnMessage: opts.reviveOnMessage,
     buffer: opts.buffer,
