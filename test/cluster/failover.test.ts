@@ -78,7 +78,8 @@ describe('a group of two nodes over Redis', { timeout: 120_000 }, () => {
   it('makes the lowest order active and the other passive, each knowing the other', async () => {
     start('mware1');
     start('mware2');
-    await until('mware1 active', () => activeAt('mware1'));
+    // Two node processes start side by side (slowly on a loaded 2-core machine).
+    await until('mware1 active', () => activeAt('mware1'), 60_000);
     await until('mware2 sees mware1 active', async () => {
       const c = (await get('mware2', '/api/v1/cluster')).body as {
         active: string;
@@ -112,7 +113,7 @@ describe('a group of two nodes over Redis', { timeout: 120_000 }, () => {
     const took = performance.now() - t0;
     assert.ok(took < 3_000, `took over in ${Math.round(took)} ms`);
     const c = (await get('mware2', '/api/v1/cluster')).body;
-    assert.ok((c.epoch as number) > epochBefore);
+    assert.ok((c.epoch as number) > epochBefore, `epoch ${String(c.epoch)} after ${epochBefore}`);
     const info = await get('mware2', '/api/v1/mutex/orders-1');
     assert.deepEqual(
       (info.body.holders as { owner: string }[]).map((h) => h.owner),
@@ -146,7 +147,7 @@ describe('a group of two nodes over Redis', { timeout: 120_000 }, () => {
       `a silent node is waited for (its lease): took over after ${Math.round(took)} ms`,
     );
     const epochAfter = (await get('mware1', '/api/v1/cluster')).body.epoch as number;
-    assert.ok(epochAfter > epochBefore);
+    assert.ok(epochAfter > epochBefore, `epoch ${epochAfter} after ${epochBefore}`);
     stalled.process.signal('SIGCONT');
     await until('mware2 passive again', async () => {
       const c = (await get('mware2', '/api/v1/cluster')).body as { node_state: string };
