@@ -472,6 +472,28 @@ describe('a supervisor, dynamic children and operator actions', () => {
     );
   });
 
+  it('forgets a stopped child on request (delete_child), so it can be added afresh, and refuses a running one', async () => {
+    const w = world();
+    const s = supervisor(w, specs(w, ['a', 'b']));
+    await s.start();
+    await assert.rejects(
+      s.deleteChild('a'),
+      (e: Error & { code?: string }) => e.code === 'MW_ERR_SUPERVISOR_REFUSED',
+    );
+    await s.terminateChild('a');
+    await s.deleteChild('a');
+    assert.equal(s.child('a'), undefined, 'forgotten');
+    assert.equal(w.env.directory.get('/sup/a'), undefined, 'no longer addressable');
+    await s.startChild(fakeSpec(w, 'a'));
+    assert.deepEqual(
+      s.children().map((r) => [r.id, r.state]),
+      [
+        ['b', 'running'],
+        ['a', 'running'],
+      ],
+    );
+  });
+
   it('shuts itself down when a significant child ends, with auto_shutdown any_significant', async () => {
     const w = world();
     const s = supervisor(
