@@ -12,6 +12,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 /** Programs the suite starts for real → the Debian package providing each. */
 const PACKAGES = {
   'redis-server': 'redis-server',
+  'redis-sentinel': 'redis-sentinel',
   tmux: 'tmux',
   chromium: 'chromium',
   openssl: 'openssl',

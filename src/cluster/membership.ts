@@ -12,6 +12,11 @@ import type { ChannelMessage } from './connection.ts';
 
 export const HEARTBEAT_MS = 200;
 export const LIVE_MS = 1_000;
+/**
+ * After its start, how long a node counts members it has not heard from yet as live when ordering who tries a free
+ * lease: a group started cold elects its lowest order, not whichever process came up first.
+ */
+export const JOIN_MS = LIVE_MS;
 
 export type MemberRole = 'active' | 'passive' | 'unknown';
 
@@ -45,6 +50,9 @@ interface Heard {
 
 export class Membership {
   private readonly heard = new Map<string, Heard>();
+  /** Members whose host refused their channel since this node started (no reason to wait for them). */
+  private readonly gone = new Set<string>();
+  private startedAt = -Infinity;
   private timer: TimerHandle | undefined;
 
   constructor(
@@ -61,6 +69,7 @@ export class Membership {
   ) {}
 
   start(): void {
+    this.startedAt = this.o.clock.now();
     const beat = () => {
       this.timer = this.o.clock.setTimeout(beat, HEARTBEAT_MS);
       const msg = { t: 'hb', ...this.o.report(), sentAt: this.o.clock.now() };
@@ -100,9 +109,21 @@ export class Membership {
     return live;
   }
 
+  /**
+   * The members that count when ordering who tries a free lease: the live ones and, within {@link JOIN_MS} of this
+   * node's start, those not heard from yet (still starting, perhaps) unless their host refused their channel.
+   */
+  candidates(): ReadonlySet<string> {
+    const live = new Set(this.liveMembers());
+    if (this.o.clock.now() - this.startedAt < JOIN_MS)
+      for (const m of this.o.members) if (!this.heard.has(m.name) && !this.gone.has(m.name)) live.add(m.name);
+    return live;
+  }
+
   /** A member is gone for certain (its host refused its channel): not live from now on. */
   forget(name: string): void {
     this.heard.delete(name);
+    this.gone.add(name);
   }
 
   /** Every member in failover order, as this node sees it. */
@@ -131,6 +152,7 @@ export class Membership {
 
   private note(from: string, h: Heard): void {
     this.heard.set(from, h);
+    this.gone.delete(from);
     if (h.epoch !== null) this.o.onEpoch?.(h.epoch);
   }
 }

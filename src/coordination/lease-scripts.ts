@@ -18,10 +18,23 @@ if e > f then redis.call('SET', KEYS[3], e) end
 return {1, v}
 `;
 
-/** renew: compare-and-extend — only the exact lease value this holder wrote is extended. */
+/**
+ * renew: compare-and-extend — only the exact lease value this holder wrote is extended (1). Another value: lost (0).
+ * No value at all, while the holder's term is still valid (it says so in ARGV[3]): the lease was lost by Redis
+ * itself (a promoted replica that missed it) or expired during an outage through which every member promised not
+ * to take it. Nobody else can have taken the group meanwhile, so the same lease, the same epoch, is restored (2) —
+ * unless a later epoch was taken (0). Keys: 1 lease, 2 epoch, 3 fence; ARGV: value, ttl, term valid (1/0), epoch.
+ */
 export const RENEW = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2])) end
-return 0
+local v = redis.call('GET', KEYS[1])
+if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2])); return 1 end
+if v or ARGV[3] ~= '1' then return 0 end
+local mine = tonumber(ARGV[4])
+if tonumber(redis.call('GET', KEYS[2]) or '0') > mine then return 0 end
+redis.call('SET', KEYS[2], mine)
+if tonumber(redis.call('GET', KEYS[3]) or '0') < mine then redis.call('SET', KEYS[3], mine) end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', tonumber(ARGV[2]))
+return 2
 `;
 
 /**

@@ -36,6 +36,31 @@ export function redisClient(s: RedisSettings, o: { commandTimeoutMs: number; nam
   });
 }
 
+/**
+ * Keeps `redis` connected for as long as the node lives: ioredis can end a connection for good when Sentinel's
+ * failover detector disconnects it while it is still connecting to the new primary (`connecting -> end`); a
+ * connection that ends without {@link stop} being called is connected again. Returns `stop`, to call before closing.
+ */
+export function stayConnected(redis: Redis, onRevive: () => void, retryMs = 100): () => void {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const revive = () => {
+    if (stopped || timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (stopped || redis.status !== 'end') return;
+      onRevive();
+      redis.connect().catch(() => undefined);
+    }, retryMs);
+  };
+  redis.on('end', revive);
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    redis.off('end', revive);
+  };
+}
+
 /** Replicas connected to the Redis primary now (0 for a lone Redis), from `INFO replication`. */
 export async function connectedReplicas(redis: Redis): Promise<number> {
   const info = await redis.info('replication');

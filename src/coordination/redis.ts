@@ -34,11 +34,22 @@ import { connectedReplicas } from './redis-client.ts';
  * lowest live order; the current holder keeps it unless `ext.failback`); lower ranks wait `rank × step` first.
  * Silence waits for the lease to expire; a holder whose death is *proven* (its node channel refused by its host's
  * kernel) has its exact lease value deleted at once ({@link provenDead}).
+ *
+ * Coordination outage (02-runtime.md): when Redis cannot be reached, the holder asks every other member to promise,
+ * over the node channel, not to take the lease for a lease time; only if *all* promise does it extend its term,
+ * so no member can become active meanwhile, whatever Redis does — a member that cannot be reached, or refuses,
+ * ends the active's term at its deadline as usual. When Redis answers again the holder renews, restoring its lease
+ * under the same epoch if Redis lost it (see RENEW).
  */
 
 export interface GroupView {
-  /** Members heard from recently (this node included). */
-  liveMembers(): ReadonlySet<string>;
+  /** The members that count for the failover order: those heard from recently, this node included. */
+  candidates(): ReadonlySet<string>;
+  /**
+   * Asks every other member of the group, over the node channel, to promise not to take the lease for `ttlMs`
+   * (they are passive and see this node as the active one); true only when all did, within `timeoutMs`.
+   */
+  confirmStandby(epoch: number, ttlMs: number, timeoutMs: number): Promise<boolean>;
 }
 
 export interface RedisCoordinationOptions {
@@ -71,6 +82,12 @@ export class RedisCoordination implements CoordinationBackend {
   private wake: (() => void) | undefined;
   /** The lease of another holder as last read (for routing and the cluster view). */
   private current: LeaseValue | undefined;
+  /** Until when (monotonic) this member promised the holder not to take the lease. */
+  private promisedUntil = -Infinity;
+  /** The term is being kept by the members' promises: Redis is out of reach. */
+  private outage = false;
+  /** An acquisition is on its way to Redis: no promise can be given now. */
+  private acquiring = false;
 
   constructor(private readonly o: RedisCoordinationOptions) {
     this.term = new LeaseTerm(o.clock, o.ttlMs, leaseMargin(o.ttlMs));
@@ -91,6 +108,7 @@ export class RedisCoordination implements CoordinationBackend {
 
   private async tryOnce(): Promise<Leadership | undefined> {
     const { redis, keys, group } = this.o;
+    if (this.o.clock.now() < this.promisedUntil) return undefined;
     const current = parseLease(await redis.get(keys.lease(group)));
     this.observe(current);
     this.lastError = undefined;
@@ -99,7 +117,7 @@ export class RedisCoordination implements CoordinationBackend {
       await this.deleteIf(current.raw);
       return undefined;
     }
-    const live = new Set(this.o.view.liveMembers()).add(this.o.self.name);
+    const live = new Set(this.o.view.candidates()).add(this.o.self.name);
     if (current) live.add(current.holder);
     const elected = electActive(this.o.members, live, current?.holder);
     if (current && current.holder !== this.o.self.name) return undefined;
@@ -108,19 +126,24 @@ export class RedisCoordination implements CoordinationBackend {
       if (current) return undefined;
       await this.pause(this.rank(live) * STEP_MS);
     }
+    // A promise given meanwhile (the pause) forbids the attempt; one asked for during it is refused (acquiring).
+    if (this.o.clock.now() < this.promisedUntil) return undefined;
     const sentAt = this.o.clock.now();
     const nonce = randomUUID().slice(0, 8);
-    const [ok, raw] = (await redis.eval(
-      ACQUIRE,
-      3,
-      keys.lease(group),
-      keys.epoch(group),
-      keys.fence(group),
-      this.o.self.name,
-      nonce,
-      String(this.o.ttlMs),
-      String(this.highestEpoch),
-    )) as [number, string];
+    this.acquiring = true;
+    const [ok, raw] = (await redis
+      .eval(
+        ACQUIRE,
+        3,
+        keys.lease(group),
+        keys.epoch(group),
+        keys.fence(group),
+        this.o.self.name,
+        nonce,
+        String(this.o.ttlMs),
+        String(this.highestEpoch),
+      )
+      .finally(() => (this.acquiring = false))) as [number, string];
     const value = parseLease(raw);
     this.observe(value);
     if (ok !== 1 || !value) return undefined;
@@ -176,25 +199,59 @@ export class RedisCoordination implements CoordinationBackend {
     if (!lease || this.closed) return;
     if (!this.term.valid()) return this.lose('the lease term ended before its renewal (a stalled process?)');
     const sentAt = this.o.clock.now();
+    const { keys, group } = this.o;
     try {
-      const extended = (await this.o.redis.eval(
+      const r = (await this.o.redis.eval(
         RENEW,
-        1,
-        this.o.keys.lease(this.o.group),
+        3,
+        keys.lease(group),
+        keys.epoch(group),
+        keys.fence(group),
         lease.raw,
         String(this.o.ttlMs),
+        this.term.valid() ? '1' : '0',
+        String(lease.epoch),
       )) as number;
       if (this.lease !== lease) return;
-      if (extended !== 1) return this.lose('another member holds the lease now');
+      if (r === 0) return this.lose('another member holds the lease now');
+      if (r === 2) this.o.log.warn({ epoch: lease.epoch }, 'Redis had lost the group’s lease; restored it');
+      if (this.outage) this.o.log.info({ epoch: lease.epoch }, 'Redis answers again');
+      this.outage = false;
       this.term.confirm(sentAt);
       this.lastError = undefined;
     } catch (err) {
       this.noteError(err);
       if (this.lease !== lease) return;
-      if (!this.term.valid())
+      // Redis is out of reach: the group's members may keep this node active by their promises.
+      const left = this.term.remaining();
+      const promised =
+        left > 0 && (await this.o.view.confirmStandby(lease.epoch, this.o.ttlMs, left).catch(() => false));
+      if (this.lease !== lease) return;
+      if (promised) {
+        if (!this.outage)
+          this.o.log.warn(
+            { epoch: lease.epoch },
+            'Redis out of reach: every member confirmed it is passive; staying active',
+          );
+        this.outage = true;
+        this.term.confirm(sentAt);
+      } else if (!this.term.valid()) {
         return this.lose(`the lease could not be renewed: ${this.lastError ?? 'error'}`);
+      }
     }
     this.scheduleRenewal();
+  }
+
+  /**
+   * `holder` asks this member to promise not to take the lease for `ttlMs` (Redis is out of its reach): given only
+   * by a passive member that sees no other holder — and kept, by its own clock, from this moment.
+   */
+  promiseStandby(holder: string, epoch: number, ttlMs: number): boolean {
+    if (this.lease || this.acquiring || holder === this.o.self.name) return false;
+    if (this.current && this.current.holder !== holder && this.current.epoch > epoch) return false;
+    this.noteEpoch(epoch);
+    this.promisedUntil = Math.max(this.promisedUntil, this.o.clock.now() + ttlMs);
+    return true;
   }
 
   private lose(reason: string): void {
@@ -264,7 +321,9 @@ export class RedisCoordination implements CoordinationBackend {
       kind: 'redis',
       healthy: this.o.redis.status === 'ready' && this.lastError === undefined,
       leadership: holder,
-      detail: this.lastError ?? `redis ${this.o.redis.status}`,
+      detail: this.outage
+        ? `Redis out of reach (${this.lastError ?? 'error'}); kept active by every member's promise`
+        : (this.lastError ?? `redis ${this.o.redis.status}`),
     };
   }
 

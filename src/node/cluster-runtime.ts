@@ -8,7 +8,7 @@ import type { SelfReport } from '../cluster/membership.ts';
 import { Membership } from '../cluster/membership.ts';
 import { RedisKeys } from '../coordination/keys.ts';
 import { RedisCoordination } from '../coordination/redis.ts';
-import { connectedReplicas, redisClient } from '../coordination/redis-client.ts';
+import { connectedReplicas, redisClient, stayConnected } from '../coordination/redis-client.ts';
 import type { Log } from '../log/log.ts';
 import { RedisStateStore } from '../state/redis-store.ts';
 import type { Clock, TimerHandle } from '../supervision/clock.ts';
@@ -25,6 +25,7 @@ export class ClusterRuntime {
   readonly channel: NodeChannel;
   readonly membership: Membership;
   private replicas = 0;
+  private readonly stopReconnecting: () => void;
   private replicaTimer: TimerHandle | undefined;
   /** Answers requests forwarded by other nodes (set by the node once it can route). */
   private handler: (from: string, body: unknown, timeoutMs: number) => Promise<unknown> = () =>
@@ -45,6 +46,13 @@ export class ClusterRuntime {
     });
     // Connection errors are reported by coordination as its health; ioredis would print them otherwise.
     this.redis.on('error', () => undefined);
+    this.redis.on('ready', () => {
+      const s = this.redis.stream as { remoteAddress?: string; remotePort?: number } | undefined;
+      o.log.info({ redis: `${s?.remoteAddress ?? '?'}:${s?.remotePort ?? '?'}` }, 'connected to Redis');
+    });
+    this.stopReconnecting = stayConnected(this.redis, () =>
+      o.log.warn({}, 'the Redis connection ended while the node runs; connecting again'),
+    );
     const peers = channelAddresses(topology);
     peers.delete(role.name);
     this.membership = new Membership({
@@ -65,7 +73,21 @@ export class ClusterRuntime {
       renewMs: settings.renew_ms,
       clock: o.clock,
       log: o.log,
-      view: this.membership,
+      view: {
+        candidates: () => this.membership.candidates(),
+        confirmStandby: async (epoch, ttlMs, timeoutMs) => {
+          const others = placement.members.filter((m) => m.name !== role.name);
+          const answers = await Promise.all(
+            others.map((m) =>
+              this.channel.request(m.name, { op: 'standby', epoch, ttlMs }, timeoutMs).then(
+                (r) => r === true,
+                () => false,
+              ),
+            ),
+          );
+          return answers.every(Boolean);
+        },
+      },
     });
     this.store = new RedisStateStore(this.redis, this.keys, placement.group, () => this.replicas);
     this.channel = new NodeChannel({
@@ -75,7 +97,13 @@ export class ClusterRuntime {
       secret: o.secret,
       peers,
       log: o.log.child({ path: '/cluster/channel' }),
-      onRequest: (from, body, timeoutMs) => this.handler(from, body, timeoutMs),
+      onRequest: (from, body, timeoutMs) => {
+        // A standby promise is coordination's business; anything else is a forwarded request for the node.
+        const b = body as { op?: unknown; epoch?: unknown; ttlMs?: unknown };
+        if (b.op === 'standby' && typeof b.epoch === 'number' && typeof b.ttlMs === 'number')
+          return Promise.resolve(this.coordination.promiseStandby(from, b.epoch, Math.min(b.ttlMs, 60_000)));
+        return this.handler(from, body, timeoutMs);
+      },
       onMessage: (from, msg: ChannelMessage) => this.membership.receive(from, msg),
       onPeerDown: (peer, proven) => {
         if (!proven) return;
@@ -113,6 +141,7 @@ export class ClusterRuntime {
     this.membership.stop();
     await this.coordination.close().catch(() => undefined);
     await this.channel.close();
+    this.stopReconnecting();
     this.redis.disconnect();
   }
 }

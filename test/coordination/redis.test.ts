@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import type { MwareRole } from '../../topology/schema.ts';
 import { RedisKeys } from '../../src/coordination/keys.ts';
 import { RedisCoordination } from '../../src/coordination/redis.ts';
+import { redisClient, stayConnected } from '../../src/coordination/redis-client.ts';
 import { RedisStateStore } from '../../src/state/redis-store.ts';
 import { silentLogger } from '../../src/log/log.ts';
 import type { Clock } from '../../src/supervision/clock.ts';
@@ -57,7 +58,7 @@ function world(o: { ttlMs?: number; members?: MwareRole[] } = {}) {
       renewMs: 100,
       clock,
       log: silentLogger(),
-      view: { liveMembers: () => live },
+      view: { candidates: () => live, confirmStandby: async () => false },
     });
   return { group, keys, live, redis, coordination };
 }
@@ -192,5 +193,25 @@ describe('group leadership over Redis', () => {
     await store.save('mutex:k', { holders: ['new'] }, lb.epoch);
     assert.deepEqual(await store.keys('mutex:'), ['mutex:k']);
     await b.close();
+  });
+});
+
+describe('a node’s Redis connection', () => {
+  it('is connected again when it ends while the node runs, and left closed once the node stops it', async () => {
+    const redis = redisClient({ url: server.url }, { commandTimeoutMs: 500, name: 'stay' });
+    redis.on('error', () => undefined);
+    let revived = 0;
+    const stop = stayConnected(redis, () => revived++, 20);
+    await redis.connect();
+    const ready = () => new Promise<void>((r) => redis.once('ready', () => r()));
+    const again = ready();
+    redis.disconnect(); // ends the connection for good, as ioredis' failover detector can while connecting
+    await again;
+    assert.equal(await redis.ping(), 'PONG');
+    assert.equal(revived, 1);
+    stop();
+    redis.disconnect();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(redis.status, 'end', 'stopped: not connected again');
   });
 });

@@ -8,6 +8,7 @@ import { HarnessError } from './errors.ts';
  */
 export const BINARIES = {
   'redis-server': 'redis-server',
+  'redis-sentinel': 'redis-sentinel',
   sshd: 'openssh-server',
   rsync: 'rsync',
   snmptrapd: 'snmptrapd',

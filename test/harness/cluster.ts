@@ -26,7 +26,9 @@ export interface TestCluster {
 }
 
 export async function clusterTopology(o: {
-  redisUrl: string;
+  /** A Redis URL, or Sentinel. */
+  redisUrl?: string;
+  sentinel?: { sentinels: { host: string; port: number }[]; name: string };
   groups: { group: number; members: number; include_domains?: string[] }[];
   leaseTtlMs?: number;
   renewMs?: number;
@@ -46,7 +48,7 @@ export async function clusterTopology(o: {
   const topology = {
     cluster: 'testcluster',
     coordination: {
-      redis: { url: o.redisUrl },
+      redis: o.sentinel ?? { url: o.redisUrl },
       lease_ttl_ms: o.leaseTtlMs ?? 1_500,
       renew_ms: o.renewMs ?? 300,
     },
