@@ -2,7 +2,7 @@
 // The whole test suite: installs the Debian packages of the real servers it starts (when missing), then runs
 // every test file with node:test through tsx. Files are listed explicitly because on Node 20 `node --test DIR`
 // silently runs no .ts file and exits 0. Usage: node test/run.mjs [substring …] to run matching files only.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,12 +78,35 @@ if (files.length === 0) {
   process.exit(1);
 }
 console.log(`running ${files.length} test files`);
-const r = spawnSync(
+/**
+ * A file whose test failed can leave a handle open (a timer, a child process) and keep its process alive forever:
+ * the whole run is given a deadline, after which it is stopped and reported as failed rather than left to hang.
+ */
+const DEADLINE_MS = Number(process.env.MWARE_TEST_DEADLINE_MS ?? 20 * 60_000);
+const child = spawn(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
-  {
-    cwd: root,
-    stdio: 'inherit',
-  },
+  { cwd: root, stdio: 'inherit', detached: true },
 );
-process.exit(r.status ?? 1);
+const deadline = setTimeout(() => {
+  console.error(
+    `\nthe suite did not finish within ${DEADLINE_MS / 60_000} min: stopping it (a test left something running)`,
+  );
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
+}, DEADLINE_MS);
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.on(sig, () => {
+    try {
+      process.kill(-child.pid, sig);
+    } catch {
+      // already gone
+    }
+  });
+child.on('exit', (code) => {
+  clearTimeout(deadline);
+  process.exit(code ?? 1);
+});

@@ -66,9 +66,15 @@ describe('a node under a storm of distinct mutex keys', () => {
             await new Promise((r) => setTimeout(r, 500));
           }
         })();
-        await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(c)));
-        done = true;
-        await sampler;
+        try {
+          await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(c)));
+        } catch (err) {
+          // A client's failure says little on its own: what the node printed last says why.
+          throw new Error(`${String(err)} after ${cycles} cycles; the node's last lines:\n${n.process.tail(30)}`);
+        } finally {
+          done = true;
+          await sampler;
+        }
         assert.equal(cycles, KEYS);
         assert.ok(n.process.running, `the node is alive:\n${n.process.tail()}`);
         assert.equal((await fetch(`${base}/healthz`, { headers })).status, 200);
