@@ -1,6 +1,7 @@
 // The message API under load, from bench/load.ts in its own process, against a real `mware start` process:
 // - ask throughput and p99 vs a bare fastify route (its own process) in the same run, alternating trials;
-// - mutex lock+unlock through the API, each connection on its own key, per state_mode.
+// - mutex lock+unlock through the API, each connection on its own key, per state_mode;
+// - mutex lock+unlock through the script channel with the SDK, 16 clients.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -22,6 +23,8 @@ const ASK_TRIALS = Number(process.env.BENCH_ASK_TRIALS ?? 7);
  */
 const CONNECTIONS = 128;
 const LIGHT = 4;
+/** Script clients on the script channel, as the target is set (16). */
+const CHANNEL_CLIENTS = 16;
 
 interface Run {
   rps: number;
@@ -33,11 +36,12 @@ interface Run {
 
 /** One run of the load generator (its own process, so it does not share this one's event loop). */
 function load(
-  scenario: 'ask' | 'mutex',
+  scenario: 'ask' | 'mutex' | 'channel',
   url: string,
   token: string,
   seconds = DURATION_S,
   connections = CONNECTIONS,
+  env: Record<string, string> = {},
 ): Run {
   const out = execFileSync(
     process.execPath,
@@ -51,7 +55,7 @@ function load(
       String(connections),
       String(seconds),
     ],
-    { encoding: 'utf8' },
+    { encoding: 'utf8', env: { ...process.env, ...env } },
   );
   return JSON.parse(out) as Run;
 }
@@ -186,5 +190,23 @@ for (const mode of ['none', 'transactional'] as const) {
     `mutex lock+unlock through the API, state_mode ${mode}, ${LIGHT} connections (unsaturated)`,
     `${fmt(median(light.map((r) => r.cycles)))} cycles/s, request p50 ${fmt(median(light.map((r) => r.p50)), 2)} ms, p99 ${fmt(median(light.map((r) => r.p99)), 2)} ms`,
   );
+  if (mode === 'none') {
+    // The script channel: 16 script clients, each on its own persistent connection through the SDK, first one
+    // lock/unlock loop each (a request in flight per client), then several pipelined on each client's channel.
+    for (const flows of [1, 4]) {
+      const ch: Run[] = [];
+      for (let t = 0; t < TRIALS; t++)
+        ch.push(load('channel', n.url, n.token, DURATION_S, CHANNEL_CLIENTS, { FLOWS: String(flows) }));
+      const c = median(ch.map((r) => r.cycles));
+      const p = median(ch.map((r) => r.p99));
+      const errs = ch.reduce((a, r) => a + r.errors, 0);
+      report(
+        `mutex lock+unlock through the script channel (SDK), state_mode none, ${CHANNEL_CLIENTS} clients × ${flows} loop(s) each`,
+        `${fmt(c)} cycles/s (${fmt(c * 2)} req/s), request p50 ${fmt(median(ch.map((r) => r.p50)), 2)} ms, p99 ${fmt(p, 2)} ms, errors ${errs}`,
+        '>= 10,000/s, p99 <= 5 ms',
+        c >= 10_000 && p <= 5 && errs === 0,
+      );
+    }
+  }
   await n.stop();
 }

@@ -4,9 +4,12 @@
 // request than the servers it measures; this one does not. Scenarios:
 //   ask URL TOKEN        POST a message and wait for the reply (bare fastify: TOKEN "-")
 //   mutex URL TOKEN      lock then unlock, each connection on its own key
+//   channel URL TOKEN    lock then unlock through the SDK over the script channel: each client (connection) runs
+//                        FLOWS (env, default 1) lock/unlock loops at once, pipelined on its channel, each on its own key
 // Prints one JSON line: {rps, cycles, p50, p99, errors}.
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
+import { MwareClient } from '../src/client/client.ts';
 
 const [scenario, base, token, connArg, secondsArg] = process.argv.slice(2);
 const connections = Number(connArg ?? 32);
@@ -97,8 +100,39 @@ async function run(i: number, end: number): Promise<void> {
   c.close();
 }
 
+/** One script client: its own MwareClient (one script channel), FLOWS lock/unlock loops pipelined on it. */
+async function channelClient(i: number, end: number): Promise<void> {
+  const mw = new MwareClient({ url: base ?? '', token: token ?? '' });
+  const flows = Number(process.env.FLOWS ?? 1);
+  await mw.mutex.inspect(`warm-${i}`); // opens the channel
+  await Promise.all(
+    Array.from({ length: flows }, async (_, f) => {
+      const key = `bench-${process.pid}-${i}-${f}`;
+      const owner = key;
+      while (performance.now() < end) {
+        let t = performance.now();
+        const r = await mw.mutex.lock(key, { owner, hold_ms: 10_000 });
+        latencies.push(performance.now() - t);
+        if (!r.granted) {
+          errors++;
+          continue;
+        }
+        t = performance.now();
+        await mw.mutex.unlock(key, { owner, token: r.token }).catch(() => errors++);
+        latencies.push(performance.now() - t);
+        cycles++;
+      }
+    }),
+  );
+  mw.close();
+}
+
 const t0 = performance.now();
-await Promise.all(Array.from({ length: connections }, (_, i) => run(i, t0 + seconds * 1000)));
+await Promise.all(
+  Array.from({ length: connections }, (_, i) =>
+    scenario === 'channel' ? channelClient(i, t0 + seconds * 1000) : run(i, t0 + seconds * 1000),
+  ),
+);
 const elapsed = (performance.now() - t0) / 1000;
 latencies.sort((a, b) => a - b);
 const pct = (p: number) =>

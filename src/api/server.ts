@@ -15,6 +15,7 @@ import { healthRoutes } from './routes/health.ts';
 import { mutexRoutes } from './routes/mutex.ts';
 import { streamRoutes } from './routes/streams.ts';
 import { uiRoutes } from './routes/ui.ts';
+import { ScriptChannels } from './script-channel.ts';
 
 /**
  * The message API (03-interfaces.md): HTTP/JSON on the role's internal interface only, every request but the
@@ -131,6 +132,16 @@ export function createApiApp(o: Omit<ApiServerOptions, 'host' | 'port'>): Fastif
   });
 
   const requestMetrics = new RequestMetrics(ctx.metrics);
+
+  // The script channel: persistent pipelined connections upgraded from a request on the same port.
+  const channels = new ScriptChannels(ctx, {
+    answered: (op, status, seconds) => requestMetrics.observe(`channel ${op}`, 'CHANNEL', status, seconds),
+  });
+  channels.attach(app.server);
+  app.addHook('preClose', (done) => {
+    channels.closeAll();
+    done();
+  });
   app.addHook('onResponse', (req, reply, done) => {
     requestMetrics.observe(
       req.routeOptions.url ?? 'unmatched',

@@ -34,7 +34,11 @@ export class StreamLimiter {
   private total = 0;
   private readonly byPrincipal = new Map<string, number>();
 
-  constructor(private readonly limits: StreamLimits = DEFAULT_STREAM_LIMITS) {}
+  constructor(
+    private readonly limits: StreamLimits = DEFAULT_STREAM_LIMITS,
+    /** What is counted, for the refusals: event streams, script channels. */
+    private readonly what = 'event streams',
+  ) {}
 
   get open(): number {
     return this.total;
@@ -45,10 +49,10 @@ export class StreamLimiter {
     const name = who?.name ?? '';
     const mine = this.byPrincipal.get(name) ?? 0;
     if (this.total >= this.limits.max)
-      throw new TooManyStreams(`the node has ${this.total} open event streams, its limit; retry later`);
+      throw new TooManyStreams(`the node has ${this.total} open ${this.what}, its limit; retry later`);
     if (mine >= this.limits.perPrincipal)
       throw new TooManyStreams(
-        `the token "${name}" has ${mine} open event streams, its limit; close one first`,
+        `the token "${name}" has ${mine} open ${this.what}, its limit; close one first`,
       );
     this.total++;
     this.byPrincipal.set(name, mine + 1);

@@ -10,6 +10,8 @@ import type {
   ReleaseOwnerReply,
   TreeNode,
 } from '../api/schemas.ts';
+import type { ChannelOutcome } from './channel.ts';
+import { ScriptChannelClient } from './channel.ts';
 import { ClientRequestFailed, MutexLockTimeout, responseError } from './errors.ts';
 import { readSse } from './sse.ts';
 import type { SseEvent } from './sse.ts';
@@ -33,9 +35,17 @@ export interface MwareClientOptions {
   timeoutMs?: number;
   /** Backoff between retries (default 100 ms doubling up to 2 s). */
   retry?: { minDelayMs?: number; maxDelayMs?: number };
+  /**
+   * Send messages and mutex operations over one persistent script channel per node, pipelined (default: true,
+   * unless a `fetch` is given); HTTP is used when a node has no channel, and always for everything else.
+   */
+  channel?: boolean;
   /** For tests: the fetch to use. */
   fetch?: typeof fetch;
 }
+
+/** A request as the script channel carries it; built per attempt from the ms left, like an HTTP body. */
+type FrameOf = (leftMs: number) => Record<string, unknown>;
 
 export interface CallOptions {
   timeoutMs?: number;
@@ -63,6 +73,8 @@ export class MwareClient {
   private readonly minDelay: number;
   private readonly maxDelay: number;
   private readonly fetchFn: typeof fetch;
+  /** The script channel to each node, by URL (when enabled). */
+  private readonly channels: Map<string, ScriptChannelClient> | undefined;
 
   constructor(o: MwareClientOptions) {
     this.urls = (typeof o.url === 'string' ? [o.url] : o.url).map((u) => u.replace(/\/+$/, ''));
@@ -72,19 +84,38 @@ export class MwareClient {
     this.minDelay = o.retry?.minDelayMs ?? 100;
     this.maxDelay = o.retry?.maxDelayMs ?? 2_000;
     this.fetchFn = o.fetch ?? fetch;
+    this.channels = (o.channel ?? o.fetch === undefined) ? new Map() : undefined;
     this.mutex = new MutexClient(this);
+  }
+
+  /** Closes the script channels (they do not keep the process alive while idle, so this is optional). */
+  close(): void {
+    for (const c of this.channels?.values() ?? []) c.close();
+    this.channels?.clear();
   }
 
   /** Tells an actor a message (202: accepted, not awaited). */
   async send(path: string, type: string, payload?: unknown, o?: CallOptions): Promise<void> {
-    await this.request('POST', `${actorUrl(path)}/messages`, { type, payload }, o);
+    await this.request('POST', `${actorUrl(path)}/messages`, { type, payload }, o, [], () => ({
+      op: 'send',
+      path: actorPath(path),
+      type,
+      payload,
+    }));
   }
 
   /** Asks an actor and returns its reply. */
   async ask<T = unknown>(path: string, type: string, payload?: unknown, o?: CallOptions): Promise<T> {
     // The node's deadline is what this call has left at each attempt, so it gives up (504) before the client.
     const body = (leftMs: number) => ({ type, payload, timeout_ms: Math.max(1, leftMs - 100) });
-    const r = await this.request<{ result: T }>('POST', `${actorUrl(path)}/messages?reply=true`, body, o);
+    const r = await this.request<{ result: T }>(
+      'POST',
+      `${actorUrl(path)}/messages?reply=true`,
+      body,
+      o,
+      [],
+      (left) => ({ op: 'ask', path: actorPath(path), ...body(left) }),
+    );
     return r.result;
   }
 
@@ -155,7 +186,8 @@ export class MwareClient {
 
   /**
    * One API call: JSON in and out (`body` may be built per attempt from the ms left), the deadline over every
-   * retry. `accept` lists error statuses that are answers, not failures (a lock not granted in time: 408).
+   * retry. `accept` lists error statuses that are answers, not failures (a lock not granted in time: 408). With
+   * `frame`, the call goes over the node's script channel when it has one.
    */
   async request<T>(
     method: 'GET' | 'POST',
@@ -163,52 +195,80 @@ export class MwareClient {
     body?: unknown,
     o?: CallOptions,
     accept: readonly number[] = [],
+    frame?: FrameOf,
   ): Promise<T> {
     const deadline = Date.now() + (o?.timeoutMs ?? this.timeoutMs);
     for (let delay = this.minDelay; ; delay = Math.min(delay * 2, this.maxDelay)) {
       const left = Math.max(1, deadline - Date.now());
-      const timeout = AbortSignal.timeout(left);
-      const signal = o?.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
-      const json = typeof body === 'function' ? (body as (ms: number) => unknown)(left) : body;
-      let res: Response | undefined;
-      let refused: Error | undefined;
-      try {
-        res = await this.fetchFn(this.url + path, {
-          method,
-          headers: {
-            authorization: `Bearer ${this.token}`,
-            ...(json !== undefined ? { 'content-type': 'application/json' } : {}),
-          },
-          body: json !== undefined ? JSON.stringify(json) : undefined,
-          signal,
-        });
-      } catch (err) {
-        if (o?.signal?.aborted) throw err;
-        if (timeout.aborted || !connectionRefused(err))
-          throw new ClientRequestFailed(
-            timeout.aborted
-              ? `${method} ${path}: no answer within the deadline`
-              : `${method} ${path}: ${(err as Error).message}`,
-            { cause: err },
-          );
-        refused = err as Error;
+      const channel = frame && this.channelTo(this.url);
+      let out = channel ? await channel.call(frame(left), left, o?.signal) : undefined;
+      if (out?.kind === 'lost') {
+        if (o?.signal?.aborted) throw o.signal.reason;
+        throw new ClientRequestFailed(`${method} ${path}: ${out.error.message}`, { cause: out.error });
       }
+      if (out === undefined || out.kind === 'fallback')
+        out = await this.overHttp(method, path, body, left, o);
       let wait = delay;
-      if (res) {
-        const parsed = parseJson(await res.text());
-        if (res.ok || accept.includes(res.status)) return parsed as T;
-        wait = Math.max(delay, retryAfterMs(res.headers.get('retry-after')));
-        if (res.status !== 503 || !notDelivered(parsed) || Date.now() + wait >= deadline)
-          throw responseError(res.status, parsed);
+      if (out.kind === 'answer') {
+        if ((out.status >= 200 && out.status < 300) || accept.includes(out.status)) return out.body as T;
+        wait = Math.max(delay, out.retryAfterMs);
+        if (out.status !== 503 || !notDelivered(out.body) || Date.now() + wait >= deadline)
+          throw responseError(out.status, out.body);
       } else if (Date.now() + wait >= deadline) {
-        throw new ClientRequestFailed(`${method} ${path}: ${refused?.message ?? 'refused'}`, {
-          cause: refused,
-        });
+        throw new ClientRequestFailed(`${method} ${path}: ${out.error.message}`, { cause: out.error });
       }
       // Another instance of the group may be the active one now: each is tried at once, then a round waits.
       this.current = (this.current + 1) % this.urls.length;
       await new Promise((r) => setTimeout(r, this.urls.length > 1 && this.current !== 0 ? 0 : wait));
     }
+  }
+
+  /** One attempt over HTTP, as a channel outcome: an answer, or refused (nothing listens there). */
+  private async overHttp(
+    method: 'GET' | 'POST',
+    path: string,
+    body: unknown,
+    left: number,
+    o?: CallOptions,
+  ): Promise<ChannelOutcome> {
+    const timeout = AbortSignal.timeout(left);
+    const signal = o?.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
+    const json = typeof body === 'function' ? (body as (ms: number) => unknown)(left) : body;
+    let res: Response;
+    try {
+      res = await this.fetchFn(this.url + path, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          ...(json !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        body: json !== undefined ? JSON.stringify(json) : undefined,
+        signal,
+      });
+    } catch (err) {
+      if (o?.signal?.aborted) throw err;
+      if (timeout.aborted || !connectionRefused(err))
+        throw new ClientRequestFailed(
+          timeout.aborted
+            ? `${method} ${path}: no answer within the deadline`
+            : `${method} ${path}: ${(err as Error).message}`,
+          { cause: err },
+        );
+      return { kind: 'refused', error: err as Error };
+    }
+    return {
+      kind: 'answer',
+      status: res.status,
+      body: parseJson(await res.text()),
+      retryAfterMs: retryAfterMs(res.headers.get('retry-after')),
+    };
+  }
+
+  private channelTo(url: string): ScriptChannelClient | undefined {
+    if (!this.channels) return undefined;
+    let c = this.channels.get(url);
+    if (!c) this.channels.set(url, (c = new ScriptChannelClient(url, this.token)));
+    return c;
   }
 
   private async *stream(path: string, signal?: AbortSignal): AsyncIterable<SseEvent> {
@@ -233,19 +293,30 @@ export class MutexClient {
       o,
       { ...call, timeoutMs },
       [408],
+      () => ({ op: 'lock', key, body: o }),
     );
   }
 
   async unlock(key: string, o: { owner: string; token: number }, call?: CallOptions): Promise<void> {
-    await this.c.request('POST', `/api/v1/mutex/${encodeURIComponent(key)}/unlock`, o, call);
+    await this.c.request('POST', `/api/v1/mutex/${encodeURIComponent(key)}/unlock`, o, call, [], () => ({
+      op: 'unlock',
+      key,
+      body: o,
+    }));
   }
 
   releaseOwner(owner: string, call?: CallOptions): Promise<z.infer<typeof ReleaseOwnerReply>> {
-    return this.c.request('POST', '/api/v1/mutex/release-owner', { owner }, call);
+    return this.c.request('POST', '/api/v1/mutex/release-owner', { owner }, call, [], () => ({
+      op: 'release-owner',
+      body: { owner },
+    }));
   }
 
   inspect(key: string, call?: CallOptions): Promise<z.infer<typeof MutexInfo>> {
-    return this.c.request('GET', `/api/v1/mutex/${encodeURIComponent(key)}`, undefined, call);
+    return this.c.request('GET', `/api/v1/mutex/${encodeURIComponent(key)}`, undefined, call, [], () => ({
+      op: 'inspect',
+      key,
+    }));
   }
 
   async keys(call?: CallOptions): Promise<string[]> {
@@ -271,6 +342,17 @@ export class MutexClient {
 function actorUrl(path: string): string {
   const segments = path.split('/').filter((s) => s !== '');
   return `/api/v1/actors/${segments.map((s) => encodeURIComponent(s)).join('/')}`;
+}
+
+/** `domains/x/` → `/domains/x`: the path as the script channel takes it. */
+function actorPath(path: string): string {
+  return (
+    '/' +
+    path
+      .split('/')
+      .filter((s) => s !== '')
+      .join('/')
+  );
 }
 
 /** The request never reached a node (nothing listens there now): safe to send again. */

@@ -70,7 +70,9 @@ describe('a node under a storm of distinct mutex keys', () => {
           await Promise.all(Array.from({ length: CLIENTS }, (_, c) => client(c)));
         } catch (err) {
           // A client's failure says little on its own: what the node printed last says why.
-          throw new Error(`${String(err)} after ${cycles} cycles; the node's last lines:\n${n.process.tail(30)}`);
+          throw new Error(
+            `${String(err)} after ${cycles} cycles; the node's last lines:\n${n.process.tail(30)}`,
+          );
         } finally {
           done = true;
           await sampler;
