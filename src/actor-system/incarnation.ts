@@ -1,6 +1,7 @@
 import type { Clock, TimerHandle } from '../supervision/clock.ts';
 import type { ActorMode } from '../supervision/events.ts';
-import type { ExitReason, Incarnation } from '../supervision/incarnation.ts';
+import type { ExitReason, Incarnation, IncarnationObserver } from '../supervision/incarnation.ts';
+import { reportExit } from '../supervision/incarnation.ts';
 import type { Shutdown } from '../supervision/spec.ts';
 import type { SerializedError } from '../errors.ts';
 import { rehydrateError, serializeError } from '../errors.ts';
@@ -57,15 +58,13 @@ export interface SpawnRequest {
 }
 
 export class ActorIncarnation implements Incarnation {
-  readonly exited: Promise<ExitReason>;
-  private resolveExit!: (r: ExitReason) => void;
+  private observer: IncarnationObserver | undefined;
   private exitReason: ExitReason | undefined;
   /** Set when a stop (ours or its own) is under way: the process ending is then expected. */
   private ended = false;
   /** Requests to a forked or threaded actor (an in-memory actor's cell tracks its own). */
   private readonly pending: InFlight;
   private livenessTimer: TimerHandle | undefined;
-  private windDownListeners: (() => void)[] = [];
 
   private constructor(
     private readonly path: string,
@@ -74,7 +73,6 @@ export class ActorIncarnation implements Incarnation {
     private readonly log: () => Log,
     private readonly liveness: LivenessOptions,
   ) {
-    this.exited = new Promise((resolve) => (this.resolveExit = resolve));
     this.pending = new InFlight(path, clock);
     actor.onExit((info) => this.processExited(info));
     if (actor.mode !== 'in-memory') this.scheduleLiveness();
@@ -140,8 +138,9 @@ export class ActorIncarnation implements Incarnation {
     return this.actor.mode === 'in-memory' ? this.actor.inFlight() : this.pending.size;
   }
 
-  onWindDown(listener: () => void): void {
-    this.windDownListeners.push(listener);
+  watch(observer: IncarnationObserver): void {
+    this.observer = observer;
+    if (this.exitReason) reportExit(observer, this, this.exitReason);
   }
 
   deliver(type: string, payload: unknown, timeoutMs: number): Promise<unknown> {
@@ -174,7 +173,7 @@ export class ActorIncarnation implements Incarnation {
   /** The actor asked to end (it is idle): a graceful stop whose exit is `normal`. */
   private async stopByItself(): Promise<void> {
     if (this.exitReason || this.ended) return;
-    for (const l of this.windDownListeners) l();
+    this.observer?.windingDown(this);
     await this.windDown(5_000);
     this.finish({ kind: 'normal' });
   }
@@ -244,7 +243,7 @@ export class ActorIncarnation implements Incarnation {
       this.pending.failAll(error);
       this.actor.abort(error);
     }
-    this.resolveExit(reason);
+    if (this.observer) reportExit(this.observer, this, reason);
   }
 
   /** A forked or threaded actor that stops answering (stalled, stuck in a loop) is a failed actor. */
