@@ -163,7 +163,8 @@ export class ChildRecord implements IncarnationObserver {
   private flush(): void {
     const inc = this.incarnation;
     const buffer = this.buffer;
-    if (!inc?.deliver || buffer === undefined) return;
+    // An incarnation already ending keeps them held: its exit decides (a restart delivers them, a stop fails them).
+    if (!inc?.deliver || inc.ending === true || buffer === undefined) return;
     this.buffer = undefined;
     const now = this.env.clock.now();
     for (const m of buffer.takeAll()) {
