@@ -220,13 +220,18 @@ class MutexActor implements Behavior<MutexProtocol>, TokenSource {
   }
 
   /**
-   * Arms the expiry timer for the earliest hold (only when that moves earlier) and, once nobody holds or waits,
-   * the idle check. A new grant passes its own expiry: only it can have moved the earliest one.
+   * Arms the expiry timer for the earliest hold (only when that moves earlier; none when nothing is held) and, once
+   * nobody holds or waits, the idle check. A new grant passes its own expiry: only it can have moved the earliest.
    */
   private schedule(next = this.table.nextExpiry()): void {
     const { clock } = this.ctx;
     this.lastActive = clock.now();
-    if (next !== undefined && next < this.expiryAt) {
+    if (next === undefined) {
+      // Nothing held: no expiry to wait for (an idle key keeps one timer, its idle check).
+      if (this.expiryTimer !== undefined) clock.clearTimeout(this.expiryTimer);
+      this.expiryTimer = undefined;
+      this.expiryAt = Infinity;
+    } else if (next < this.expiryAt) {
       if (this.expiryTimer !== undefined) clock.clearTimeout(this.expiryTimer);
       this.expiryAt = next;
       this.expiryTimer = clock.setTimeout(() => this.onExpiry(), next - clock.wallNow());
