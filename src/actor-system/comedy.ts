@@ -241,14 +241,21 @@ export class ComedySystem {
   }
 }
 
+/** Spare processes kept ready for forked actors: enough for two crashes close together. */
+const SPARES = 2;
+
 /**
- * One forked comedy worker process started ahead of need. comedy forks its worker module itself, so the node's
- * `child_process.fork` is wrapped: a fork of exactly that module is handed the spare when one is ready; every
- * other fork goes through untouched. The spare has already loaded comedy, tsx and our host, so a forked actor
- * (and a restart of one) starts in milliseconds instead of the ≈0.6 s a fresh process takes.
+ * Forked comedy worker processes started ahead of need. comedy forks its worker module itself, so the node's
+ * `child_process.fork` is wrapped: a fork of exactly that module is handed a spare when there is one; every other
+ * fork goes through untouched. A spare has already loaded comedy, tsx and our host, so a forked actor (and a
+ * restart of one) starts in milliseconds instead of the ≈0.6 s a fresh process takes.
+ *
+ * {@link SPARES} are kept, and a taken one is replaced at once: with a single spare, a second crash within a second
+ * of the first found the replacement still booting (restart p99 731 ms, against ≈30 ms with a spare ready).
  */
 class SparePool {
-  private spare: ChildProcess | undefined;
+  /** Oldest first: the one most likely to have finished booting is handed out first. */
+  private readonly spares: ChildProcess[] = [];
   private enabled = false;
   private readonly originalFork: typeof childProcess.fork;
 
@@ -270,32 +277,36 @@ class SparePool {
 
   close(): void {
     this.enabled = false;
-    this.spare?.kill('SIGKILL');
-    this.spare = undefined;
+    for (const s of this.spares.splice(0)) s.kill('SIGKILL');
   }
 
   private take(): ChildProcess | undefined {
-    const s = this.spare;
-    this.spare = undefined;
+    let s: ChildProcess | undefined;
+    while ((s = this.spares.shift()) !== undefined) {
+      if (s.exitCode === null && s.signalCode === null && s.connected) break;
+    }
+    // The replacement starts after this fork returns, not inside it.
     if (this.enabled) setImmediate(() => this.refill());
-    if (!s || s.exitCode !== null || s.signalCode !== null || !s.connected) return undefined;
+    if (s === undefined) return undefined;
     s.ref();
     (s.channel as { ref?: () => void } | undefined)?.ref?.();
     return s;
   }
 
   private refill(): void {
-    if (this.spare || !this.enabled) return;
-    const s = this.originalFork(COMEDY_FORK_WORKER, ['mware-spare'], {
-      execArgv: [...process.execArgv, '--require', SPARE_PRELOAD],
-    });
-    // A spare never keeps the node alive, and is forgotten if it dies unused.
-    s.unref();
-    (s.channel as { unref?: () => void } | undefined)?.unref?.();
-    s.once('exit', () => {
-      if (this.spare === s) this.spare = undefined;
-    });
-    this.spare = s;
+    while (this.enabled && this.spares.length < SPARES) {
+      const s = this.originalFork(COMEDY_FORK_WORKER, ['mware-spare'], {
+        execArgv: [...process.execArgv, '--require', SPARE_PRELOAD],
+      });
+      // A spare never keeps the node alive, and is forgotten if it dies unused.
+      s.unref();
+      (s.channel as { unref?: () => void } | undefined)?.unref?.();
+      s.once('exit', () => {
+        const i = this.spares.indexOf(s);
+        if (i >= 0) this.spares.splice(i, 1);
+      });
+      this.spares.push(s);
+    }
   }
 }
 
