@@ -1,4 +1,4 @@
-// Memory per domain actor and per mutex actor, at 10,000 of each (run with --expose-gc).
+// Memory per domain actor and per mutex actor (holding a lock, then idle), at 10,000 of each (run with --expose-gc).
 import { MutexService } from '../actors/mutex/mutex-service.ts';
 import { domainActor } from '../actors/domain/domain-actor.ts';
 import { actorChild } from '../src/actor-system/actor-child.ts';
@@ -69,17 +69,21 @@ const mutex = new MutexService({
   log,
   clock: systemClock,
   idleMs: 3_600_000,
+  // Above the count, so that idle keys wait for their idle timeout rather than stop at once under pressure.
+  maxKeys: COUNT * 2,
 });
 const root = new Supervisor('/', compileFlags(), [mutexesChild(mutex, [])], env);
 await root.start();
 const beforeMutexes = await settled();
 t0 = performance.now();
+const tokens: number[] = [];
 for (let i = 0; i < COUNT; i += 100) {
-  await Promise.all(
+  const grants = await Promise.all(
     Array.from({ length: 100 }, (_, j) =>
       mutex.lock(`key-${i + j}`, { owner: `owner-${i + j}`, hold_ms: 3_600_000 }),
     ),
   );
+  for (const g of grants) tokens.push(g.granted ? g.token : NaN);
 }
 const lockMs = performance.now() - t0;
 const withMutexes = await settled();
@@ -90,6 +94,20 @@ report(
 report(
   `create ${fmt(COUNT)} mutex actors by first lock, 100 at a time (transactional, journal without fsync)`,
   `${fmt(lockMs)} ms`,
+);
+
+// The same actors once unlocked: idle, waiting for their idle timeout.
+for (let i = 0; i < COUNT; i += 100) {
+  await Promise.all(
+    Array.from({ length: 100 }, (_, j) =>
+      mutex.unlock(`key-${i + j}`, { owner: `owner-${i + j}`, token: tokens[i + j] as number }),
+    ),
+  );
+}
+const idleMutexes = await settled();
+report(
+  `memory per mutex actor at ${fmt(COUNT)}, idle (locked, then unlocked)`,
+  `${fmt((idleMutexes.heap - beforeMutexes.heap) / COUNT)} bytes of heap, ${fmt((idleMutexes.rss - beforeMutexes.rss) / COUNT)} bytes of RSS`,
 );
 
 t0 = performance.now();

@@ -12,10 +12,11 @@ import { actorWorld, newComedy } from '../test/support/actor-world.ts';
 
 const comedy = newComedy();
 
+/** `pausesMs[i % length]` before the i-th crash. */
 async function measure(
   mode: ActorMode,
   trials: number,
-  pauseMs: number,
+  pausesMs: readonly number[],
   crash: (ref: ActorRef<EchoProtocol>) => Promise<void>,
 ): Promise<number[]> {
   const w = actorWorld(comedy, { record: false, liveness: { intervalMs: 60_000, timeoutMs: 60_000 } });
@@ -38,6 +39,7 @@ async function measure(
   await ref.ask('inc', 1);
   const samples: number[] = [];
   for (let i = 0; i < trials; i++) {
+    const pauseMs = pausesMs[i % pausesMs.length] ?? 0;
     if (pauseMs) await new Promise((r) => setTimeout(r, pauseMs));
     const restarted = new Promise<number>((resolve) => {
       const off = events.subscribe((e) => {
@@ -63,7 +65,7 @@ const sigkill = async (ref: ActorRef<EchoProtocol>) => {
   process.kill(await ref.ask('pid', null), 'SIGKILL');
 };
 
-const mem = await measure('in-memory', 500, 0, throwIn);
+const mem = await measure('in-memory', 500, [0], throwIn);
 if (process.env.BENCH_DETAIL)
   console.log(
     'in-memory samples (ms), slowest:',
@@ -91,24 +93,42 @@ report(
   percentile(mem, 99) <= 5,
 );
 
-// A spare process is kept ready for forked actors; a pause between crashes lets it be refilled, as between
-// real crashes. Back to back, the next crash finds the spare still booting.
-const forked = await measure('forked', 30, 1_500, sigkill);
+// Spare processes are kept ready for forked actors (two, each replaced as soon as it is taken). Every figure below
+// is the p99 of all the crashes of its run, slowest included.
+const forkedTarget = (name: string, samples: number[]) => {
+  report(
+    `${name}, p50`,
+    `${fmt(percentile(samples, 50), 1)} ms`,
+    '<= 300 ms',
+    percentile(samples, 50) <= 300,
+  );
+  report(
+    `${name}, p99`,
+    `${fmt(percentile(samples, 99), 1)} ms`,
+    '<= 300 ms',
+    percentile(samples, 99) <= 300,
+  );
+};
+const detail = (name: string, samples: number[]) => {
+  if (process.env.BENCH_DETAIL)
+    console.log(`${name} samples (ms):`, samples.map((x) => x.toFixed(1)).join(' '));
+};
+
+// Crashes 1.5 s apart: a taken spare has been replaced by the next crash.
+const forked = await measure('forked', 30, [1_500], sigkill);
+detail('forked, 1.5 s apart', forked);
+forkedTarget('restart latency, forked (SIGKILL → running again, crashes 1.5 s apart)', forked);
+
+// Crashes in pairs 300 ms apart (then 2 s of quiet): the second of a pair finds the second spare.
+const pairs = await measure('forked', 30, [2_000, 300], sigkill);
+detail('forked, in pairs', pairs);
+forkedTarget('restart latency, forked, two crashes within a second (pairs 300 ms apart)', pairs);
+
+// Back to back, beyond what the spares cover: from the third crash on, the spare handed out is still booting.
+const fresh = await measure('forked', 10, [2_000, 0, 0, 0, 0, 0, 0, 0, 0, 0], sigkill);
+detail('forked, back to back', fresh);
 report(
-  'restart latency, forked (SIGKILL → running again, spare ready), p50',
-  `${fmt(percentile(forked, 50), 1)} ms`,
-  '<= 300 ms',
-  percentile(forked, 50) <= 300,
-);
-report(
-  'restart latency, forked, p99',
-  `${fmt(percentile(forked, 99), 1)} ms`,
-  '<= 300 ms',
-  percentile(forked, 99) <= 300,
-);
-const fresh = await measure('forked', 10, 0, sigkill);
-report(
-  'restart latency, forked, back-to-back (the spare is still booting), p50',
-  `${fmt(percentile(fresh, 50), 1)} ms`,
+  'restart latency, forked, ten back to back (spares still booting), p50 / p99',
+  `${fmt(percentile(fresh, 50), 1)} / ${fmt(percentile(fresh, 99), 1)} ms`,
 );
 await comedy.destroy();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { Behavior, Handlers, HandlersOf } from '../../src/actor-system/kind.ts';
 import { defineActor } from '../../src/actor-system/kind.ts';
 
 /**
@@ -25,6 +26,32 @@ export type DomainProtocol = {
   ping: { request: null; reply: 'pong'; scope: 'send' };
 };
 
+/** The behaviour of one domain: a class, so that its handlers are one table for all domains. */
+class DomainActor implements Behavior<DomainProtocol> {
+  private messages = 0;
+
+  constructor(
+    private readonly args: DomainArgs,
+    /** Wall-clock time this incarnation started. */
+    private readonly startedAt: number,
+  ) {}
+
+  get handlers(): Handlers<DomainProtocol> {
+    return HANDLERS;
+  }
+
+  static readonly handlers: HandlersOf<DomainProtocol, DomainActor> = {
+    info() {
+      return { ...this.args, started_at: this.startedAt, messages: ++this.messages };
+    },
+    ping() {
+      this.messages++;
+      return 'pong';
+    },
+  };
+}
+const HANDLERS = DomainActor.handlers;
+
 export const domainActor = defineActor<DomainProtocol, DomainArgs>({
   kind: 'domain',
   moduleUrl: import.meta.url,
@@ -33,17 +60,5 @@ export const domainActor = defineActor<DomainProtocol, DomainArgs>({
     info: { payload: z.null(), scope: 'send', summary: 'The domain, its parent, site and group' },
     ping: { payload: z.null(), scope: 'send', summary: 'Answers "pong"' },
   },
-  create(args, ctx) {
-    const startedAt = ctx.clock.wallNow();
-    let messages = 0;
-    return {
-      handlers: {
-        info: () => ({ ...args, started_at: startedAt, messages: ++messages }),
-        ping: () => {
-          messages++;
-          return 'pong';
-        },
-      },
-    };
-  },
+  create: (args, ctx) => new DomainActor(args, ctx.clock.wallNow()),
 });

@@ -10,6 +10,8 @@ import { MutexBadRequest, MutexUnavailable } from './errors.ts';
 import type { MutexStats } from './stats.ts';
 import { newMutexStats } from './stats.ts';
 import { FencingTokens } from './fencing-tokens.ts';
+import type { Interest } from './owner-keys.ts';
+import { OwnerKeys } from './owner-keys.ts';
 import type { LockState } from './lock-table.ts';
 import { mutexActor, mutexStateKey } from './mutex-actor.ts';
 import type { LockReply, LockRequest, MutexInfo, UnlockReply, UnlockRequest } from './protocol.ts';
@@ -46,20 +48,12 @@ export const PRESSURE = 0.8;
 /** Idle keys are asked to stop at most this often while under pressure. */
 const REAP_EVERY_MS = 1_000;
 
-/** What the service remembers of one owner on one key. */
-interface Interest {
-  /** Lock requests sent and not yet answered. */
-  pending: number;
-  /** Wall-clock end of the latest grant: past it (and with nothing pending) the interest is stale. */
-  until: number;
-}
-
 /** Margin beyond a lock's own wait before the ask itself gives up. */
 const ASK_MARGIN_MS = 5_000;
 
 export class MutexService {
   private supervisor: Supervisor | undefined;
-  private readonly owners = new Map<string, Map<string, Interest>>();
+  private readonly owners = new OwnerKeys();
   readonly stats: MutexStats = newMutexStats();
   private sweepTimer: TimerHandle | undefined;
   /** Set once the node demotes: nothing is swept any more, so no timer outlives the service. */
@@ -141,8 +135,7 @@ export class MutexService {
   async releaseOwner(owner: string): Promise<{ released: number; cancelled: number; keys: number }> {
     if (typeof owner !== 'string' || owner.length === 0)
       throw new MutexBadRequest('owner must be a non-empty string');
-    const keys = [...(this.owners.get(owner)?.keys() ?? [])];
-    this.owners.delete(owner);
+    const keys = this.owners.take(owner);
     let released = 0;
     let cancelled = 0;
     await Promise.all(
@@ -231,20 +224,15 @@ export class MutexService {
   }
 
   private interest(owner: string, key: string): Interest {
-    let keys = this.owners.get(owner);
-    if (!keys) this.owners.set(owner, (keys = new Map<string, Interest>()));
-    let i = keys.get(key);
-    if (!i) keys.set(key, (i = { pending: 0, until: 0 }));
+    const i = this.owners.interest(owner, key);
     this.scheduleSweep();
     return i;
   }
 
   private forgetIfDone(owner: string, key: string, remaining: number): void {
-    const keys = this.owners.get(owner);
-    const i = keys?.get(key);
-    if (!keys || !i || i.pending > 0 || remaining > 0) return;
-    keys.delete(key);
-    if (keys.size === 0) this.owners.delete(owner);
+    const i = this.owners.get(owner, key);
+    if (!i || i.pending > 0 || remaining > 0) return;
+    this.owners.forget(owner, key);
   }
 
   /** Forgets interests in holds that have expired (their owner never unlocked or ended). */
@@ -253,10 +241,7 @@ export class MutexService {
     this.sweepTimer = this.deps.clock.setTimeout(() => {
       this.sweepTimer = undefined;
       const now = this.deps.clock.wallNow();
-      for (const [owner, keys] of this.owners) {
-        for (const [key, i] of keys) if (i.pending === 0 && i.until < now) keys.delete(key);
-        if (keys.size === 0) this.owners.delete(owner);
-      }
+      this.owners.sweep((i) => i.pending === 0 && i.until < now);
       if (this.owners.size > 0) this.scheduleSweep();
     }, 60_000);
   }

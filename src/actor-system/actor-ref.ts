@@ -21,10 +21,7 @@ export class ActorRef<P extends Protocol> {
     private readonly directory: Directory,
   ) {}
 
-  /**
-   * Sends and waits for the reply. For an in-memory actor the promise is comedy's own (bluebird): `await` it, or
-   * give `.then` a rejection handler, since a promise derived from it without one is reported unhandled.
-   */
+  /** Sends and waits for the reply. */
   ask<T extends keyof P & string>(
     type: T,
     payload: P[T]['request'],

@@ -4,26 +4,25 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import comedy from 'comedy';
-import { systemClock } from '../supervision/clock.ts';
 import type { ActorMode } from '../supervision/events.ts';
 import type { SerializedError } from '../errors.ts';
 import { isCallerError, rehydrateError, serializeError } from '../errors.ts';
 import type { Log } from '../log/log.ts';
-import { createLogger } from '../log/log.ts';
-import type { CellEnv, CellInit, Upcalls } from './cell.ts';
-import { Cell } from './cell.ts';
 import type { AnyActorKind } from './kind.ts';
+import type { CellInit, Upcalls } from './remote-cell.ts';
+import { RemoteCell } from './remote-cell.ts';
 
 /**
- * The one module that touches comedy (whose API is untyped). It creates comedy actors in any mode, hosts our
- * {@link Cell} inside them, and papers over comedy's weak spots:
+ * The one module that touches comedy (whose API is untyped). It creates forked and threaded comedy actors, hosts
+ * our {@link RemoteCell} inside them, and papers over comedy's weak spots (in-memory actors are our own
+ * {@link LocalActor}s: a comedy actor per domain or mutex cost kilobytes each):
  * - its SIGINT/SIGTERM handlers call process.exit(0) — removed, the node handles signals itself;
  * - it never notices a dead worker thread (pending requests hang) — exits are watched here and reported;
  * - a destroyed threaded actor keeps its worker (and the process) alive — terminated here;
  * - forked/threaded parents keep a 1 s interval, a bus entry and an exit listener forever — released here;
  * - errors cross processes as bare message strings — our errors travel encoded inside that string;
  * - `onCrash: respawn` restarts only forked actors, once, without limits — never used: supervisors restart;
- * - a forked actor costs a fresh Node process loading comedy (≈0.6 s here) — a spare one is kept ready;
+ * - a forked actor costs a fresh Node process loading comedy (≈0.6 s here) — spare ones are kept ready;
  * - its bluebird promises run every continuation through setImmediate, an event-loop turn (a syscall) per hop —
  *   scheduled as microtasks instead, as native promises are (request-reply throughput +30% here).
  */
@@ -53,9 +52,12 @@ export interface ExitInfo {
   error?: SerializedError;
 }
 
-/** A live comedy actor hosting one cell. */
+/** The modes comedy hosts for us. */
+export type ProcessMode = Exclude<ActorMode, 'in-memory'>;
+
+/** A live comedy actor hosting one cell in a forked process or a worker thread. */
 export interface ComedyActor {
-  readonly mode: ActorMode;
+  readonly mode: ProcessMode;
   /** OS process id for forked actors; thread id for threaded ones. */
   readonly pid?: number;
   readonly threadId?: number;
@@ -63,10 +65,6 @@ export interface ComedyActor {
   ask(type: string, payload: unknown, timeoutMs: number): PromiseLike<unknown>;
   /** Called once if the actor's process or thread ends. */
   onExit(listener: (info: ExitInfo) => void): void;
-  /** Requests an in-memory actor has taken and not yet answered (its cell knows); 0 for other modes. */
-  inFlight(): number;
-  /** Fails the requests an in-memory actor has taken and not answered; a process's end fails its own. */
-  abort(error: Error): void;
   /** comedy's graceful destroy (the host's destroy hook runs). */
   destroy(): Promise<void>;
   /** Ends the process or thread at once and releases comedy's bookkeeping. */
@@ -74,18 +72,14 @@ export interface ComedyActor {
 }
 
 export interface SpawnOptions {
-  mode: ActorMode;
+  mode: ProcessMode;
   kind: AnyActorKind;
   init: CellInit;
   upcalls: Upcalls;
-  /** In-memory actors share the node's clock and logger; others build their own. */
-  env: CellEnv;
 }
 
 interface HostParams {
   init: CellInit & { kindModule: string; exportName: string };
-  /** Present for in-memory actors only: passed by reference, never serialised. */
-  local?: { kind: AnyActorKind; upcalls: Upcalls; env: CellEnv };
 }
 
 function encodeError(err: unknown): Error {
@@ -104,16 +98,10 @@ function decodeError(err: unknown): unknown {
  * In a forked process or worker thread it is loaded through host-boot.cjs.
  */
 export class ComedyHost {
-  private cell: Cell | undefined;
-  private remote = false;
+  private cell: RemoteCell | undefined;
 
   async initialize(self: any): Promise<void> {
     const params = self.getCustomParameters() as HostParams;
-    if (params.local) {
-      this.cell = await Cell.create(params.local.kind, params.init, params.local.upcalls, params.local.env);
-      return;
-    }
-    this.remote = true;
     try {
       const parent = self.getParent();
       const upcalls: Upcalls = {
@@ -137,30 +125,16 @@ export class ComedyHost {
       };
       const required = createRequire(import.meta.url)(params.init.kindModule) as Record<string, unknown>;
       const kind = required[params.init.exportName] as AnyActorKind;
-      // Lines go to the node, which writes them with its own logger: one destination, the node's and group's fields,
-      // its secret scrubbing, and the shell's `logs` see them too.
-      let log: Log | undefined;
-      const lazyLog = () =>
-        (log ??= createLogger({
-          level: params.init.logLevel ?? 'info',
-          destination: { write: (line: string) => upcalls.log(line) },
-        }));
-      // Deadlines are the node's business (the incarnation tracks every request to a process that can die).
-      this.cell = await Cell.create(kind, params.init, upcalls, {
-        clock: systemClock,
-        log: lazyLog,
-        deadlines: false,
-      });
+      this.cell = await RemoteCell.create(kind, params.init, upcalls);
     } catch (err) {
       throw encodeError(err);
     }
   }
 
   m(type: string, payload: unknown, timeoutMs: number): unknown {
-    const cell = this.cell as Cell;
-    if (!this.remote) return cell.receive(type, payload, timeoutMs);
+    const cell = this.cell as RemoteCell;
     try {
-      const r = cell.receive(type, payload, timeoutMs);
+      const r = cell.handle(type, payload, timeoutMs);
       return r instanceof Promise
         ? r.catch((e: unknown) => {
             throw encodeError(e);
@@ -173,14 +147,6 @@ export class ComedyHost {
 
   async destroy(): Promise<void> {
     await this.cell?.shutdown();
-  }
-
-  get pending(): number {
-    return this.cell?.pending ?? 0;
-  }
-
-  abort(error: Error): void {
-    this.cell?.abort(error);
   }
 }
 
@@ -234,15 +200,6 @@ export class ComedySystem {
     const root = await this.root;
     const init = { ...opts.init, kindModule: opts.kind.module, exportName: opts.kind.exportName };
     const name = opts.init.path;
-    if (opts.mode === 'in-memory') {
-      const params: HostParams = { init, local: { kind: opts.kind, upcalls: opts.upcalls, env: opts.env } };
-      const proxy = await this.create(ComedyHost, root, {
-        mode: 'in-memory',
-        name,
-        customParameters: params,
-      });
-      return new InMemoryActor(proxy);
-    }
     if (opts.mode === 'forked') spares.enable();
     // Actors are created through the system, not root.createChild: comedy would otherwise keep every child in an
     // array it scans linearly, and try to destroy crashed ones again at exit. Their lifecycle is ours.
@@ -284,14 +241,21 @@ export class ComedySystem {
   }
 }
 
+/** Spare processes kept ready for forked actors: enough for two crashes close together. */
+const SPARES = 2;
+
 /**
- * One forked comedy worker process started ahead of need. comedy forks its worker module itself, so the node's
- * `child_process.fork` is wrapped: a fork of exactly that module is handed the spare when one is ready; every
- * other fork goes through untouched. The spare has already loaded comedy, tsx and our host, so a forked actor
- * (and a restart of one) starts in milliseconds instead of the ≈0.6 s a fresh process takes.
+ * Forked comedy worker processes started ahead of need. comedy forks its worker module itself, so the node's
+ * `child_process.fork` is wrapped: a fork of exactly that module is handed a spare when there is one; every other
+ * fork goes through untouched. A spare has already loaded comedy, tsx and our host, so a forked actor (and a
+ * restart of one) starts in milliseconds instead of the ≈0.6 s a fresh process takes.
+ *
+ * {@link SPARES} are kept, and a taken one is replaced at once: with a single spare, a second crash within a second
+ * of the first found the replacement still booting (restart p99 731 ms, against ≈30 ms with a spare ready).
  */
 class SparePool {
-  private spare: ChildProcess | undefined;
+  /** Oldest first: the one most likely to have finished booting is handed out first. */
+  private readonly spares: ChildProcess[] = [];
   private enabled = false;
   private readonly originalFork: typeof childProcess.fork;
 
@@ -313,64 +277,40 @@ class SparePool {
 
   close(): void {
     this.enabled = false;
-    this.spare?.kill('SIGKILL');
-    this.spare = undefined;
+    for (const s of this.spares.splice(0)) s.kill('SIGKILL');
   }
 
   private take(): ChildProcess | undefined {
-    const s = this.spare;
-    this.spare = undefined;
+    let s: ChildProcess | undefined;
+    while ((s = this.spares.shift()) !== undefined) {
+      if (s.exitCode === null && s.signalCode === null && s.connected) break;
+    }
+    // The replacement starts after this fork returns, not inside it.
     if (this.enabled) setImmediate(() => this.refill());
-    if (!s || s.exitCode !== null || s.signalCode !== null || !s.connected) return undefined;
+    if (s === undefined) return undefined;
     s.ref();
     (s.channel as { ref?: () => void } | undefined)?.ref?.();
     return s;
   }
 
   private refill(): void {
-    if (this.spare || !this.enabled) return;
-    const s = this.originalFork(COMEDY_FORK_WORKER, ['mware-spare'], {
-      execArgv: [...process.execArgv, '--require', SPARE_PRELOAD],
-    });
-    // A spare never keeps the node alive, and is forgotten if it dies unused.
-    s.unref();
-    (s.channel as { unref?: () => void } | undefined)?.unref?.();
-    s.once('exit', () => {
-      if (this.spare === s) this.spare = undefined;
-    });
-    this.spare = s;
+    while (this.enabled && this.spares.length < SPARES) {
+      const s = this.originalFork(COMEDY_FORK_WORKER, ['mware-spare'], {
+        execArgv: [...process.execArgv, '--require', SPARE_PRELOAD],
+      });
+      // A spare never keeps the node alive, and is forgotten if it dies unused.
+      s.unref();
+      (s.channel as { unref?: () => void } | undefined)?.unref?.();
+      s.once('exit', () => {
+        const i = this.spares.indexOf(s);
+        if (i >= 0) this.spares.splice(i, 1);
+      });
+      this.spares.push(s);
+    }
   }
 }
 
 const spares = new SparePool();
-
-class InMemoryActor implements ComedyActor {
-  readonly mode = 'in-memory' as const;
-
-  constructor(private readonly proxy: any) {}
-
-  ask(type: string, payload: unknown, timeoutMs: number): PromiseLike<unknown> {
-    return reply(this.proxy.sendAndReceive('m', type, payload, timeoutMs));
-  }
-  onExit(): void {
-    // An in-memory actor has no process of its own to lose.
-  }
-  inFlight(): number {
-    return this.host.pending;
-  }
-  abort(error: Error): void {
-    this.host.abort(error);
-  }
-  private get host(): ComedyHost {
-    return this.proxy.getWrapped().definition as ComedyHost;
-  }
-  async destroy(): Promise<void> {
-    await this.proxy.destroy();
-  }
-  kill(): void {
-    // Nothing to end: dropping the references lets it be collected.
-  }
-}
 
 class ProcessActor implements ComedyActor {
   readonly pid?: number;
@@ -381,7 +321,7 @@ class ProcessActor implements ComedyActor {
   private lastError: SerializedError | undefined;
 
   constructor(
-    readonly mode: ActorMode,
+    readonly mode: ProcessMode,
     private readonly proxy: any,
     private readonly link: any,
   ) {
@@ -421,14 +361,6 @@ class ProcessActor implements ComedyActor {
   onExit(listener: (info: ExitInfo) => void): void {
     if (this.exitInfo) listener(this.exitInfo);
     else this.exitListeners.push(listener);
-  }
-
-  inFlight(): number {
-    return 0;
-  }
-
-  abort(): void {
-    // The incarnation tracks every request to a process or thread and fails them when it ends.
   }
 
   async destroy(): Promise<void> {

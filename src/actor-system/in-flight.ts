@@ -19,9 +19,10 @@ interface Entry {
 const SWEEP_MS = 100;
 
 export class InFlight {
-  private readonly entries = new Set<Entry>();
+  /** Present while a request is in flight: most of the time an actor has none, and an empty Set costs ~150 B. */
+  private entries: Set<Entry> | undefined;
   private sweepTimer: TimerHandle | undefined;
-  private drainWaiters: (() => void)[] = [];
+  private drainWaiters: (() => void)[] | undefined;
 
   /** `deadlines: false` where the other side already enforces them (a cell in a forked process or thread). */
   constructor(
@@ -31,7 +32,7 @@ export class InFlight {
   ) {}
 
   get size(): number {
-    return this.entries.size;
+    return this.entries?.size ?? 0;
   }
 
   /** Follows `reply` until it settles, its deadline passes, or {@link failAll}; `mapError` sees its rejection. */
@@ -43,7 +44,7 @@ export class InFlight {
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const entry: Entry = { reject, deadline: this.clock.now() + timeoutMs, type };
-      this.entries.add(entry);
+      (this.entries ??= new Set()).add(entry);
       if (this.deadlines && this.sweepTimer === undefined)
         this.sweepTimer = this.clock.setTimeout(() => this.sweep(), SWEEP_MS);
       reply.then(
@@ -60,21 +61,24 @@ export class InFlight {
 
   /** Fails every request still in flight with `error`. */
   failAll(error: unknown): void {
-    const entries = [...this.entries];
-    this.entries.clear();
+    const entries = this.entries;
+    this.entries = undefined;
     this.settledAll();
-    for (const entry of entries) entry.reject(error);
+    if (entries) for (const entry of entries) entry.reject(error);
   }
 
   /** Resolves once no request is in flight. */
   drained(): Promise<void> {
-    if (this.entries.size === 0) return Promise.resolve();
-    return new Promise((resolve) => this.drainWaiters.push(resolve));
+    if (this.size === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
   }
 
   private remove(entry: Entry): boolean {
-    if (!this.entries.delete(entry)) return false;
-    if (this.entries.size === 0) this.settledAll();
+    if (this.entries?.delete(entry) !== true) return false;
+    if (this.entries.size === 0) {
+      this.entries = undefined;
+      this.settledAll();
+    }
     return true;
   }
 
@@ -82,19 +86,20 @@ export class InFlight {
     if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
     this.sweepTimer = undefined;
     const waiters = this.drainWaiters;
-    this.drainWaiters = [];
+    if (waiters === undefined) return;
+    this.drainWaiters = undefined;
     for (const w of waiters) w();
   }
 
   private sweep(): void {
     this.sweepTimer = undefined;
     const now = this.clock.now();
-    for (const entry of this.entries) {
+    for (const entry of this.entries ?? []) {
       if (entry.deadline <= now) {
         this.remove(entry);
         entry.reject(new AskTimeout(`${this.path}: no reply to "${entry.type}" in time`));
       }
     }
-    if (this.entries.size > 0) this.sweepTimer = this.clock.setTimeout(() => this.sweep(), SWEEP_MS);
+    if (this.size > 0) this.sweepTimer = this.clock.setTimeout(() => this.sweep(), SWEEP_MS);
   }
 }

@@ -1,12 +1,11 @@
 import type { Clock, TimerHandle } from '../supervision/clock.ts';
-import type { ActorMode } from '../supervision/events.ts';
-import type { ExitReason, Incarnation } from '../supervision/incarnation.ts';
+import type { ExitReason, Incarnation, IncarnationObserver } from '../supervision/incarnation.ts';
+import { reportExit } from '../supervision/incarnation.ts';
 import type { Shutdown } from '../supervision/spec.ts';
 import type { SerializedError } from '../errors.ts';
 import { rehydrateError, serializeError } from '../errors.ts';
 import type { Log } from '../log/log.ts';
-import type { Upcalls } from './cell.ts';
-import type { ComedyActor, ComedySystem, ExitInfo } from './comedy.ts';
+import type { ComedyActor, ComedySystem, ExitInfo, ProcessMode } from './comedy.ts';
 import {
   ActorProcessExited,
   ActorStartFailed,
@@ -19,11 +18,13 @@ import { InFlight } from './in-flight.ts';
 import { withDeadline } from '../supervision/deadline.ts';
 import type { AnyActorKind } from './kind.ts';
 import { PING, SHUTDOWN, stateKeyOf } from './kind.ts';
+import type { Upcalls } from './remote-cell.ts';
 
 /**
- * The node-side life of one actor: it delivers messages (tracking each until its reply, its deadline, or the
- * actor's end), notices failure in every form — an exception reported by the cell, a dead process or thread, a
- * missed liveness ping, the actor declaring itself failed — and stops gracefully or by force.
+ * The node-side life of one forked or threaded actor (an in-memory one is a {@link LocalActor}): it delivers
+ * messages (tracking each until its reply, its deadline, or the actor's end), notices failure in every form — an
+ * exception reported by the cell, a dead process or thread, a missed liveness ping, the actor declaring itself
+ * failed — and stops gracefully or by force.
  */
 
 /** Where actor state is loaded from and saved to (per the role's state_mode). */
@@ -47,7 +48,7 @@ export interface SpawnRequest {
   state: StateAccess;
   kind: AnyActorKind;
   args: unknown;
-  mode: ActorMode;
+  mode: ProcessMode;
   path: string;
   clock: Clock;
   /** The actor's logger, built on first use. */
@@ -57,15 +58,13 @@ export interface SpawnRequest {
 }
 
 export class ActorIncarnation implements Incarnation {
-  readonly exited: Promise<ExitReason>;
-  private resolveExit!: (r: ExitReason) => void;
+  private observer: IncarnationObserver | undefined;
   private exitReason: ExitReason | undefined;
   /** Set when a stop (ours or its own) is under way: the process ending is then expected. */
   private ended = false;
-  /** Requests to a forked or threaded actor (an in-memory actor's cell tracks its own). */
+  /** Requests sent and not yet answered: the process or thread can die with them in flight. */
   private readonly pending: InFlight;
   private livenessTimer: TimerHandle | undefined;
-  private windDownListeners: (() => void)[] = [];
 
   private constructor(
     private readonly path: string,
@@ -74,10 +73,9 @@ export class ActorIncarnation implements Incarnation {
     private readonly log: () => Log,
     private readonly liveness: LivenessOptions,
   ) {
-    this.exited = new Promise((resolve) => (this.resolveExit = resolve));
     this.pending = new InFlight(path, clock);
     actor.onExit((info) => this.processExited(info));
-    if (actor.mode !== 'in-memory') this.scheduleLiveness();
+    this.scheduleLiveness();
   }
 
   get ending(): boolean {
@@ -120,7 +118,6 @@ export class ActorIncarnation implements Incarnation {
           logLevel: req.log().level,
         },
         upcalls,
-        env: { clock: req.clock, log: req.log },
       }),
       req.startTimeoutMs,
       req.clock,
@@ -137,21 +134,17 @@ export class ActorIncarnation implements Incarnation {
   }
 
   mailbox(): number {
-    return this.actor.mode === 'in-memory' ? this.actor.inFlight() : this.pending.size;
+    return this.pending.size;
   }
 
-  onWindDown(listener: () => void): void {
-    this.windDownListeners.push(listener);
+  watch(observer: IncarnationObserver): void {
+    this.observer = observer;
+    if (this.exitReason) reportExit(observer, this, this.exitReason);
   }
 
   deliver(type: string, payload: unknown, timeoutMs: number): Promise<unknown> {
     if (this.exitReason || this.ended)
       return Promise.reject(new ActorUnavailable(`${this.path} is stopping`));
-    if (this.actor.mode === 'in-memory') {
-      // The hot path: the actor's cell enforces deadlines, fails what is in flight when it fails, and counts what
-      // it has not answered. comedy's own promise is returned as it is: each extra hop costs throughput.
-      return this.actor.ask(type, payload, timeoutMs) as Promise<unknown>;
-    }
     // A process or thread can die with requests in flight: each is tracked here until its reply or deadline.
     return this.pending.track(this.actor.ask(type, payload, timeoutMs), type, timeoutMs);
   }
@@ -166,7 +159,6 @@ export class ActorIncarnation implements Incarnation {
   kill(): void {
     if (this.exitReason) return;
     this.ended = true;
-    if (this.actor.mode === 'in-memory') this.stopLocalBehaviour();
     this.actor.kill();
     this.finish({ kind: 'shutdown' });
   }
@@ -174,7 +166,7 @@ export class ActorIncarnation implements Incarnation {
   /** The actor asked to end (it is idle): a graceful stop whose exit is `normal`. */
   private async stopByItself(): Promise<void> {
     if (this.exitReason || this.ended) return;
-    for (const l of this.windDownListeners) l();
+    this.observer?.windingDown(this);
     await this.windDown(5_000);
     this.finish({ kind: 'normal' });
   }
@@ -205,14 +197,8 @@ export class ActorIncarnation implements Incarnation {
   private failed(error: SerializedError): void {
     if (this.exitReason) return;
     this.ended = true;
-    if (this.actor.mode === 'in-memory') this.stopLocalBehaviour();
     this.actor.kill();
     this.finish({ kind: 'failed', error });
-  }
-
-  /** An in-memory actor has no process to kill: its behaviour is stopped so its timers and waiters end with it. */
-  private stopLocalBehaviour(): void {
-    Promise.resolve(this.actor.ask(SHUTDOWN, null, 0)).then(undefined, () => undefined);
   }
 
   private processExited(info: ExitInfo): void {
@@ -236,15 +222,14 @@ export class ActorIncarnation implements Incarnation {
     if (this.livenessTimer !== undefined) this.clock.clearTimeout(this.livenessTimer);
     // Whatever is still unanswered now never will be (a graceful stop has waited for it). Error objects, with
     // their stacks, are built only when someone is waiting for one.
-    if (this.pending.size > 0 || this.actor.inFlight() > 0) {
+    if (this.pending.size > 0) {
       const error =
         reason.kind === 'failed'
           ? crashError(this.path, reason.error)
           : new ActorUnavailable(`${this.path} stopped before answering`);
       this.pending.failAll(error);
-      this.actor.abort(error);
     }
-    this.resolveExit(reason);
+    if (this.observer) reportExit(this.observer, this, reason);
   }
 
   /** A forked or threaded actor that stops answering (stalled, stuck in a loop) is a failed actor. */

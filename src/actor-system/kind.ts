@@ -31,8 +31,20 @@ export type Handlers<P extends Protocol> = {
   [K in keyof P]: (payload: P[K]['request']) => P[K]['reply'] | Promise<P[K]['reply']>;
 };
 
+/**
+ * A handler table shared by every actor of a kind, kept on its class rather than built per actor: each handler is
+ * called with the actor's behaviour as `this` (at tens of thousands of actors, closures per actor add up).
+ */
+export type HandlersOf<P extends Protocol, Self> = {
+  [K in keyof P]: (this: Self, payload: P[K]['request']) => P[K]['reply'] | Promise<P[K]['reply']>;
+};
+
+/**
+ * What an actor is while it runs: its handlers (own properties only are messages) and how it stops. Handlers are
+ * called with the behaviour as `this`, so a class can return one table, a {@link HandlersOf}, for all its actors.
+ */
 export interface Behavior<P extends Protocol> {
-  handlers: Handlers<P>;
+  readonly handlers: Handlers<P>;
   /** Called once when the actor is stopped by its supervisor: release resources, answer waiting requests. */
   stop?(): void | Promise<void>;
 }

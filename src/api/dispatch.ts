@@ -55,8 +55,6 @@ export async function dispatchMessage(
   requireScope(principal, message.scope);
   const payload = parse(message.payload, m.payload ?? null, 'body.payload');
   if (ask) {
-    // Awaited rather than chained with .then: a reply is comedy's bluebird promise, and a promise derived from it
-    // by .then would be reported unhandled before it was taken.
     const result = await r.ask(m.type, payload, m.timeoutMs);
     return { result: result ?? null };
   }

@@ -95,7 +95,7 @@ export class NodeMetrics {
       collect() {
         this.reset();
         for (const rec of src.directory.all())
-          this.inc({ kind: rec.spec.kind }, (rec.incarnation?.mailbox() ?? 0) + rec.buffer.size);
+          this.inc({ kind: rec.spec.kind }, (rec.incarnation?.mailbox() ?? 0) + rec.held);
       },
     });
 

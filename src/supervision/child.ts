@@ -2,8 +2,8 @@ import type { SerializedError } from '../errors.ts';
 import { ActorNotFound, ActorUnavailable, AskTimeout } from './errors.ts';
 import { PendingBuffer } from './buffer.ts';
 import type { ChildState } from './events.ts';
-import type { Incarnation } from './incarnation.ts';
-import type { BufferOptions, ChildSpec, RuntimeEnv } from './spec.ts';
+import type { ExitReason, Incarnation, IncarnationObserver } from './incarnation.ts';
+import type { ChildSpec, RuntimeEnv } from './spec.ts';
 import type { TreeNode } from './tree.ts';
 import type { KindStats } from './stats.ts';
 import { LATENCY_SAMPLE } from './stats.ts';
@@ -12,15 +12,21 @@ import type { Supervisor } from './supervisor.ts';
 /** Keep this many restart timestamps per child for inspection. */
 const RESTART_HISTORY = 10;
 
+const NO_TIMES: readonly number[] = Object.freeze([]);
+
 /**
  * A supervisor's record of one child: its spec, state, current incarnation, restart history, and the buffer that
- * holds messages while it (re)starts. The record outlives incarnations; its path is the child's address.
+ * holds messages while it (re)starts. The record outlives incarnations; its path is the child's address. It is the
+ * observer of the child's incarnations, and passes their news to its supervisor.
+ *
+ * A node holds one record per actor, tens of thousands of them, most idle and never restarted: what only a
+ * restart or a held message needs (the buffer, the restart times, state-change waiters) is allocated when first
+ * needed.
  */
-export class ChildRecord {
+export class ChildRecord implements IncarnationObserver {
   state: ChildState = 'starting';
   incarnation: Incarnation | undefined;
   restarts = 0;
-  restartTimes: number[] = [];
   lastError: SerializedError | undefined;
   /** Failures since the child last ran long enough to reset its backoff. */
   consecutiveFailures = 0;
@@ -28,8 +34,9 @@ export class ChildRecord {
   startedAtWall: number | undefined;
   /** Set once the supervisor forgets this child; holders of the record look it up again. */
   removed = false;
-  readonly buffer: PendingBuffer;
-  private waiters: (() => void)[] = [];
+  private buffer: PendingBuffer | undefined;
+  private latestRestarts: number[] | undefined;
+  private waiters: (() => void)[] | undefined;
   private readonly stats: KindStats | undefined;
 
   constructor(
@@ -38,21 +45,30 @@ export class ChildRecord {
     /** The supervisor that owns this child: restart, stop and start go through it. */
     readonly owner: Supervisor,
     private readonly env: RuntimeEnv,
-    buffer: BufferOptions,
   ) {
     this.stats = env.stats?.forKind(spec.kind);
-    this.buffer = new PendingBuffer(
-      { ...buffer, ...spec.buffer },
-      env.clock,
-      (m) =>
-        new ActorUnavailable(
-          `${path} did not become available within ${Math.round(m.deadline - m.heldAt)} ms (it is ${this.state})`,
-        ),
-    );
   }
 
   get id(): string {
     return this.spec.id;
+  }
+
+  /** Messages held until the child (re)starts. */
+  get held(): number {
+    return this.buffer?.size ?? 0;
+  }
+
+  /** Wall-clock times of the latest restarts, newest last. */
+  get restartTimes(): readonly number[] {
+    return this.latestRestarts ?? NO_TIMES;
+  }
+
+  exited(inc: Incarnation, reason: ExitReason): void {
+    this.owner.childExited(this, inc, reason);
+  }
+
+  windingDown(inc: Incarnation): void {
+    if (this.incarnation === inc && this.state === 'running') this.setState('stopping');
   }
 
   setState(to: ChildState): void {
@@ -62,10 +78,13 @@ export class ChildRecord {
     this.env.events.emit({ type: 'state-changed', path: this.path, from, to, at: this.env.clock.wallNow() });
     if (to === 'running') this.flush();
     else if (to === 'stopped' || to === 'failed') {
-      this.buffer.failAll(() => new ActorUnavailable(`${this.path} is ${to}`));
+      const buffer = this.buffer;
+      this.buffer = undefined;
+      buffer?.failAll(() => new ActorUnavailable(`${this.path} is ${to}`));
     }
     const waiters = this.waiters;
-    this.waiters = [];
+    if (waiters === undefined) return;
+    this.waiters = undefined;
     for (const w of waiters) w();
   }
 
@@ -73,7 +92,7 @@ export class ChildRecord {
   nextChange(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const t = this.env.clock.setTimeout(resolve, ms);
-      this.waiters.push(() => {
+      (this.waiters ??= []).push(() => {
         this.env.clock.clearTimeout(t);
         resolve();
       });
@@ -117,23 +136,38 @@ export class ChildRecord {
       this.state === 'running' ||
       (this.state === 'stopping' && this.spec.reviveOnMessage === true);
     if (!holds) return Promise.reject(new ActorUnavailable(`${this.path} is ${this.state}`));
-    const held = this.buffer.hold(type, payload, timeoutMs);
+    const buffer = (this.buffer ??= this.newBuffer());
+    const held = buffer.hold(type, payload, timeoutMs);
     return (
       held ??
       Promise.reject(
-        new ActorUnavailable(
-          `${this.path} is ${this.state} and its buffer is full (${this.buffer.size} held)`,
-        ),
+        new ActorUnavailable(`${this.path} is ${this.state} and its buffer is full (${buffer.size} held)`),
       )
+    );
+  }
+
+  private newBuffer(): PendingBuffer {
+    const spec = this.spec.buffer;
+    const opts = spec ? { ...this.owner.flags.buffer, ...spec } : this.owner.flags.buffer;
+    return new PendingBuffer(
+      opts,
+      this.env.clock,
+      (m) =>
+        new ActorUnavailable(
+          `${this.path} did not become available within ${Math.round(m.deadline - m.heldAt)} ms (it is ${this.state})`,
+        ),
     );
   }
 
   /** Delivers the held messages, oldest first, to the incarnation that just started. */
   private flush(): void {
     const inc = this.incarnation;
-    if (!inc?.deliver || this.buffer.size === 0) return;
+    const buffer = this.buffer;
+    // An incarnation already ending keeps them held: its exit decides (a restart delivers them, a stop fails them).
+    if (!inc?.deliver || inc.ending === true || buffer === undefined) return;
+    this.buffer = undefined;
     const now = this.env.clock.now();
-    for (const m of this.buffer.takeAll()) {
+    for (const m of buffer.takeAll()) {
       // The reply deadline counts from when the message was sent, not from when it is delivered.
       const left = m.timeoutMs - (now - m.heldAt);
       if (left <= 0) m.reject(new AskTimeout(`${this.path}: no reply within ${m.timeoutMs} ms`));
@@ -154,7 +188,7 @@ export class ChildRecord {
       state: this.state,
       restarts: this.restarts,
       restartTimes: [...this.restartTimes],
-      mailbox: (this.incarnation?.mailbox() ?? 0) + this.buffer.size,
+      mailbox: (this.incarnation?.mailbox() ?? 0) + this.held,
     };
     if (this.lastError) node.lastError = this.lastError;
     if (this.incarnation?.pid !== undefined) node.pid = this.incarnation.pid;
@@ -167,7 +201,8 @@ export class ChildRecord {
 
   noteRestart(): void {
     this.restarts++;
-    this.restartTimes.push(this.env.clock.wallNow());
-    if (this.restartTimes.length > RESTART_HISTORY) this.restartTimes.shift();
+    const times = (this.latestRestarts ??= []);
+    times.push(this.env.clock.wallNow());
+    if (times.length > RESTART_HISTORY) times.shift();
   }
 }

@@ -15,9 +15,24 @@ export type ExitReason =
   /** The child crashed; its supervisor decides what happens next. */
   | { kind: 'failed'; error: SerializedError };
 
+/**
+ * Who hears of an incarnation's end: its supervisor's record of the child. One observer per incarnation, with
+ * methods (not a callback per event), so that watching a child costs a pointer, not closures and arrays, which
+ * count at tens of thousands of actors.
+ */
+export interface IncarnationObserver {
+  /** Called once when `inc` is over, never synchronously from the call that ended it. */
+  exited(inc: Incarnation, reason: ExitReason): void;
+  /** `inc` has begun to end by itself (a normal stop is under way); its exit follows. */
+  windingDown(inc: Incarnation): void;
+}
+
 export interface Incarnation {
-  /** Settles once, when the incarnation is over. */
-  readonly exited: Promise<ExitReason>;
+  /**
+   * Sets the one observer of this incarnation (its supervisor does, once it has it). An incarnation that ended
+   * before it was watched reports its exit to the observer all the same.
+   */
+  watch(observer: IncarnationObserver): void;
   /** Stops gracefully within `shutdown`, then forcibly; resolves when it is gone. */
   stop(shutdown: Shutdown): Promise<void>;
   /** Ends it at once. */
@@ -29,11 +44,14 @@ export interface Incarnation {
   mailbox(): number;
   /** Actors take messages; supervisors do not. */
   deliver?(type: string, payload: unknown, timeoutMs: number): Promise<unknown>;
-  /** Registers a callback for when the incarnation starts ending by itself (a normal stop is under way). */
-  onWindDown?(listener: () => void): void;
   /** Sub-supervisors describe their subtree. */
   inspectChildren?(): TreeNode[];
   readonly strategy?: string;
   /** Sub-supervisors: how many children they have, their bound, and how many starts the bound refused. */
   capacity?(): { children: number; max: number; refused: number };
+}
+
+/** Tells `observer` of the exit in a later microtask, as a promise's `then` would: after the ending call returns. */
+export function reportExit(observer: IncarnationObserver, inc: Incarnation, reason: ExitReason): void {
+  queueMicrotask(() => observer.exited(inc, reason));
 }

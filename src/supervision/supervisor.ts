@@ -7,7 +7,7 @@ import { ChildRecord } from './child.ts';
 import type { TimerHandle } from './clock.ts';
 import { childPath } from './directory.ts';
 import { RestartIntensityExceeded, SupervisorFull, SupervisorOperationRefused } from './errors.ts';
-import type { ExitReason, Incarnation } from './incarnation.ts';
+import type { ExitReason, Incarnation, IncarnationObserver } from './incarnation.ts';
 import { RestartWindow } from './intensity.ts';
 import type { ChildSpec, RuntimeEnv, Shutdown, SupervisorFlags } from './spec.ts';
 import type { TreeNode } from './tree.ts';
@@ -209,6 +209,10 @@ export class Supervisor implements Incarnation {
     });
   }
 
+  watch(observer: IncarnationObserver): void {
+    void this.exited.then((reason) => observer.exited(this, reason));
+  }
+
   kill(): void {
     if (this.ended) return;
     this.beginStopping();
@@ -241,7 +245,7 @@ export class Supervisor implements Incarnation {
   }
 
   private addRecord(spec: ChildSpec): ChildRecord {
-    const r = new ChildRecord(childPath(this.path, spec.id), spec, this, this.env, this.flags.buffer);
+    const r = new ChildRecord(childPath(this.path, spec.id), spec, this, this.env);
     this.records.push(r);
     this.byId.set(spec.id, r);
     this.env.directory.register(r);
@@ -266,9 +270,6 @@ export class Supervisor implements Incarnation {
     r.incarnation = inc;
     r.startedAt = this.env.clock.now();
     r.startedAtWall = this.env.clock.wallNow();
-    inc.onWindDown?.(() => {
-      if (r.incarnation === inc && r.state === 'running') r.setState('stopping');
-    });
     this.env.events.emit({
       type: 'started',
       path: r.path,
@@ -278,7 +279,7 @@ export class Supervisor implements Incarnation {
       at: r.startedAtWall,
     });
     r.setState('running');
-    void inc.exited.then((reason) => this.childExited(r, inc, reason));
+    inc.watch(r);
   }
 
   /** For operator actions: a start failure leaves the child failed and is reported to the caller. */
@@ -292,7 +293,8 @@ export class Supervisor implements Incarnation {
     }
   }
 
-  private childExited(r: ChildRecord, inc: Incarnation, reason: ExitReason): void {
+  /** An incarnation of `r` is over (its record, the incarnation's observer, reports it). */
+  childExited(r: ChildRecord, inc: Incarnation, reason: ExitReason): void {
     if (r.incarnation !== inc || this.stopping.has(r)) return;
     r.incarnation = undefined;
     const at = this.env.clock.wallNow();
@@ -328,7 +330,7 @@ export class Supervisor implements Incarnation {
     const failed = reason.kind === 'failed';
     const restart = r.spec.restart === 'permanent' || (r.spec.restart === 'transient' && failed);
     if (!restart) {
-      if (reason.kind === 'normal' && r.spec.reviveOnMessage && r.buffer.size > 0) {
+      if (reason.kind === 'normal' && r.spec.reviveOnMessage && r.held > 0) {
         // Activation on demand: messages arrived while it wound down; start it again (not a restart).
         r.setState('starting');
         try {

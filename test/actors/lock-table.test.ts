@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { LockMode } from '../../actors/mutex/lock-table.ts';
+import type { LockMode, TokenSource } from '../../actors/mutex/lock-table.ts';
 import { LockTable } from '../../actors/mutex/lock-table.ts';
 import { FencingTokens, TOKEN_EPOCH_FACTOR } from '../../actors/mutex/fencing-tokens.ts';
 
 const NOW = 1_000_000;
 
 /** Tokens 1, 2, 3, … (the node's sequence, for one key). */
-function counter(): () => number {
+function counter(): TokenSource {
   let n = 0;
-  return () => ++n;
+  return { nextToken: () => ++n };
 }
 
 describe('a lock table', () => {
@@ -104,11 +104,11 @@ describe('a lock table', () => {
 
   it('hands out the tokens of its source, and carries restored holders with their own', () => {
     const tokens = new FencingTokens();
-    const t = new LockTable(() => tokens.next('k', 3));
+    const t = new LockTable({ nextToken: () => tokens.next('k', 3) });
     const a = t.tryGrant('a', 'read', 1000, NOW);
     const b = t.tryGrant('b', 'read', 1000, NOW);
     assert.deepEqual([a?.token, b?.token], [3 * TOKEN_EPOCH_FACTOR + 1, 3 * TOKEN_EPOCH_FACTOR + 2]);
-    const again = new LockTable(() => tokens.next('k', 3), t.state());
+    const again = new LockTable({ nextToken: () => tokens.next('k', 3) }, t.state());
     assert.deepEqual(
       again.holders.map((h) => [h.owner, h.token]),
       [

@@ -2,7 +2,7 @@ import { ManualClock } from '../../src/supervision/clock.ts';
 import { Directory } from '../../src/supervision/directory.ts';
 import type { InspectionEvent } from '../../src/supervision/events.ts';
 import { EventStream } from '../../src/supervision/events.ts';
-import type { ExitReason, Incarnation } from '../../src/supervision/incarnation.ts';
+import type { ExitReason, Incarnation, IncarnationObserver } from '../../src/supervision/incarnation.ts';
 import type { ChildSpec, RestartType, RuntimeEnv, Shutdown } from '../../src/supervision/spec.ts';
 import { silentLogger } from '../../src/log/log.ts';
 
@@ -38,6 +38,7 @@ export function world(): World {
 }
 
 export class FakeChild implements Incarnation {
+  /** Settles once, when this incarnation is over. */
   readonly exited: Promise<ExitReason>;
   readonly received: { type: string; payload: unknown }[] = [];
   /** The shutdown its supervisor gave it, once asked to stop. */
@@ -45,7 +46,7 @@ export class FakeChild implements Incarnation {
   private resolveExit!: (r: ExitReason) => void;
   private over = false;
   private stopCutShort: (() => void) | undefined;
-  private windDownListeners: (() => void)[] = [];
+  private observer: IncarnationObserver | undefined;
 
   constructor(
     private readonly w: World,
@@ -78,13 +79,14 @@ export class FakeChild implements Incarnation {
     this.end({ kind: 'normal' });
   }
 
-  onWindDown(listener: () => void): void {
-    this.windDownListeners.push(listener);
+  watch(observer: IncarnationObserver): void {
+    this.observer = observer;
+    void this.exited.then((r) => observer.exited(this, r));
   }
 
   /** Starts ending by itself, as an idle actor does: its supervisor hears of it before the exit. */
   windDown(): void {
-    for (const l of this.windDownListeners) l();
+    this.observer?.windingDown(this);
   }
 
   async stop(shutdown: Shutdown): Promise<void> {
