@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Runs every benchmark in turn; each prints one line per figure with its target beside it.
-// Usage: node bench/run.mjs [name …]   (names: messaging restart mutex memory startup api)
+// Usage: node bench/run.mjs [name …]   (names: messaging restart mutex memory startup api; soak, the 10-minute
+// no-false-failover soak, runs only when named)
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 
@@ -11,8 +12,12 @@ const ALL = {
   memory: ['--expose-gc', 'bench/memory.ts'],
   startup: ['bench/startup.ts'],
   api: ['bench/api.ts'],
+  soak: ['bench/soak.ts'],
 };
-const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(ALL);
+const OPT_IN = new Set(['soak']);
+const chosen = process.argv.slice(2).length
+  ? process.argv.slice(2)
+  : Object.keys(ALL).filter((n) => !OPT_IN.has(n));
 console.log(
   `# mware benchmarks — ${new Date().toISOString()} — Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}`,
 );

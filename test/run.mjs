@@ -77,36 +77,49 @@ if (files.length === 0) {
   console.error('no test files found: refusing to report success');
   process.exit(1);
 }
-console.log(`running ${files.length} test files`);
+/**
+ * `*.solo.test.ts` files load the whole machine on purpose (a CPU hog): they run after the others, one at a time.
+ */
+const solo = files.filter((f) => f.endsWith('.solo.test.ts'));
+const shared = files.filter((f) => !solo.includes(f));
+console.log(`running ${files.length} test files${solo.length ? ` (${solo.length} alone at the end)` : ''}`);
 /**
  * A file whose test failed can leave a handle open (a timer, a child process) and keep its process alive forever:
  * the whole run is given a deadline, after which it is stopped and reported as failed rather than left to hang.
  */
 const DEADLINE_MS = Number(process.env.MWARE_TEST_DEADLINE_MS ?? 20 * 60_000);
-const child = spawn(
-  process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
-  { cwd: root, stdio: 'inherit', detached: true },
-);
+let child;
 const deadline = setTimeout(() => {
   console.error(
     `\nthe suite did not finish within ${DEADLINE_MS / 60_000} min: stopping it (a test left something running)`,
   );
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    child.kill('SIGKILL');
-  }
+  stopChild('SIGKILL');
+  process.exit(1);
 }, DEADLINE_MS);
+function stopChild(sig) {
+  if (!child) return;
+  try {
+    process.kill(-child.pid, sig);
+  } catch {
+    child.kill(sig);
+  }
+}
 for (const sig of ['SIGINT', 'SIGTERM'])
   process.on(sig, () => {
-    try {
-      process.kill(-child.pid, sig);
-    } catch {
-      // already gone
-    }
+    stopChild(sig);
+    process.exit(1);
   });
-child.on('exit', (code) => {
-  clearTimeout(deadline);
-  process.exit(code ?? 1);
-});
+function runTests(list, concurrency) {
+  return new Promise((resolve) => {
+    child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...list],
+      { cwd: root, stdio: 'inherit', detached: true },
+    );
+    child.on('exit', (code) => resolve(code ?? 1));
+  });
+}
+let status = shared.length > 0 ? await runTests(shared, 2) : 0;
+if (solo.length > 0) status = (await runTests(solo, 1)) || status;
+clearTimeout(deadline);
+process.exit(status);
