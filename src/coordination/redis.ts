@@ -151,7 +151,8 @@ export class RedisCoordination implements CoordinationBackend {
       )
       .finally(() => (this.acquiring = false))) as [number, string];
     const value = parseLease(raw);
-    this.observe(value);
+    // Its own new lease is told once this node may act on it (below), not before.
+    this.observe(value, ok !== 1);
     if (ok !== 1 || !value) return undefined;
     this.term.confirm(sentAt);
     this.lease = value;
@@ -356,10 +357,10 @@ export class RedisCoordination implements CoordinationBackend {
     return this.o.redis.eval(DELETE_IF, 1, this.o.keys.lease(this.o.group), raw) as Promise<number>;
   }
 
-  private observe(v: LeaseValue | undefined): void {
+  private observe(v: LeaseValue | undefined, report = true): void {
     this.current = v;
     if (v) this.noteEpoch(v.epoch);
-    this.reportLeadership();
+    if (report) this.reportLeadership();
   }
 
   private noteError(err: unknown): void {
