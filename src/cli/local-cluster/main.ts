@@ -109,6 +109,7 @@ export async function localCluster(file: string): Promise<number> {
       port: redisAt.port,
       dir,
       onLine: (l) => out.line('redis', l),
+      started: (c) => (redis = c),
     });
   } catch (err) {
     say((err as Error).message);
@@ -122,8 +123,7 @@ export async function localCluster(file: string): Promise<number> {
   }
   say(`redis-server on ${redisAt.host}:${redisAt.port} (pid ${redis.pid ?? '?'})`);
   void redis.exited.then((e) => {
-    if (!stopping)
-      say(`redis-server ${describeExit(e)}: coordination is gone (the actives demote themselves)`);
+    if (!stopping) say(`redis-server ${describeExit(e)}: the cluster has no coordination now`);
   });
 
   for (const role of roles) {

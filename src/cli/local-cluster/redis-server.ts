@@ -30,6 +30,8 @@ export async function startRedisServer(o: {
   port: number;
   dir: string;
   onLine: (line: string) => void;
+  /** The process, as soon as it is started (to stop it even while it is still starting). */
+  started: (child: Child) => void;
 }): Promise<Child> {
   let ready!: () => void;
   const isReady = new Promise<void>((r) => (ready = r));
@@ -48,12 +50,14 @@ export async function startRedisServer(o: {
       },
     },
   );
+  o.started(child);
   const exited = child.exited.then((e) => {
     throw new LocalClusterFailed(
       `redis-server stopped before accepting connections (${e.signal ?? `code ${e.code ?? '?'}`}); ` +
         `is ${o.host}:${o.port} already in use?`,
     );
   });
+  exited.catch(() => undefined); // only its outcome during the start matters here
   await Promise.race([isReady, exited]);
   return child;
 }
