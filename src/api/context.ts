@@ -5,6 +5,7 @@ import type { LogFeed } from '../log/feed.ts';
 import type { Log } from '../log/log.ts';
 import type { NodeMetrics } from '../metrics/metrics.ts';
 import type { NodeState } from '../node/lifecycle.ts';
+import type { CoordinationEvent, CoordinationStatus } from '../coordination/backend.ts';
 import type { Authenticator } from './auth.ts';
 import type { StreamLimiter } from './sse.ts';
 import type { Routing } from './forwarding.ts';
@@ -39,6 +40,9 @@ export interface ApiContext {
   state(): NodeState;
   /** Follows the node's lifecycle; returns the unsubscribe function. */
   onNodeState(listener: (state: NodeState) => void): () => void;
+  /** The group's coordination now (health, who leads), and its changes as they happen. */
+  coordination(): CoordinationStatus;
+  onCoordination(listener: (e: CoordinationEvent) => void): () => void;
   readonly directory: Directory;
   readonly events: EventStream;
   tree(): TreeNode;

@@ -1,3 +1,4 @@
+import type { CoordinationEvent } from '../coordination/backend.ts';
 import type { SerializedError } from '../errors.ts';
 import type { InspectionEvent } from '../supervision/events.ts';
 import type { TreeNode } from '../supervision/tree.ts';
@@ -7,7 +8,8 @@ import type { Principal } from './auth.ts';
  * What a caller may learn of an actor's failure. The text of a crash is whatever the failing code put in it (a
  * query, a host name, a path on disk), so only admins see it, in the tree, an actor's details and the event
  * stream; every other token sees the failure's name, its stable code and a plain sentence. The whole error always
- * goes to the node's log.
+ * goes to the node's log. The same holds for why coordination is unhealthy (a Redis error names its host and port):
+ * every token sees that it is, admins see why.
  */
 
 const PLAIN = 'the actor failed; the node’s log (or an admin’s view of the tree) has the details';
@@ -49,4 +51,16 @@ export function eventFor(p: Principal | null, e: InspectionEvent): InspectionEve
       return never;
     }
   }
+}
+
+export function coordinationEventFor(p: Principal | null, e: CoordinationEvent): CoordinationEvent {
+  if (seesFailureDetails(p) || e.type !== 'health') return e;
+  return { type: 'health', healthy: e.healthy };
+}
+
+/** The coordination part of the cluster view: its detail for admins only. */
+export function coordinationFor<T extends { detail?: string }>(p: Principal | null, c: T): T {
+  if (seesFailureDetails(p) || c.detail === undefined) return c;
+  const { detail: _hidden, ...rest } = c;
+  return rest as T;
 }

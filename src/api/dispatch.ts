@@ -38,8 +38,7 @@ export async function dispatchMessage(
   const group = ctx.routing.groupOfPath(path);
   if (group !== undefined && !ctx.routing.servesHere(group)) {
     const p = requirePrincipal(principal);
-    if (hops >= MAX_HOPS)
-      throw new HopLimit(`${path}: this node does not serve group ${group}; not forwarding again`);
+    if (hops >= MAX_HOPS) throw notServedHere(ctx, group, path);
     return (await ctx.routing.forward(
       group,
       { op: 'message', path, ...m, ask, principal: forwardable(p), hops: hops + 1 },
@@ -81,7 +80,7 @@ export async function mutexOp(
   const group = ctx.routing.groupOfMutexKey(key);
   if (!ctx.routing.servesHere(group)) {
     const p = requirePrincipal(principal);
-    if (hops >= MAX_HOPS) throw new HopLimit(`mutex "${key}": this node does not serve group ${group}`);
+    if (hops >= MAX_HOPS) throw notServedHere(ctx, group, `mutex "${key}"`);
     return ctx.routing.forward(
       group,
       { op: 'mutex', method, key, body, principal: forwardable(p), hops: hops + 1 },
@@ -163,6 +162,22 @@ export async function runForwarded(ctx: ApiContext, req: ForwardedRequest): Prom
   if (req.method === 'release-owner')
     return releaseOwnerEverywhere(ctx, principal, (req.body as { owner: string }).owner, req.hops);
   return mutexOp(ctx, principal, req.method, req.key, req.body, req.hops);
+}
+
+/**
+ * Why a forwarded request that reached a node not serving its group is not run, nor forwarded again (MAX_HOPS):
+ * - the node is a member of the owning group but not its active instance now (the entry node read a holder that has
+ *   just stepped down: a takeover is under way) — not delivered, so the entry node looks the holder up again and
+ *   retries until its deadline (NotReady/Draining are retried by NodeRouting);
+ * - the node's own topology places it in another group: the two nodes' files disagree on who owns it, and
+ *   forwarding again would send it back and forth — refused with MW_ERR_HOP_LIMIT.
+ */
+function notServedHere(ctx: ApiContext, group: number, what: string): Error {
+  if (group === ctx.group) requireIntake(ctx, true);
+  return new HopLimit(
+    `${what} belongs to group ${group} by this node's topology, not to its group ${ctx.group}: the nodes' topology ` +
+      `files disagree; refused rather than forwarded again (hop limit ${MAX_HOPS})`,
+  );
 }
 
 /** The deadline of a forwarded lock: its own wait, and some. */

@@ -20,6 +20,20 @@ export interface CoordinationStatus {
   detail?: string;
 }
 
+/**
+ * What a node learns of its group's coordination as it happens (for the metrics, the event stream and the log).
+ * Only changes are told, after the backend's first look: a node that joins a running group hears of the next
+ * leadership, not of the one it found.
+ * - `health`: coordination became unhealthy (Redis out of reach, say) or healthy again; `detail` says why, in words
+ *   that may name hosts and ports (for admins only, see api/disclosure.ts);
+ * - `leadership`: the group's leadership as this node knows it changed: a new holder or epoch, or none known
+ *   (`holder: null`: the lease was given up, lost or broken). `takeover` is true for a new leadership — an epoch
+ *   above every one this node had seen — and false for the rest (a gap, the same lease seen again).
+ */
+export type CoordinationEvent =
+  | { type: 'health'; healthy: boolean; detail?: string }
+  | { type: 'leadership'; holder: string | null; epoch: number | null; takeover: boolean };
+
 export interface CoordinationBackend {
   readonly kind: CoordinationKind;
   /** Becomes the group's active member (waits for its turn in a cluster). */
@@ -34,5 +48,7 @@ export interface CoordinationBackend {
    */
   leading(): boolean;
   status(): CoordinationStatus;
+  /** Follows the changes of {@link CoordinationEvent}; returns the unsubscribe function. */
+  onEvent(listener: (e: CoordinationEvent) => void): () => void;
   close(): Promise<void>;
 }

@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../state/durable.ts';
 import type { Clock } from '../supervision/clock.ts';
-import type { CoordinationBackend, CoordinationStatus, Leadership } from './backend.ts';
+import type { CoordinationBackend, CoordinationEvent, CoordinationStatus, Leadership } from './backend.ts';
 import { EpochUnreadable } from './errors.ts';
+import { CoordinationEvents } from './events.ts';
 
 /**
  * Embedded coordination, the single-node default: the node is its group's only member, so it leads as soon as it
@@ -19,6 +20,7 @@ export class EmbeddedCoordination implements CoordinationBackend {
   readonly kind = 'embedded' as const;
   private leadership: Leadership | undefined;
   private readonly epochPath: string;
+  private readonly events = new CoordinationEvents();
 
   constructor(
     dataDir: string,
@@ -28,17 +30,22 @@ export class EmbeddedCoordination implements CoordinationBackend {
     private readonly savedEpoch: () => number = () => 0,
   ) {
     this.epochPath = join(dataDir, 'epoch');
+    // Nobody leads before this node: its acquisition is the group's first leadership of this run.
+    this.events.health(true, undefined);
+    this.events.leadership(null, null);
   }
 
   async acquire(): Promise<Leadership> {
     const epoch = Math.max(this.readEpoch(), this.savedEpoch()) + 1;
     writeFileAtomicSync(this.epochPath, `${epoch}\n`);
     this.leadership = { epoch, holder: this.holder, since: this.clock.wallNow() };
+    this.events.leadership(this.holder, epoch);
     return this.leadership;
   }
 
   async release(): Promise<void> {
     this.leadership = undefined;
+    this.events.leadership(null, null);
   }
 
   leading(): boolean {
@@ -51,6 +58,10 @@ export class EmbeddedCoordination implements CoordinationBackend {
 
   status(): CoordinationStatus {
     return { kind: 'embedded', healthy: true, leadership: this.leadership };
+  }
+
+  onEvent(listener: (e: CoordinationEvent) => void): () => void {
+    return this.events.subscribe(listener);
   }
 
   async close(): Promise<void> {

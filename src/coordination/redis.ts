@@ -5,8 +5,9 @@ import { electActive } from '../../topology/placement.ts';
 import type { Log } from '../log/log.ts';
 import { serializeError } from '../errors.ts';
 import type { Clock, TimerHandle } from '../supervision/clock.ts';
-import type { CoordinationBackend, CoordinationStatus, Leadership } from './backend.ts';
+import type { CoordinationBackend, CoordinationEvent, CoordinationStatus, Leadership } from './backend.ts';
 import { CoordinationClosed } from './errors.ts';
+import { CoordinationEvents } from './events.ts';
 import type { RedisKeys } from './keys.ts';
 import { LeaseTerm, leaseMargin } from './lease-term.ts';
 import type { LeaseValue } from './lease-scripts.ts';
@@ -88,9 +89,13 @@ export class RedisCoordination implements CoordinationBackend {
   private outage = false;
   /** An acquisition is on its way to Redis: no promise can be given now. */
   private acquiring = false;
+  private readonly events = new CoordinationEvents();
 
   constructor(private readonly o: RedisCoordinationOptions) {
     this.term = new LeaseTerm(o.clock, o.ttlMs, leaseMargin(o.ttlMs));
+    // The connection's own ups and downs change the health too, between commands.
+    o.redis.on('ready', this.reportHealth);
+    o.redis.on('close', this.reportHealth);
   }
 
   /** Waits for this member's turn, takes the lease, and keeps it renewed until released or lost. */
@@ -110,8 +115,9 @@ export class RedisCoordination implements CoordinationBackend {
     const { redis, keys, group } = this.o;
     if (this.o.clock.now() < this.promisedUntil) return undefined;
     const current = parseLease(await redis.get(keys.lease(group)));
-    this.observe(current);
     this.lastError = undefined;
+    this.observe(current);
+    this.reportHealth();
     if (current && current.holder === this.o.self.name && current.raw !== this.lease?.raw) {
       // A lease in this node's name that this process never took: an earlier run of this node, now dead.
       await this.deleteIf(current.raw);
@@ -145,7 +151,8 @@ export class RedisCoordination implements CoordinationBackend {
       )
       .finally(() => (this.acquiring = false))) as [number, string];
     const value = parseLease(raw);
-    this.observe(value);
+    // Its own new lease is told once this node may act on it (below), not before.
+    this.observe(value, ok !== 1);
     if (ok !== 1 || !value) return undefined;
     this.term.confirm(sentAt);
     this.lease = value;
@@ -158,6 +165,7 @@ export class RedisCoordination implements CoordinationBackend {
     }
     this.leadership = { epoch: value.epoch, holder: this.o.self.name, since: this.o.clock.wallNow() };
     this.o.log.info({ epoch: value.epoch }, 'took the group’s lease');
+    this.reportLeadership();
     this.scheduleRenewal();
     return this.leadership;
   }
@@ -219,6 +227,7 @@ export class RedisCoordination implements CoordinationBackend {
       this.outage = false;
       this.term.confirm(sentAt);
       this.lastError = undefined;
+      this.reportHealth();
     } catch (err) {
       this.noteError(err);
       if (this.lease !== lease) return;
@@ -262,12 +271,16 @@ export class RedisCoordination implements CoordinationBackend {
   }
 
   private stopHolding(): void {
+    const held = this.lease;
     this.term.end();
     this.lease = undefined;
     this.leadership = undefined;
     for (const t of [this.renewTimer, this.watchdog]) if (t !== undefined) this.o.clock.clearTimeout(t);
     this.renewTimer = undefined;
     this.watchdog = undefined;
+    // Its own lease is no longer what this node knows of the group: the next read of Redis says who leads.
+    if (held && this.current?.raw === held.raw) this.current = undefined;
+    if (held) this.reportLeadership();
   }
 
   /** Gives the lease up at once (compare-and-delete), so the next member takes over without waiting. */
@@ -288,6 +301,7 @@ export class RedisCoordination implements CoordinationBackend {
     if ((await this.deleteIf(current.raw)) === 1) {
       this.o.log.info({ holder: node, epoch: current.epoch }, 'broke the lease of a dead holder');
       this.current = undefined;
+      this.reportLeadership();
       this.wake?.();
     }
   }
@@ -313,6 +327,10 @@ export class RedisCoordination implements CoordinationBackend {
     this.lostListeners.push(listener);
   }
 
+  onEvent(listener: (e: CoordinationEvent) => void): () => void {
+    return this.events.subscribe(listener);
+  }
+
   status(): CoordinationStatus {
     const holder =
       this.leadership ??
@@ -330,6 +348,8 @@ export class RedisCoordination implements CoordinationBackend {
   async close(): Promise<void> {
     this.closed = true;
     await this.release();
+    this.o.redis.off('ready', this.reportHealth);
+    this.o.redis.off('close', this.reportHealth);
     this.wake?.();
   }
 
@@ -337,15 +357,29 @@ export class RedisCoordination implements CoordinationBackend {
     return this.o.redis.eval(DELETE_IF, 1, this.o.keys.lease(this.o.group), raw) as Promise<number>;
   }
 
-  private observe(v: LeaseValue | undefined): void {
+  private observe(v: LeaseValue | undefined, report = true): void {
     this.current = v;
     if (v) this.noteEpoch(v.epoch);
+    if (report) this.reportLeadership();
   }
 
   private noteError(err: unknown): void {
     const message = serializeError(err).message;
     if (this.lastError !== message) this.o.log.warn({ error: message }, 'coordination error');
     this.lastError = message;
+    this.reportHealth();
+  }
+
+  /** Tells a change of health (see CoordinationEvents); called wherever it may have changed. */
+  private readonly reportHealth = (): void => {
+    const s = this.status();
+    this.events.health(s.healthy, s.detail);
+  };
+
+  /** Tells a change of the group's leadership as this node knows it (its own, or the lease last read). */
+  private reportLeadership(): void {
+    const l = this.leadership ?? this.current;
+    this.events.leadership(l?.holder ?? null, l?.epoch ?? null);
   }
 
   /** Waits `ms`, or less if {@link provenDead} frees the lease meanwhile. */

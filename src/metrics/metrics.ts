@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { MutexStats } from '../../actors/mutex/stats.ts';
+import type { CoordinationBackend } from '../coordination/backend.ts';
 import type { Directory } from '../supervision/directory.ts';
 import type { EventStream } from '../supervision/events.ts';
 import type { ActorStats } from '../supervision/stats.ts';
@@ -17,15 +18,20 @@ export interface MetricsSources {
   directory: Directory;
   events: EventStream;
   mutex: MutexStats;
-  epoch: () => number | undefined;
+  /** The group's coordination: its health, who leads and with which epoch, and its changes. */
+  coordination: Pick<CoordinationBackend, 'status' | 'onEvent'>;
+  /** True while this node is its group's active instance. */
   active: () => boolean;
+  /** The other members of the group: since when each was last heard from (null: never); empty on a single node. */
+  peers: () => readonly { name: string; lastHeardMs: number | null }[];
+  /** Members heard from recently, this node included. */
+  liveMembers: () => number;
 }
 
 export class NodeMetrics {
   readonly registry = new Registry();
   readonly apiRequests: Counter<'route' | 'method' | 'status'>;
   readonly apiDuration: Histogram<'route'>;
-  readonly leadershipChanges: Counter<'group'>;
   /** Messages accepted with 202 (tell) whose delivery or handling then failed. */
   readonly toldFailures: Counter<'kind'>;
 
@@ -152,17 +158,18 @@ export class NodeMetrics {
       },
     });
 
+    // The group's coordination (02-runtime.md "Cluster coordination"), as this node sees it.
     new Gauge({
-      name: 'mware_group_epoch',
-      help: 'Fencing epoch of the group as this node knows it',
+      name: 'mware_coordination_healthy',
+      help: '1 while the group’s coordination (Redis) answers this node, 0 otherwise',
       labelNames: ['group'],
       registers: [r],
       collect() {
-        this.set({ group }, src.epoch() ?? 0);
+        this.set({ group }, src.coordination.status().healthy ? 1 : 0);
       },
     });
     new Gauge({
-      name: 'mware_node_active',
+      name: 'mware_coordination_leader',
       help: '1 while this node is its group’s active instance',
       labelNames: ['group'],
       registers: [r],
@@ -170,11 +177,44 @@ export class NodeMetrics {
         this.set({ group }, src.active() ? 1 : 0);
       },
     });
-    this.leadershipChanges = new Counter({
-      name: 'mware_group_leadership_changes_total',
-      help: 'Leadership changes seen by this node',
+    new Gauge({
+      name: 'mware_coordination_epoch',
+      help: 'Fencing epoch of the group’s current leadership as this node knows it (0: none known)',
       labelNames: ['group'],
       registers: [r],
+      collect() {
+        this.set({ group }, src.coordination.status().leadership?.epoch ?? 0);
+      },
+    });
+    const changes = new Counter({
+      name: 'mware_coordination_leadership_changes_total',
+      help: 'New leaderships of the group (a new epoch taken) seen by this node since it started',
+      labelNames: ['group'],
+      registers: [r],
+    });
+    changes.inc({ group }, 0);
+    src.coordination.onEvent((e) => {
+      if (e.type === 'leadership' && e.takeover) changes.inc({ group });
+    });
+    new Gauge({
+      name: 'mware_cluster_members_live',
+      help: 'Members of the group heard from recently (node-channel heartbeats), this node included',
+      labelNames: ['group'],
+      registers: [r],
+      collect() {
+        this.set({ group }, src.liveMembers());
+      },
+    });
+    new Gauge({
+      name: 'mware_cluster_member_heartbeat_age_seconds',
+      help: 'Since the last heartbeat of each other member of the group (absent: never heard from)',
+      labelNames: ['group', 'member'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const p of src.peers())
+          if (p.lastHeardMs !== null) this.set({ group, member: p.name }, p.lastHeardMs / 1000);
+      },
     });
 
     const mutexCounter = (name: string, help: string, read: () => number) => {

@@ -53,6 +53,8 @@ export function buildApiContext(s: ApiContextSources): ApiContext {
       return state === 'active' && !s.coordination.leading() ? 'passive' : state;
     },
     onNodeState: s.onNodeState,
+    coordination: () => s.coordination.status(),
+    onCoordination: (listener) => s.coordination.onEvent(listener),
     directory: s.directory,
     events: s.events,
     tree: s.tree,
@@ -65,7 +67,7 @@ export function buildApiContext(s: ApiContextSources): ApiContext {
         node_state: s.state(),
         site: c.site,
         group: c.group,
-        coordination: { kind: coord.kind, healthy: coord.healthy },
+        coordination: { kind: coord.kind, healthy: coord.healthy, detail: coord.detail },
         epoch: c.epoch,
         active: c.active,
         members: c.members,

@@ -1,3 +1,4 @@
+import type { CoordinationBackend, CoordinationEvent } from '../coordination/backend.ts';
 import type { Log } from '../log/log.ts';
 import type { EventStream, InspectionEvent } from '../supervision/events.ts';
 
@@ -24,6 +25,29 @@ export function logInspectionEvents(events: EventStream, log: Log): () => void {
         log.debug({ path: e.path, reason: e.reason }, 'actor stopped');
         return;
       case 'state-changed':
+        return;
+      default: {
+        const never: never = e;
+        return never;
+      }
+    }
+  });
+}
+
+/** The group's coordination changes as log lines: health lost loud, the rest at info. Returns the unsubscribe function. */
+export function logCoordinationEvents(
+  coordination: Pick<CoordinationBackend, 'onEvent'>,
+  log: Log,
+): () => void {
+  return coordination.onEvent((e: CoordinationEvent) => {
+    switch (e.type) {
+      case 'health':
+        if (e.healthy) log.info('coordination healthy again');
+        else log.warn({ detail: e.detail }, 'coordination unhealthy');
+        return;
+      case 'leadership':
+        if (e.holder === null) log.info('the group has no known active instance now');
+        else log.info({ active: e.holder, epoch: e.epoch }, 'the group’s active instance changed');
         return;
       default: {
         const never: never = e;

@@ -29,7 +29,7 @@ import { assembleNode } from './assemble.ts';
 import { GroupSubtrees } from './group.ts';
 import type { NodeState } from './lifecycle.ts';
 import { canMove } from './lifecycle.ts';
-import { logInspectionEvents } from './log-events.ts';
+import { logCoordinationEvents, logInspectionEvents } from './log-events.ts';
 import type { NodeOptions } from './options.ts';
 import { runStopSteps } from './shutdown.ts';
 import { NodeRouting } from './routing.ts';
@@ -122,8 +122,10 @@ export class MwareNode {
       directory: this.directory,
       events: this.events,
       mutex: this.mutex.stats,
-      epoch: () => this.leadership?.epoch,
-      active: () => this.state === 'active',
+      coordination: p.coordination,
+      active: () => this.state === 'active' && p.coordination.leading(),
+      peers: () => p.cluster?.membership.view().filter((m) => !m.self) ?? [],
+      liveMembers: () => p.cluster?.membership.liveMembers().size ?? 1,
     });
     this.api = buildApiContext({
       name: this.name,
@@ -189,6 +191,7 @@ export class MwareNode {
   static async start(opts: NodeOptions): Promise<MwareNode> {
     const node = new MwareNode(await assembleNode(opts));
     logInspectionEvents(node.events, node.log);
+    logCoordinationEvents(node.parts.coordination, node.log);
     try {
       await node.join();
     } catch (err) {
@@ -256,7 +259,6 @@ export class MwareNode {
     await this.transition(async () => {
       if (this.stopping || !this.parts.coordination.leading()) return;
       this.leadership = leadership;
-      this.metrics.leadershipChanges.inc({ group: String(this.placement.group) });
       await this.group.start();
       this.move('active');
       this.log.info(

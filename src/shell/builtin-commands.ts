@@ -196,6 +196,8 @@ export function registerBuiltinCommands(): void {
       ctx.out(
         `cluster ${s.bold(c.cluster)} · site ${c.site} · group ${c.group} · epoch ${c.epoch ?? '-'} · coordination ${c.coordination.kind} (${c.coordination.healthy ? s.green('healthy') : s.red('unhealthy')})`,
       );
+      // Why it is unhealthy: shown to admin tokens only.
+      if (!c.coordination.healthy && c.coordination.detail) ctx.out(s.dim(`  ${c.coordination.detail}`));
       for (const m of c.members) {
         ctx.out(
           `  ${m.name.padEnd(12)} order ${String(m.order).padEnd(5)} ${m.address.padEnd(16)} ${s.state(m.role === 'active' ? 'active' : 'stopped', m.role)}${m.self ? s.dim(`  (this node, ${c.node_state})`) : ''}`,

@@ -140,8 +140,14 @@ describe('the API: health, readiness, metrics, OpenAPI', () => {
     const text = await (await n.call('/metrics')).text();
     assert.match(text, /^mware_actor_messages_total\{kind="domain",node="mware1"\} \d+/m);
     assert.match(text, /^mware_actors\{kind="domain",state="running",node="mware1"\} 3$/m);
-    assert.match(text, /^mware_group_epoch\{group="11120",node="mware1"\} 1$/m);
-    assert.match(text, /^mware_node_active\{group="11120",node="mware1"\} 1$/m);
+    for (const [name, value] of [
+      ['mware_coordination_healthy', 1],
+      ['mware_coordination_leader', 1],
+      ['mware_coordination_epoch', 1],
+      ['mware_coordination_leadership_changes_total', 1],
+      ['mware_cluster_members_live', 1],
+    ] as const)
+      assert.match(text, new RegExp(`^${name}\\{group="11120",node="mware1"\\} ${value}$`, 'm'), name);
     assert.match(
       text,
       /^mware_api_requests_total\{route="\/api\/v1\/actors\/\*",method="POST",status="200",node="mware1"\} \d+/m,

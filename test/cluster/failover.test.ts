@@ -72,6 +72,14 @@ async function until(what: string, fn: () => Promise<boolean>, ms = 15_000): Pro
   assert.fail(`not within ${ms} ms: ${what}`);
 }
 
+/** One series of the group's metrics on `name`, by metric name and extra labels. */
+async function metric(name: string, series: string, labels = ''): Promise<number> {
+  const text = await (await fetch(cluster.url(name) + '/metrics', { headers: auth })).text();
+  const m = new RegExp(`^${series}\\{group="7",${labels}node="${name}"\\} (\\S+)$`, 'm').exec(text);
+  assert.ok(m, `${series} on ${name}`);
+  return Number(m[1]);
+}
+
 const activeAt = async (name: string) => (await fetch(cluster.url(name) + '/active')).status === 200;
 
 describe('a group of two nodes over Redis', { timeout: 120_000 }, () => {
@@ -89,6 +97,14 @@ describe('a group of two nodes over Redis', { timeout: 120_000 }, () => {
     });
     assert.equal((await fetch(cluster.url('mware2') + '/active')).status, 503);
     assert.equal((await fetch(cluster.url('mware2') + '/readyz')).status, 200);
+    await until('mware2 counts both members live', async () => {
+      return (await metric('mware2', 'mware_cluster_members_live')) === 2;
+    });
+    const age = await metric('mware2', 'mware_cluster_member_heartbeat_age_seconds', 'member="mware1",');
+    assert.ok(age >= 0 && age < 5, `mware1 heard from ${age} s ago`);
+    assert.equal(await metric('mware2', 'mware_coordination_leader'), 0);
+    assert.equal(await metric('mware1', 'mware_coordination_leader'), 1);
+    assert.equal(await metric('mware2', 'mware_coordination_healthy'), 1);
   });
 
   it('serves a request sent to the passive node by forwarding it to the active one', async () => {
@@ -107,6 +123,7 @@ describe('a group of two nodes over Redis', { timeout: 120_000 }, () => {
 
   it('hands over to the next in order at once when the active process dies, its holds intact', async () => {
     const epochBefore = (await get('mware2', '/api/v1/cluster')).body.epoch as number;
+    const changesBefore = await metric('mware2', 'mware_coordination_leadership_changes_total');
     const t0 = performance.now();
     (nodes.get('mware1') as NodeProcess).process.signal('SIGKILL');
     await until('mware2 active', () => activeAt('mware2'), 10_000);
@@ -114,6 +131,9 @@ describe('a group of two nodes over Redis', { timeout: 120_000 }, () => {
     assert.ok(took < 3_000, `took over in ${Math.round(took)} ms`);
     const c = (await get('mware2', '/api/v1/cluster')).body;
     assert.ok((c.epoch as number) > epochBefore, `epoch ${String(c.epoch)} after ${epochBefore}`);
+    assert.equal(await metric('mware2', 'mware_coordination_leadership_changes_total'), changesBefore + 1);
+    assert.equal(await metric('mware2', 'mware_coordination_epoch'), c.epoch);
+    assert.equal(await metric('mware2', 'mware_coordination_leader'), 1);
     const info = await get('mware2', '/api/v1/mutex/orders-1');
     assert.deepEqual(
       (info.body.holders as { owner: string }[]).map((h) => h.owner),

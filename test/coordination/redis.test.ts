@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import type { MwareRole } from '../../topology/schema.ts';
 import { RedisKeys } from '../../src/coordination/keys.ts';
+import type { CoordinationEvent } from '../../src/coordination/backend.ts';
 import { RedisCoordination } from '../../src/coordination/redis.ts';
 import { redisClient, stayConnected } from '../../src/coordination/redis-client.ts';
 import { RedisStateStore } from '../../src/state/redis-store.ts';
@@ -170,6 +171,28 @@ describe('group leadership over Redis', () => {
     const lb = await b.acquire();
     assert.equal(lb.epoch, la.epoch + 42);
     await b.close();
+  });
+
+  it('tells each new leadership once, after a first look that is only a baseline', async () => {
+    const w = world();
+    const a = w.coordination('a');
+    const b = w.coordination('b');
+    const seen = { a: [] as CoordinationEvent[], b: [] as CoordinationEvent[] };
+    a.onEvent((e) => seen.a.push(e));
+    b.onEvent((e) => seen.b.push(e));
+    const la = await a.acquire();
+    const waiting = b.acquire();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(seen.b, [], 'b found a leading: not a change it saw');
+    await a.release();
+    const lb = await waiting;
+    const takeovers = (es: CoordinationEvent[]) =>
+      es.flatMap((e) => (e.type === 'leadership' && e.takeover ? [[e.holder, e.epoch]] : []));
+    // a looked first at a free lease (its baseline), then took it: a new leadership.
+    assert.deepEqual(takeovers(seen.a), [['a', la.epoch]]);
+    assert.deepEqual(takeovers(seen.b), [['b', lb.epoch]]);
+    assert.deepEqual(seen.a.at(-1), { type: 'leadership', holder: null, epoch: null, takeover: false });
+    await Promise.all([a.close(), b.close()]);
   });
 
   it('has Redis itself refuse the state writes of a deposed holder', async () => {

@@ -7,7 +7,7 @@ import { parseTopologyText } from '../../topology/load.ts';
 import { validateDocument } from '../../topology/validate.ts';
 
 const example = parse(
-  readFileSync(new URL('../../config/topology.cluster.yaml', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../config/topology.platform.yaml', import.meta.url), 'utf8'),
 ) as unknown;
 const noSecrets = { env: {}, baseDir: '/', readFile: () => '' };
 

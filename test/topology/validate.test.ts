@@ -39,19 +39,41 @@ describe('topology validation', () => {
     assert.equal(r.ok, true, r.ok ? '' : r.problems.map(formatProblem).join('\n'));
   });
 
-  it('accepts the shipped cluster example once its secrets are provided', () => {
+  for (const file of ['topology.cluster.yaml', 'topology.platform.yaml'])
+    it(`accepts the shipped ${file} once its secrets are provided`, () => {
+      const text = readFileSync(join(CONFIG, file), 'utf8');
+      const r = parseTopologyText(text, file, sources(CLUSTER_SECRETS));
+      assert.equal(r.ok, true, r.ok ? '' : r.problems.map(formatProblem).join('\n'));
+      assert.deepEqual(
+        mwareRoles(r.topology).map((x) => [x.name, x.group, x.order]),
+        [
+          ['mware1', 11120, 10],
+          ['mware2', 11120, 20],
+          ['mware3', 11130, 10],
+          ['mware4', 11130, 20],
+        ],
+      );
+    });
+
+  it('keeps the cluster that runs on one machine (npm run cluster) to mware instances and its own secrets', () => {
     const text = readFileSync(join(CONFIG, 'topology.cluster.yaml'), 'utf8');
-    const r = parseTopologyText(text, 'topology.cluster.yaml', sources(CLUSTER_SECRETS));
+    const { MWARE_SCRIPTS_TOKEN, MWARE_OPS_TOKEN, MWARE_CLUSTER_SECRET } = CLUSTER_SECRETS;
+    const r = parseTopologyText(
+      text,
+      'topology.cluster.yaml',
+      sources({ MWARE_SCRIPTS_TOKEN, MWARE_OPS_TOKEN, MWARE_CLUSTER_SECRET }),
+    );
     assert.equal(r.ok, true, r.ok ? '' : r.problems.map(formatProblem).join('\n'));
     assert.deepEqual(
-      mwareRoles(r.topology).map((x) => [x.name, x.group, x.order]),
-      [
-        ['mware1', 11120, 10],
-        ['mware2', 11120, 20],
-        ['mware3', 11130, 10],
-        ['mware4', 11130, 20],
-      ],
+      r.topology.roles.map((x) => x.roletype),
+      ['mware', 'mware', 'mware', 'mware'],
     );
+    for (const role of mwareRoles(r.topology))
+      assert.deepEqual(
+        [role.pg_controller, role.freeswitch, role.cti_adapters],
+        [[], undefined, []],
+        `${role.name} controls nothing that is not running`,
+      );
   });
 
   const bad = readdirSync(FIXTURES).filter((f) => /^bad-.*\.(ya?ml|json)$/.test(f));

@@ -2,7 +2,7 @@ import type { Route } from '../route.ts';
 import { errors, parse } from '../route.ts';
 import { LogsQuery } from '../schemas.ts';
 import { openSse } from '../sse.ts';
-import { eventFor } from '../disclosure.ts';
+import { coordinationEventFor, eventFor } from '../disclosure.ts';
 
 /**
  * Live streams as server-sent events: the inspection stream (what the shell's `events` and the web view follow)
@@ -18,7 +18,7 @@ export const streamRoutes: Route[] = [
         method: 'get',
         path: '/api/v1/events',
         summary:
-          'Server-sent events: `hello` on connect, then every inspection event (started, stopped, failed, restarted, escalated, state-changed) and `node` for lifecycle changes',
+          'Server-sent events: `hello` on connect, then every inspection event (started, stopped, failed, restarted, escalated, state-changed), `node` for lifecycle changes, `coordination` when the group’s coordination becomes unhealthy or healthy again (why: for admins only) and `leadership` when the group’s active instance changes',
         responses: {
           '200': { description: 'text/event-stream', contentType: 'text/event-stream' },
           ...errors(401, 503),
@@ -27,10 +27,27 @@ export const streamRoutes: Route[] = [
     ],
     handler: async (req, reply, ctx) => {
       const sse = openSse(req, reply, ctx);
-      sse.send('hello', { node: ctx.nodeName, group: ctx.group, cluster: ctx.cluster, state: ctx.state() });
+      const coordination = ctx.coordination();
+      sse.send('hello', {
+        node: ctx.nodeName,
+        group: ctx.group,
+        cluster: ctx.cluster,
+        state: ctx.state(),
+        coordination: { kind: coordination.kind, healthy: coordination.healthy },
+      });
       const viewer = req.principal;
       sse.onClose(ctx.events.subscribe((e) => sse.send(e.type, eventFor(viewer, e))));
       sse.onClose(ctx.onNodeState((state) => sse.send('node', { node: ctx.nodeName, state })));
+      sse.onClose(
+        ctx.onCoordination((e) => {
+          const { type, ...data } = coordinationEventFor(viewer, e);
+          sse.send(type === 'health' ? 'coordination' : type, {
+            node: ctx.nodeName,
+            group: ctx.group,
+            ...data,
+          });
+        }),
+      );
     },
   },
   {

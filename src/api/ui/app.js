@@ -125,6 +125,8 @@ function onEvent(type, data) {
       if (!state.nodes.has(data.path)) scheduleReload();
       break;
     case 'node':
+    case 'coordination':
+    case 'leadership':
     case 'escalated':
       loadCluster().catch(() => undefined);
       scheduleReload();
