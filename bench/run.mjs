@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs every benchmark in turn; each prints one line per figure with its target beside it.
-// Usage: node bench/run.mjs [name …]   (names: messaging restart mutex memory startup api)
+// Usage: node bench/run.mjs [name …]   (names: messaging restart mutex memory startup api cluster)
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 
@@ -11,6 +11,7 @@ const ALL = {
   memory: ['--expose-gc', 'bench/memory.ts'],
   startup: ['bench/startup.ts'],
   api: ['bench/api.ts'],
+  cluster: ['bench/cluster.ts'],
 };
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(ALL);
 console.log(
