@@ -4,13 +4,14 @@
 // - mutex lock+unlock through the script channel with the SDK, 16 clients.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { stringify } from 'yaml';
 import { exampleTopology, PROJECT_ROOT } from '../test/harness/node.ts';
 import { ManagedProcess } from '../test/harness/process.ts';
 import { freePort } from '../test/harness/ports.ts';
 import { tempDir } from '../test/harness/temp.ts';
 import { MWARE_BIN } from '../test/harness/node.ts';
+import type { Run, Scenario } from './load-run.ts';
+import { load as loadRun } from './load-run.ts';
 import { fmt, median, report } from './stats.ts';
 
 const DURATION_S = Number(process.env.BENCH_SECONDS ?? 5);
@@ -26,38 +27,16 @@ const LIGHT = 4;
 /** Script clients on the script channel, as the target is set (16). */
 const CHANNEL_CLIENTS = 16;
 
-interface Run {
-  rps: number;
-  cycles: number;
-  p50: number;
-  p99: number;
-  errors: number;
-}
-
-/** One run of the load generator (its own process, so it does not share this one's event loop). */
+/** One run of bench/load.ts, {@link DURATION_S} seconds on {@link CONNECTIONS} connections unless told. */
 function load(
-  scenario: 'ask' | 'mutex' | 'channel',
+  scenario: Scenario,
   url: string,
   token: string,
   seconds = DURATION_S,
   connections = CONNECTIONS,
   env: Record<string, string> = {},
-): Run {
-  const out = execFileSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      new URL('./load.ts', import.meta.url).pathname,
-      scenario,
-      url,
-      token,
-      String(connections),
-      String(seconds),
-    ],
-    { encoding: 'utf8', env: { ...process.env, ...env } },
-  );
-  return JSON.parse(out) as Run;
+): Promise<Run> {
+  return loadRun(scenario, url, token, seconds, connections, env);
 }
 
 async function startNode(stateMode: string): Promise<{ url: string; token: string; stop(): Promise<void> }> {
@@ -128,16 +107,16 @@ await both.waitForLine(/^ready$/, 30_000);
 const node = { url: `http://127.0.0.1:${askPort}`, token: askToken };
 const askUrl = `${node.url}/api/v1/actors/domains/rootdomain.ru/messages?reply=true`;
 const bareUrl = `http://127.0.0.1:${barePort}/ping`;
-load('ask', askUrl, node.token, 1);
-load('ask', bareUrl, '-', 1);
+await load('ask', askUrl, node.token, 1);
+await load('ask', bareUrl, '-', 1);
 const api: Run[] = [];
 const base: Run[] = [];
 const ratios: number[] = [];
 for (let t = 0; t < ASK_TRIALS; t++) {
   // Paired trials in alternating order, so drift on this shared machine hits both alike.
   const first = t % 2 === 0;
-  const a = first ? load('ask', bareUrl, '-') : load('ask', askUrl, node.token);
-  const b = first ? load('ask', askUrl, node.token) : load('ask', bareUrl, '-');
+  const a = first ? await load('ask', bareUrl, '-') : await load('ask', askUrl, node.token);
+  const b = first ? await load('ask', askUrl, node.token) : await load('ask', bareUrl, '-');
   const [bareRun, apiRun] = first ? [a, b] : [b, a];
   base.push(bareRun);
   api.push(apiRun);
@@ -158,8 +137,8 @@ report(
   '>= 0.5',
   ratio >= 0.5,
 );
-const lightAsk = load('ask', askUrl, node.token, DURATION_S, LIGHT);
-const lightBare = load('ask', bareUrl, '-', DURATION_S, LIGHT);
+const lightAsk = await load('ask', askUrl, node.token, DURATION_S, LIGHT);
+const lightBare = await load('ask', bareUrl, '-', DURATION_S, LIGHT);
 report(
   `API ask, unsaturated (${LIGHT} connections): mware / bare fastify`,
   `p50 ${fmt(lightAsk.p50, 2)} / ${fmt(lightBare.p50, 2)} ms, p99 ${fmt(lightAsk.p99, 2)} / ${fmt(lightBare.p99, 2)} ms, ${fmt(lightAsk.rps)} / ${fmt(lightBare.rps)} req/s`,
@@ -170,9 +149,9 @@ askDir.cleanup();
 // ---------------------------------------------------------------------------------------- mutex through the API
 for (const mode of ['none', 'transactional'] as const) {
   const n = await startNode(mode);
-  load('mutex', n.url, n.token, 1);
+  await load('mutex', n.url, n.token, 1);
   const runs: Run[] = [];
-  for (let t = 0; t < TRIALS; t++) runs.push(load('mutex', n.url, n.token));
+  for (let t = 0; t < TRIALS; t++) runs.push(await load('mutex', n.url, n.token));
   const cycles = median(runs.map((r) => r.cycles));
   const p99 = median(runs.map((r) => r.p99));
   const bad = runs.reduce((a, r) => a + r.errors, 0);
@@ -185,7 +164,7 @@ for (const mode of ['none', 'transactional'] as const) {
   );
   // Unsaturated: what one request costs when the machine has room.
   const light: Run[] = [];
-  for (let t = 0; t < TRIALS; t++) light.push(load('mutex', n.url, n.token, DURATION_S, LIGHT));
+  for (let t = 0; t < TRIALS; t++) light.push(await load('mutex', n.url, n.token, DURATION_S, LIGHT));
   report(
     `mutex lock+unlock through the API, state_mode ${mode}, ${LIGHT} connections (unsaturated)`,
     `${fmt(median(light.map((r) => r.cycles)))} cycles/s, request p50 ${fmt(median(light.map((r) => r.p50)), 2)} ms, p99 ${fmt(median(light.map((r) => r.p99)), 2)} ms`,
@@ -196,7 +175,7 @@ for (const mode of ['none', 'transactional'] as const) {
     for (const flows of [1, 4]) {
       const ch: Run[] = [];
       for (let t = 0; t < TRIALS; t++)
-        ch.push(load('channel', n.url, n.token, DURATION_S, CHANNEL_CLIENTS, { FLOWS: String(flows) }));
+        ch.push(await load('channel', n.url, n.token, DURATION_S, CHANNEL_CLIENTS, { FLOWS: String(flows) }));
       const c = median(ch.map((r) => r.cycles));
       const p = median(ch.map((r) => r.p99));
       const errs = ch.reduce((a, r) => a + r.errors, 0);

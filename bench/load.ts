@@ -6,6 +6,8 @@
 //   mutex URL TOKEN      lock then unlock, each connection on its own key
 //   channel URL TOKEN    lock then unlock through the SDK over the script channel: each client (connection) runs
 //                        FLOWS (env, default 1) lock/unlock loops at once, pipelined on its channel, each on its own key
+//                        (KEYS, env: comma-separated keys to use instead, one per loop, client by client — so a cluster
+//                        benchmark can pick keys that one group owns)
 // Prints one JSON line: {rps, cycles, p50, p99, errors}.
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
@@ -104,10 +106,12 @@ async function run(i: number, end: number): Promise<void> {
 async function channelClient(i: number, end: number): Promise<void> {
   const mw = new MwareClient({ url: base ?? '', token: token ?? '' });
   const flows = Number(process.env.FLOWS ?? 1);
+  const keys = process.env.KEYS?.split(',');
   await mw.mutex.inspect(`warm-${i}`); // opens the channel
   await Promise.all(
     Array.from({ length: flows }, async (_, f) => {
-      const key = `bench-${process.pid}-${i}-${f}`;
+      const key = keys ? keys[i * flows + f] : `bench-${process.pid}-${i}-${f}`;
+      if (key === undefined) throw new Error(`KEYS has fewer than ${connections * flows} keys`);
       const owner = key;
       while (performance.now() < end) {
         let t = performance.now();

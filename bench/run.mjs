@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs every benchmark in turn; each prints one line per figure with its target beside it.
-// Usage: node bench/run.mjs [name …]   (names: messaging restart mutex memory startup api; soak, the 10-minute
-// no-false-failover soak, runs only when named)
+// Usage: node bench/run.mjs [name …]   (names: messaging restart mutex memory startup api cluster; soak, the
+// 10-minute no-false-failover soak, runs only when named)
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 
@@ -12,6 +12,7 @@ const ALL = {
   memory: ['--expose-gc', 'bench/memory.ts'],
   startup: ['bench/startup.ts'],
   api: ['bench/api.ts'],
+  cluster: ['bench/cluster.ts'],
   soak: ['bench/soak.ts'],
 };
 const OPT_IN = new Set(['soak']);
