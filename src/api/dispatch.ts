@@ -43,6 +43,7 @@ export async function dispatchMessage(
       group,
       { op: 'message', path, ...m, ask, principal: forwardable(p), hops: hops + 1 },
       m.timeoutMs,
+      () => dispatchMessage(ctx, principal, path, m, ask, hops),
     )) as { result: unknown } | { accepted: true };
   }
   requireIntake(ctx, group !== undefined);
@@ -85,6 +86,7 @@ export async function mutexOp(
       group,
       { op: 'mutex', method, key, body, principal: forwardable(p), hops: hops + 1 },
       MUTEX_FORWARD_MS(body),
+      () => mutexOp(ctx, principal, method, key, body, hops),
     );
   }
   requireIntake(ctx, method !== 'inspect');
@@ -129,6 +131,10 @@ export async function releaseOwnerEverywhere(
           hops: hops + 1,
         },
         10_000,
+        async () => {
+          requireIntake(ctx, true);
+          return ctx.mutex.releaseOwner(owner);
+        },
       )) as { released: number; cancelled: number; keys: number };
     }),
   );

@@ -49,9 +49,15 @@ export interface Routing {
   servesHere(group: number): boolean;
   /**
    * Runs `request` on the active instance of `group`, waiting (until `timeoutMs`) for one to be known during a
-   * takeover; retried only while it certainly reached no actor.
+   * takeover; retried only while it certainly reached no actor. If this node becomes that active instance
+   * meanwhile (it took over), the request runs here, by `here`.
    */
-  forward(group: number, request: ForwardedRequest, timeoutMs: number): Promise<unknown>;
+  forward(
+    group: number,
+    request: ForwardedRequest,
+    timeoutMs: number,
+    here: () => Promise<unknown>,
+  ): Promise<unknown>;
 }
 
 const Principal = z.strictObject({ name: z.string(), scopes: z.array(TokenScope) });

@@ -120,10 +120,11 @@ export class Membership {
     return live;
   }
 
-  /** A member is gone for certain (its host refused its channel): not live from now on. */
+  /** A member's host refused its channel: not live from now on. */
   forget(name: string): void {
-    this.heard.delete(name);
-    this.gone.add(name);
+    // Refused before it was ever heard from, a member may simply not be up yet (a cold start): the join window
+    // still waits for it; heard from and then refused, its process is gone.
+    if (this.heard.delete(name)) this.gone.add(name);
   }
 
   /** Every member in failover order, as this node sees it. */

@@ -61,13 +61,20 @@ export class NodeRouting implements Routing {
     return group === this.o.placement.group && this.o.state() === 'active' && this.o.coordination.leading();
   }
 
-  async forward(group: number, request: ForwardedRequest, timeoutMs: number): Promise<unknown> {
+  async forward(
+    group: number,
+    request: ForwardedRequest,
+    timeoutMs: number,
+    here: () => Promise<unknown>,
+  ): Promise<unknown> {
     const cluster = this.o.cluster;
     const self = this.o.placement.role.name;
     if (!cluster) throw new NotReady(`this node is ${this.o.state()}, not active; retry shortly`);
     const deadline = this.o.clock.now() + timeoutMs;
     let last: unknown;
     for (;;) {
+      // This node took the group over while the request waited for an active instance: it serves it itself.
+      if (this.servesHere(group)) return here();
       const holder = await this.holderOf(cluster, group).catch((err: unknown) => ((last = err), undefined));
       if (holder !== undefined && holder !== self) {
         try {

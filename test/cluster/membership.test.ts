@@ -35,11 +35,14 @@ describe('group membership', () => {
     m.stop();
   });
 
-  it('does not wait for a member whose host refused its channel', () => {
-    const { m } = world();
+  it('does not wait for a member heard from and then refused by its host; one never heard from may be starting', () => {
+    const { m, hear } = world();
     m.start();
+    m.forget('c');
+    assert.deepEqual(sorted(m.candidates()), ['a', 'b', 'c'], 'refused before it was ever heard: not up yet');
+    hear('a');
     m.forget('a');
-    assert.deepEqual(sorted(m.candidates()), ['b', 'c']);
+    assert.deepEqual(sorted(m.candidates()), ['b', 'c'], 'heard, then refused: its process is gone');
     m.stop();
   });
 
