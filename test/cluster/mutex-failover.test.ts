@@ -1,14 +1,9 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { stringify } from 'yaml';
 import { MwareClient } from '../../src/client/client.ts';
 import { CLUSTER_ENV, clusterTopology } from '../harness/cluster.ts';
-import type { NodeProcess } from '../harness/node.ts';
-import { startNodeProcess } from '../harness/node.ts';
+import { ClusterNodes } from '../harness/cluster-nodes.ts';
 import { startRedis } from '../harness/redis.ts';
-import { tempDir } from '../harness/temp.ts';
 
 /**
  * Mutex contention from script clients on both nodes of a group while the group fails over (SIGKILL of its
@@ -40,31 +35,11 @@ describe('mutex contention across a failover', { timeout: 180_000 }, () => {
     const redis = await startRedis();
     cleanups.push(() => redis.stop());
     const c = await clusterTopology({ redisUrl: redis.url, groups: [{ group: 9, members: 2 }] });
-    const dir = tempDir('mutex-failover');
-    const file = join(dir.path, 'cluster.yaml');
-    writeFileSync(file, stringify(c.topology));
-    const nodes = new Map<string, NodeProcess>();
-    for (const m of c.members)
-      nodes.set(
-        m.name,
-        startNodeProcess({ topology: file, role: m.name, env: { ...CLUSTER_ENV, MWARE_LOG_LEVEL: 'info' } }),
-      );
-    cleanups.push(async () => {
-      for (const n of nodes.values()) {
-        await n.process.stop('SIGKILL');
-        n.cleanup();
-      }
-      dir.cleanup();
-    });
-    const activeAt = async (name: string) =>
-      (await fetch(c.url(name) + '/active').catch(() => undefined))?.status === 200;
-    let active = '';
-    for (const end = Date.now() + 60_000; !active && Date.now() < end; await sleep(100))
-      for (const m of c.members) if (await activeAt(m.name)) active = m.name;
-    assert.ok(active, 'an active member');
-    const passive = c.members.find((m) => m.name !== active)?.name ?? '';
-    for (const end = Date.now() + 15_000; Date.now() < end; await sleep(100))
-      if ((await fetch(c.url(passive) + '/readyz').catch(() => undefined))?.ok) break;
+    const nodes = new ClusterNodes(c);
+    cleanups.push(() => nodes.stop());
+    for (const m of c.members) nodes.start(m.name);
+    const { active, passive: others } = await nodes.settled(9);
+    const passive = others[0] ?? '';
 
     // Half the clients start on the active node, half on the passive one (which forwards); each knows both.
     const urls = [c.url(active), c.url(passive)];
@@ -117,7 +92,7 @@ describe('mutex contention across a failover', { timeout: 180_000 }, () => {
     await sleep(1_500);
     killed = true;
     const killedAt = performance.now();
-    nodes.get(active)?.process.signal('SIGKILL');
+    nodes.node(active).process.signal('SIGKILL');
     await sleep(4_000);
     stop = true;
     await Promise.all(running);

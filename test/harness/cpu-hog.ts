@@ -1,14 +1,9 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { CLUSTER_ENV, clusterTopology } from './cluster.ts';
-import type { NodeProcess } from './node.ts';
-import { startNodeProcess } from './node.ts';
+import { ClusterNodes } from './cluster-nodes.ts';
 import { startRedis } from './redis.ts';
-import { tempDir } from './temp.ts';
 
 /**
  * "No false failover" (issue 7, 07-quality.md): a group of two node processes over real Redis, every core of the
@@ -34,17 +29,11 @@ export async function noFalseFailover(o: {
   progress?: (s: string) => void;
 }): Promise<HogReport> {
   const redis = await startRedis();
-  const dir = tempDir('cpu-hog');
-  const nodes: NodeProcess[] = [];
   const hogs: ChildProcess[] = [];
+  const c = await clusterTopology({ redisUrl: redis.url, groups: [{ group: 12, members: 2 }] });
+  const nodes = new ClusterNodes(c);
   try {
-    const c = await clusterTopology({ redisUrl: redis.url, groups: [{ group: 12, members: 2 }] });
-    const file = join(dir.path, 'cluster.yaml');
-    writeFileSync(file, stringify(c.topology));
-    for (const m of c.members)
-      nodes.push(
-        startNodeProcess({ topology: file, role: m.name, env: { ...CLUSTER_ENV, MWARE_LOG_LEVEL: 'info' } }),
-      );
+    for (const m of c.members) nodes.start(m.name);
     const auth = { authorization: `Bearer ${CLUSTER_ENV.MWARE_TEST_ADMIN_TOKEN}` };
     const activeNow = async () => {
       const up = await Promise.all(
@@ -126,11 +115,7 @@ export async function noFalseFailover(o: {
     return report;
   } finally {
     for (const h of hogs) h.kill('SIGKILL');
-    for (const n of nodes) {
-      await n.process.stop('SIGKILL');
-      n.cleanup();
-    }
+    await nodes.stop();
     await redis.stop();
-    dir.cleanup();
   }
 }
