@@ -11,26 +11,19 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
+/** The arguments of a throwaway redis-server on 127.0.0.1: `port`, nothing saved, files in `dir`. */
+export function redisArgs(port: number, dir: string): string[] {
+  return [
+    ...['--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'yes'],
+    ...['--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'],
+  ];
+}
+
 export async function startRedis(): Promise<RedisServer> {
   const bin = requireBinary('redis-server');
   const port = await freePort();
   const dir = tempDir('redis');
-  const proc = new ManagedProcess('redis-server', bin, [
-    '--port',
-    String(port),
-    '--bind',
-    '127.0.0.1',
-    '--protected-mode',
-    'yes',
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--dir',
-    dir.path,
-    '--daemonize',
-    'no',
-  ]);
+  const proc = new ManagedProcess('redis-server', bin, redisArgs(port, dir.path));
   await proc.waitForLine(/Ready to accept connections/);
   return {
     port,

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { requireBinary } from './binaries.ts';
 import { freePort } from './ports.ts';
 import { ManagedProcess } from './process.ts';
+import { redisArgs } from './redis.ts';
 import { tempDir } from './temp.ts';
 
 /**
@@ -23,18 +24,7 @@ export async function startSentinels(): Promise<SentinelSetup> {
   const dir = tempDir('sentinel');
   const redis = async (role: 'primary' | 'replica', primaryPort?: number) => {
     const port = await freePort();
-    const args = [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      dir.path,
-    ];
+    const args = redisArgs(port, dir.path);
     if (primaryPort !== undefined) args.push('--replicaof', '127.0.0.1', String(primaryPort));
     const p = new ManagedProcess(`redis ${role}`, server, args);
     await p.waitForLine(/Ready to accept connections/);
