@@ -80,6 +80,24 @@ describe('a group of two nodes over Redis', { timeout: 120_000 }, () => {
     );
   });
 
+  it('shows the whole cluster from the passive: both nodes, their group and role, each with its own tree', async () => {
+    const r = await get('mware2', '/api/v1/tree?scope=cluster');
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const nodes = r.body.nodes as ClusterTreeEntry[];
+    assert.deepEqual(
+      nodes.map((x) => [x.name, x.group, x.role, x.self, x.error]),
+      [
+        ['mware2', 7, 'passive', true, undefined],
+        ['mware1', 7, 'active', false, undefined],
+      ],
+    );
+    // mware1's tree is its own (read over the node channel): the active runs the group's domains.
+    const ids = (t: ClusterTreeEntry['tree']) => (t?.children ?? []).map((c) => c.id);
+    assert.ok(ids(nodes[1]?.tree).includes('domains'), JSON.stringify(ids(nodes[1]?.tree)));
+    assert.equal(nodes[1]?.stats?.active, true);
+    assert.equal(nodes[0]?.stats?.active, false);
+  });
+
   it('hands over to the next in order at once when the active process dies, its holds intact', async () => {
     const epochBefore = (await get('mware2', '/api/v1/cluster')).body.epoch as number;
     const changesBefore = await metric('mware2', 'mware_coordination_leadership_changes_total');
@@ -98,6 +116,22 @@ describe('a group of two nodes over Redis', { timeout: 120_000 }, () => {
       (info.body.holders as { owner: string }[]).map((h) => h.owner),
       ['script'],
       'the hold survived',
+    );
+  });
+
+  it('lists a dead node with an error in the whole-cluster tree, in bounded time, the rest intact', async () => {
+    const t0 = performance.now();
+    const r = await get('mware2', '/api/v1/tree?scope=cluster');
+    const took = performance.now() - t0;
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.ok(took < 3_000, `answered in ${Math.round(took)} ms`);
+    const nodes = r.body.nodes as ClusterTreeEntry[];
+    assert.deepEqual(
+      nodes.map((x) => [x.name, x.role, x.tree === undefined, typeof x.error?.code]),
+      [
+        ['mware2', 'active', false, 'undefined'],
+        ['mware1', 'unknown', true, 'string'],
+      ],
     );
   });
 
@@ -143,3 +177,13 @@ describe('a group of two nodes over Redis', { timeout: 120_000 }, () => {
     assert.deepEqual(await stopping, { code: 0, signal: null });
   });
 });
+
+interface ClusterTreeEntry {
+  name: string;
+  group: number;
+  role: string;
+  self: boolean;
+  tree?: { children?: { id: string }[] };
+  stats?: { active: boolean };
+  error?: { code: string; message: string };
+}
