@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { MwareClient } from '../../src/client/client.ts';
+import { runOnce } from '../../src/shell/shell.ts';
 import { CLUSTER_ENV, clusterTopology } from '../harness/cluster.ts';
 import { ClusterNodes } from '../harness/cluster-nodes.ts';
 import type { RedisServer } from '../harness/redis.ts';
@@ -28,6 +31,20 @@ const get = (name: string, path: string) => nodes.get(name, path);
 const post = (name: string, path: string, body: unknown) => nodes.post(name, path, body);
 const until = (what: string, fn: () => Promise<boolean>, ms?: number) => nodes.until(what, fn, ms);
 const activeAt = (name: string) => nodes.activeAt(name);
+
+/** One `mware shell -c` command against `name`, in this process, its plain output. */
+async function shell(name: string, line: string): Promise<string> {
+  let out = '';
+  const sink = new Writable({
+    write(chunk: Buffer, _e, cb) {
+      out += chunk.toString();
+      cb();
+    },
+  });
+  const client = new MwareClient({ url: nodes.url(name), token: CLUSTER_ENV.MWARE_TEST_ADMIN_TOKEN });
+  assert.equal(await runOnce(client, line, sink, false), 0, out);
+  return out;
+}
 
 /** One series of the group's metrics on `name`, by metric name and extra labels. */
 async function metric(name: string, series: string, labels = ''): Promise<number> {
@@ -96,6 +113,14 @@ describe('a group of two nodes over Redis', { timeout: 120_000 }, () => {
     assert.ok(ids(nodes[1]?.tree).includes('domains'), JSON.stringify(ids(nodes[1]?.tree)));
     assert.equal(nodes[1]?.stats?.active, true);
     assert.equal(nodes[0]?.stats?.active, false);
+
+    // The shell shows the same: `tree --cluster` a heading per node; `cluster` each member's heartbeat and lag.
+    const tree = await shell('mware2', 'tree --cluster');
+    assert.match(tree, /^mware2 {2}group 7 {2}passive {2}this node$/m);
+    assert.match(tree, /^mware1 {2}group 7 {2}active$/m);
+    assert.match(tree, /^ {2}├── domains {2}running {2}domain-supervisor/m);
+    const cluster = await shell('mware2', 'cluster');
+    assert.match(cluster, /^ {2}mware1 .* active +epoch 1 +heartbeat \d+ ms ago, lag [\d.]+ ms$/m);
   });
 
   it('hands over to the next in order at once when the active process dies, its holds intact', async () => {
