@@ -135,6 +135,86 @@ describe('the web view', () => {
     );
   });
 
+  it('lists the cluster’s nodes, opens an actor’s details on click, and charts the node’s counters as they move', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${n.url}/ui#token=${TOKENS.reader}`);
+    await page.waitForSelector('body[data-loaded="true"]');
+    // Every node of the cluster (here the one node), its group, the active one highlighted.
+    const item = page.locator('.node-item[data-node="mware1"]');
+    await item.waitFor({ timeout: 10_000 });
+    assert.deepEqual(
+      [await item.getAttribute('data-role'), await item.getAttribute('data-group')],
+      ['active', '11120'],
+    );
+    assert.match((await item.getAttribute('class')) ?? '', /\brole-active\b/);
+
+    // An actor that crashed: its details show the restart, when it happened, and its last error as the token sees it.
+    const crashing = await startTestActor(n, 'ui-details');
+    const crash = () =>
+      n.call(
+        `/api/v1/actors${crashing}/messages?reply=true`,
+        post({ type: 'throw', payload: 'details on purpose' }),
+      );
+    assert.equal((await crash()).status, 500);
+    await page.waitForSelector(`.actor[data-path="${crashing}"][data-restarts="1"]`, { timeout: 10_000 });
+    assert.equal(await page.isVisible('#details'), false);
+    await page.click(`.actor[data-path="${crashing}"]`);
+    await page.waitForSelector(`#details:not([hidden])[data-path="${crashing}"]`, { timeout: 10_000 });
+    const field = (f: string) => page.locator(`#details dd[data-field="${f}"]`).textContent();
+    assert.equal(await field('restarts'), '1');
+    assert.equal(await field('kind'), 'test-counter');
+    assert.equal(await field('mode'), 'in-memory');
+    assert.equal(await field('mailbox'), '0');
+    assert.equal(await field('supervisor'), '/domains');
+    assert.equal(await field('restart'), 'permanent');
+    assert.match((await field('restart-times')) ?? '', /^\d{4}-\d\d-\d\dT/);
+    const lastError = (await field('last-error')) ?? '';
+    assert.match(lastError, /^MW_ERR_INTERNAL: /);
+    assert.doesNotMatch(lastError, /on purpose/, 'a reader does not see the failure’s own words');
+    // The panel follows its actor: a second crash shows at once.
+    assert.equal((await crash()).status, 500);
+    await page.waitForFunction(
+      () =>
+        (globalThis as unknown as Doc).document.querySelector('#details dd[data-field="restarts"]')
+          ?.textContent === '2',
+      undefined,
+      { timeout: 10_000 },
+    );
+
+    // The node's charts: drawn, and moving when messages flow.
+    const chart = (m: string) => page.locator(`.node-charts[data-node="mware1"] .chart[data-metric="${m}"]`);
+    await chart('messages').waitFor({ timeout: 10_000 });
+    for (const m of ['messages', 'restarts', 'mailbox', 'leadership'])
+      assert.equal(await chart(m).locator('svg polyline').count(), 1, m);
+    const points = () => chart('messages').locator('polyline').getAttribute('points');
+    await poll(
+      async () => Number(await chart('restarts').getAttribute('data-last')) >= 2,
+      'restarts charted',
+    );
+    const before = await points();
+    const client = new MwareClient({ url: n.url, token: TOKENS.admin });
+    let flowing = true;
+    const flow = (async () => {
+      while (flowing) await client.ask(crashing, 'inc', 1);
+    })();
+    try {
+      await poll(
+        async () => Number(await chart('messages').getAttribute('data-last')) > 10,
+        'messages/s above 10 while messages flow',
+      );
+    } finally {
+      flowing = false;
+      await flow;
+    }
+    assert.notEqual(await points(), before, 'the messages/s line moved');
+    assert.ok(Number(await chart('messages').getAttribute('data-samples')) >= 2);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'ui-cluster.png'), fullPage: true });
+    assert.deepEqual(errors, []);
+  });
+
   it('asks for a token when it has none, and refuses a wrong one', async () => {
     const page = await browser.newPage();
     await page.goto(`${n.url}/ui`);
@@ -175,6 +255,11 @@ interface DomElement {
   ownerDocument: {
     defaultView: { getComputedStyle(el: DomElement): { color: string; borderLeftColor: string } };
   };
+}
+
+/** The page's document, as far as used here. */
+interface Doc {
+  document: { querySelector(sel: string): { textContent: string | null } | null };
 }
 
 /** The browser's globals used here (the project's TypeScript has no DOM library). */
