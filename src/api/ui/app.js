@@ -149,8 +149,9 @@ async function pollCluster() {
     renderNodes(c);
     renderCharts(c);
     showSelected();
-  } catch {
-    // the next poll tries again
+  } catch (e) {
+    // A refused token stops polling (the page asks for another); anything else is tried again at the next poll.
+    if (e instanceof Error && e.message === 'unauthorized') return;
   }
   setTimeout(() => void pollCluster(), POLL_MS);
 }
