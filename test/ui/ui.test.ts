@@ -215,6 +215,109 @@ describe('the web view', () => {
     assert.deepEqual(errors, []);
   });
 
+  it('shows another node’s tree when it is selected, and an unreachable node with its error', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    // The cluster as a 3-node cluster's node would answer (this node passive, a peer active, one unreachable): the
+    // real answer of this node, with two more nodes added.
+    await page.route(/\/api\/v1\/tree\?scope=cluster$/, async (route) => {
+      const real = (await (await route.fetch()).json()) as {
+        cluster: string;
+        nodes: Record<string, unknown>[];
+      };
+      const me = real.nodes[0] ?? {};
+      const peerTree = {
+        path: '/',
+        id: '',
+        kind: 'root',
+        mode: 'supervisor',
+        state: 'running',
+        restarts: 0,
+        restartTimes: [],
+        mailbox: 0,
+        children: [
+          {
+            path: '/domains',
+            id: 'domains',
+            kind: 'domain-supervisor',
+            mode: 'supervisor',
+            state: 'running',
+            restarts: 0,
+            restartTimes: [],
+            mailbox: 0,
+            children: [
+              {
+                path: '/domains/peer-only.ru',
+                id: 'peer-only.ru',
+                kind: 'domain',
+                mode: 'in-memory',
+                state: 'running',
+                restarts: 3,
+                restartTimes: [Date.UTC(2026, 0, 2, 3, 4, 5)],
+                mailbox: 7,
+              },
+            ],
+          },
+        ],
+      };
+      await route.fulfill({
+        json: {
+          cluster: real.cluster,
+          nodes: [
+            { ...me, role: 'passive' },
+            {
+              name: 'peer',
+              group: 9,
+              role: 'active',
+              state: 'active',
+              self: false,
+              tree: peerTree,
+              stats: me.stats,
+            },
+            {
+              name: 'gone',
+              group: 9,
+              role: 'unknown',
+              state: null,
+              self: false,
+              error: { code: 'MW_ERR_PEER_LOST', message: 'gone did not answer within 2000 ms' },
+            },
+          ],
+        },
+      });
+    });
+    await page.goto(`${n.url}/ui#token=${TOKENS.reader}`);
+    await page.waitForSelector('.node-item[data-node="peer"][data-role="active"]', { timeout: 10_000 });
+    assert.match(
+      (await page.locator('.node-item[data-node="gone"]').textContent()) ?? '',
+      /unreachable: gone did not answer/,
+    );
+    assert.match(
+      (await page.locator('.node-item[data-node="gone"]').getAttribute('class')) ?? '',
+      /unreachable/,
+    );
+    assert.equal(await page.isVisible('#remote-tree'), false, 'this node’s own tree first');
+    await page.click('.node-item[data-node="peer"]');
+    await page.waitForSelector('#remote-tree[data-node="peer"]:not([hidden])');
+    assert.equal(await page.isVisible('#tree'), false);
+    assert.match((await page.textContent('#tree-node')) ?? '', /peer/);
+    await page.click('#remote-tree .actor[data-path="/domains/peer-only.ru"]');
+    await page.waitForSelector('#details:not([hidden])[data-node="peer"][data-path="/domains/peer-only.ru"]');
+    const field = (f: string) => page.locator(`#details dd[data-field="${f}"]`).textContent();
+    assert.deepEqual(
+      [await field('restarts'), await field('mailbox'), await field('restart-times')],
+      ['3', '7', '2026-01-02T03:04:05.000Z'],
+    );
+    // Charts for every node that reported counters; none for the unreachable one.
+    await page.waitForSelector('.node-charts[data-node="peer"]');
+    assert.equal(await page.locator('.node-charts[data-node="gone"]').count(), 0);
+    // Back to this node: its live tree again.
+    await page.click('.node-item.self');
+    await page.waitForSelector('#tree:not([hidden])');
+    assert.deepEqual(errors, []);
+  });
+
   it('asks for a token when it has none, and refuses a wrong one', async () => {
     const page = await browser.newPage();
     await page.goto(`${n.url}/ui`);
