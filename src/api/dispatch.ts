@@ -12,6 +12,7 @@ import { MAX_HOPS } from './forwarding.ts';
 import { requireIntake } from './intake.ts';
 import { parse } from './route.ts';
 import { HopLimit } from '../cluster/errors.ts';
+import { nodeReport } from './cluster-tree.ts';
 
 /**
  * Running a message or a mutex operation for a caller, wherever it arrived: here if this node serves the group that
@@ -156,6 +157,10 @@ export async function releaseOwnerEverywhere(
 export async function runForwarded(ctx: ApiContext, req: ForwardedRequest): Promise<unknown> {
   if (req.hops > MAX_HOPS) throw new HopLimit(`a request that crossed ${req.hops} nodes is refused`);
   const principal: Principal = { name: req.principal.name, scopes: new Set(req.principal.scopes) };
+  if (req.op === 'tree') {
+    requireScope(principal, 'read');
+    return nodeReport(ctx, principal);
+  }
   if (req.op === 'message')
     return dispatchMessage(
       ctx,
@@ -196,7 +201,7 @@ export function requireScope(principal: Principal | null, scope: MessageScope): 
   Authenticator.authorize(requirePrincipal(principal), scope);
 }
 
-function requirePrincipal(p: Principal | null): Principal {
+export function requirePrincipal(p: Principal | null): Principal {
   if (!p) throw new Unauthorized('a bearer token is required');
   return p;
 }

@@ -33,6 +33,12 @@ export type ForwardedRequest =
       body: unknown;
       principal: ForwardedPrincipal;
       hops: number;
+    }
+  | {
+      /** This node's own report for the whole-cluster tree: its role, state, tree and counters. */
+      op: 'tree';
+      principal: ForwardedPrincipal;
+      hops: number;
     };
 
 /** A request crosses at most this many nodes; beyond it is a loop made by nodes that disagree on the topology. */
@@ -43,6 +49,13 @@ export interface Routing {
   /** The group that owns an actor path, or undefined for a node's own actors (`/cluster`, `/api`). */
   groupOfPath(path: string): number | undefined;
   groupOfMutexKey(key: string): number;
+  /** Every mware instance of the topology (this node included) and its group, in the file's order. */
+  nodes(): readonly { name: string; group: number }[];
+  /**
+   * Runs `request` on the node `name` itself (not on its group's active instance): no retry, no waiting for a
+   * takeover. Refused on a node without a node channel (no cluster).
+   */
+  askNode(name: string, request: ForwardedRequest, timeoutMs: number): Promise<unknown>;
   /** The groups of this node's site among which mutex keys are split. */
   mutexGroups(): readonly number[];
   /** True when this node is `group`'s active instance now. */
@@ -82,4 +95,5 @@ export const ForwardedRequestSchema: z.ZodType<ForwardedRequest> = z.discriminat
     principal: Principal,
     hops: z.int().min(0),
   }),
+  z.strictObject({ op: z.literal('tree'), principal: Principal, hops: z.int().min(0) }),
 ]) as z.ZodType<ForwardedRequest>;

@@ -87,8 +87,49 @@ export const TreeNode: z.ZodType<TreeNodeShape> = z
   .meta({ id: 'TreeNode' });
 
 export const TreeQuery = z.object({
-  path: z.string().optional().meta({ description: 'Subtree root (default /)' }),
+  path: z.string().optional().meta({ description: 'Subtree root (default /); not with scope=cluster' }),
+  scope: z
+    .enum(['node', 'cluster'])
+    .optional()
+    .meta({
+      description:
+        'node (default): this node’s tree; cluster: every mware instance of the topology, each with its own tree ' +
+        '(asked over the node channel, 2 s each, in parallel; an unreachable one has an error instead)',
+    }),
 });
+
+export const NodeStats = z
+  .object({
+    at: z.number().meta({ description: 'Wall-clock ms of the snapshot' }),
+    messages: z.int().meta({ description: 'Messages delivered to actors since the node started' }),
+    restarts: z.int(),
+    failures: z.int(),
+    mailbox: z.int().meta({ description: 'Requests held or in flight, summed over every actor now' }),
+    actors: z.int(),
+    leadership_changes: z.int().meta({ description: 'New leaderships of the node’s group seen by it' }),
+    epoch: z.int().nullable(),
+    active: z.boolean(),
+  })
+  .meta({ id: 'NodeStats', description: 'Running totals: a reader takes rates from two snapshots' });
+
+export const ClusterTreeNode = z
+  .object({
+    name: z.string(),
+    group: z.int(),
+    role: z.enum(['active', 'passive', 'unknown']),
+    state: z.string().nullable().meta({ description: 'Its lifecycle state (null: it did not answer)' }),
+    self: z.boolean().meta({ description: 'The node that answered this request' }),
+    tree: TreeNode.optional(),
+    stats: NodeStats.optional(),
+    error: z.object({ code: z.string(), message: z.string() }).optional().meta({
+      description: 'Why the node’s tree is missing (unreachable, too slow)',
+    }),
+  })
+  .meta({ id: 'ClusterTreeNode' });
+
+export const ClusterTree = z
+  .object({ cluster: z.string(), nodes: z.array(ClusterTreeNode) })
+  .meta({ id: 'ClusterTree', description: 'Every mware instance of the cluster, each with its tree' });
 
 export const ActorDetails = z
   .object({

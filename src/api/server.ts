@@ -13,6 +13,7 @@ import { actorRoutes } from './routes/actors.ts';
 import { clusterRoutes } from './routes/cluster.ts';
 import { healthRoutes } from './routes/health.ts';
 import { mutexRoutes } from './routes/mutex.ts';
+import { statsRoutes } from './routes/stats.ts';
 import { streamRoutes } from './routes/streams.ts';
 import { uiRoutes } from './routes/ui.ts';
 import { ScriptChannels } from './script-channel.ts';
@@ -50,6 +51,7 @@ export const ALL_ROUTES: Route[] = [
   ...healthRoutes,
   ...actorRoutes,
   ...clusterRoutes,
+  ...statsRoutes,
   ...streamRoutes,
   ...mutexRoutes,
   ...uiRoutes,

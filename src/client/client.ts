@@ -3,7 +3,9 @@ import type { Protocol, PublicProtocol } from '../actor-system/kind.ts';
 import type {
   ActionReply,
   ActorDetails,
+  ClusterTree,
   ClusterView,
+  NodeStats,
   LockGranted,
   LockNotGranted,
   MutexInfo,
@@ -158,6 +160,16 @@ export class MwareClient {
 
   start(path: string, o?: CallOptions): Promise<z.infer<typeof ActionReply>> {
     return this.request('POST', `${actorUrl(path)}/start`, undefined, o);
+  }
+
+  /** Every node of the cluster, each with its group, role and tree (or why it did not answer). */
+  clusterTree(o?: CallOptions): Promise<z.infer<typeof ClusterTree>> {
+    return this.request('GET', '/api/v1/tree?scope=cluster', undefined, o);
+  }
+
+  /** The node's running totals (messages, restarts, mailbox depth, leadership changes). */
+  stats(o?: CallOptions): Promise<z.infer<typeof NodeStats>> {
+    return this.request('GET', '/api/v1/stats', undefined, o);
   }
 
   cluster(o?: CallOptions): Promise<z.infer<typeof ClusterView>> {

@@ -120,6 +120,16 @@ export class Membership {
     return live;
   }
 
+  /** A member counted among the candidates only by the join window: never heard from, not known gone. */
+  awaited(name: string): boolean {
+    return (
+      this.o.clock.now() - this.startedAt < JOIN_MS &&
+      name !== this.o.self.name &&
+      !this.heard.has(name) &&
+      !this.gone.has(name)
+    );
+  }
+
   /** A member's host refused its channel: not live from now on. */
   forget(name: string): void {
     // Refused before it was ever heard from, a member may simply not be up yet (a cold start): the join window

@@ -47,6 +47,11 @@ export interface GroupView {
   /** The members that count for the failover order: those heard from recently, this node included. */
   candidates(): ReadonlySet<string>;
   /**
+   * True for a member counted among the candidates only because this node started moments ago and has not heard
+   * from it yet (it may still be starting). Optional: without it, such a member gets only its rank's head start.
+   */
+  awaited?(name: string): boolean;
+  /**
    * Asks every other member of the group, over the node channel, to promise not to take the lease for `ttlMs`
    * (they are passive and see this node as the active one); true only when all did, within `timeoutMs`.
    */
@@ -131,6 +136,10 @@ export class RedisCoordination implements CoordinationBackend {
       // Not this member's turn while a lower order lives; a free lease is taken in rank order.
       if (current) return undefined;
       await this.pause(this.rank(live) * STEP_MS);
+      // A cold start elects the lowest order: a lower member not heard from yet, within the join window, may still be
+      // starting, so the free lease is left to it until the window ends (a rank's head start alone is 150 ms, less
+      // than a process takes to start on a loaded host). Not trying is always safe; the window bounds the wait.
+      if (elected !== undefined && this.o.view.awaited?.(elected) === true) return undefined;
     }
     // A promise given meanwhile (the pause) forbids the attempt; one asked for during it is refused (acquiring).
     if (this.o.clock.now() < this.promisedUntil) return undefined;

@@ -28,14 +28,35 @@ export interface MetricsSources {
   liveMembers: () => number;
 }
 
+/** See {@link NodeMetrics.snapshot}; its schema is `NodeStats` in api/schemas.ts. */
+export interface NodeStatsSnapshot {
+  /** Wall-clock ms of the snapshot. */
+  at: number;
+  /** Messages delivered to actors since the node started. */
+  messages: number;
+  restarts: number;
+  failures: number;
+  /** Requests held or in flight, summed over every actor now. */
+  mailbox: number;
+  actors: number;
+  /** New leaderships of the node's group seen since the node started. */
+  leadership_changes: number;
+  epoch: number | null;
+  active: boolean;
+}
+
 export class NodeMetrics {
   readonly registry = new Registry();
   readonly apiRequests: Counter<'route' | 'method' | 'status'>;
   readonly apiDuration: Histogram<'route'>;
   /** Messages accepted with 202 (tell) whose delivery or handling then failed. */
   readonly toldFailures: Counter<'kind'>;
+  /** Plain running totals behind {@link snapshot} (the counters above are prom-client's, read when scraped). */
+  private readonly totals = { restarts: 0, failures: 0, leadershipChanges: 0 };
+  private readonly src: MetricsSources;
 
   constructor(src: MetricsSources) {
+    this.src = src;
     const r = this.registry;
     r.setDefaultLabels({ node: src.node });
     collectDefaultMetrics({ register: r, prefix: 'mware_' });
@@ -88,6 +109,8 @@ export class NodeMetrics {
     });
     const kindOf = (path: string) => src.directory.get(path)?.spec.kind ?? 'unknown';
     src.events.subscribe((e) => {
+      if (e.type === 'restarted') this.totals.restarts++;
+      else if (e.type === 'failed') this.totals.failures++;
       if (e.type === 'restarted') restarts.inc({ kind: kindOf(e.path), manual: String(e.manual) });
       else if (e.type === 'failed') failures.inc({ kind: kindOf(e.path) });
       else if (e.type === 'escalated') escalations.inc();
@@ -194,7 +217,10 @@ export class NodeMetrics {
     });
     changes.inc({ group }, 0);
     src.coordination.onEvent((e) => {
-      if (e.type === 'leadership' && e.takeover) changes.inc({ group });
+      if (e.type === 'leadership' && e.takeover) {
+        changes.inc({ group });
+        this.totals.leadershipChanges++;
+      }
     });
     new Gauge({
       name: 'mware_cluster_members_live',
@@ -258,6 +284,32 @@ export class NodeMetrics {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 0.5, 2.5, 10],
       registers: [r],
     });
+  }
+
+  /**
+   * The node's running totals as plain numbers (for the web view's charts: `GET /api/v1/stats` and the cluster tree):
+   * a reader takes rates from two snapshots.
+   */
+  snapshot(now: number = Date.now()): NodeStatsSnapshot {
+    let messages = 0;
+    for (const s of this.src.stats.all()) messages += s.messages;
+    let mailbox = 0;
+    let actors = 0;
+    for (const rec of this.src.directory.all()) {
+      mailbox += (rec.incarnation?.mailbox() ?? 0) + rec.held;
+      actors++;
+    }
+    return {
+      at: now,
+      messages,
+      restarts: this.totals.restarts,
+      failures: this.totals.failures,
+      mailbox,
+      actors,
+      leadership_changes: this.totals.leadershipChanges,
+      epoch: this.src.coordination.status().leadership?.epoch ?? null,
+      active: this.src.active(),
+    };
   }
 
   text(): Promise<string> {

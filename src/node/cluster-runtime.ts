@@ -75,6 +75,7 @@ export class ClusterRuntime {
       log: o.log,
       view: {
         candidates: () => this.membership.candidates(),
+        awaited: (name) => this.membership.awaited(name),
         confirmStandby: async (epoch, ttlMs, timeoutMs) => {
           const others = placement.members.filter((m) => m.name !== role.name);
           const answers = await Promise.all(

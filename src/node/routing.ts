@@ -1,11 +1,13 @@
 import type { Placement } from '../../topology/placement.ts';
 import { groupOf, groupOfMutexKey } from '../../topology/placement.ts';
 import type { Topology } from '../../topology/schema.ts';
+import { mwareRoles } from '../../topology/schema.ts';
 import { NotReady } from '../api/errors.ts';
 import type { ForwardedRequest, Routing } from '../api/forwarding.ts';
 import type { CoordinationBackend } from '../coordination/backend.ts';
 import { MwareError } from '../errors.ts';
-import type { Clock } from '../supervision/clock.ts';
+import type { Clock, TimerHandle } from '../supervision/clock.ts';
+import { PeerLost } from '../cluster/errors.ts';
 import type { ClusterRuntime } from './cluster-runtime.ts';
 import type { NodeState } from './lifecycle.ts';
 
@@ -51,6 +53,28 @@ export class NodeRouting implements Routing {
 
   groupOfMutexKey(key: string): number {
     return groupOfMutexKey(this.o.topology, this.o.placement.site, key) ?? this.o.placement.group;
+  }
+
+  nodes(): readonly { name: string; group: number }[] {
+    return mwareRoles(this.o.topology).map((r) => ({ name: r.name, group: r.group }));
+  }
+
+  async askNode(name: string, request: ForwardedRequest, timeoutMs: number): Promise<unknown> {
+    const cluster = this.o.cluster;
+    if (!cluster) throw new NotReady('this node has no node channel (no cluster): it can ask no other node');
+    let timer: TimerHandle | undefined;
+    // The channel's own deadline starts once connected; connecting to a silent host must not outlast the caller's.
+    const late = new Promise<never>((_, reject) => {
+      timer = this.o.clock.setTimeout(
+        () => reject(new PeerLost(`${name} did not answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([cluster.channel.request(name, request, timeoutMs), late]);
+    } finally {
+      if (timer !== undefined) this.o.clock.clearTimeout(timer);
+    }
   }
 
   mutexGroups(): readonly number[] {

@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+import type { ClusterTree } from '../api/schemas.ts';
 import type { Tree } from '../client/client.ts';
 import { BadRequest } from '../api/errors.ts';
 import type { ShellContext } from './command.ts';
@@ -33,6 +35,25 @@ export function renderTree(root: Tree, s: Style): string[] {
   return lines;
 }
 
+/** The whole cluster: a heading per node (its group, active or passive), then its tree indented under it. */
+export function renderClusterTree(c: z.infer<typeof ClusterTree>, s: Style): string[] {
+  const lines = [`cluster ${s.bold(c.cluster)} · ${c.nodes.length} node${c.nodes.length === 1 ? '' : 's'}`];
+  for (const n of c.nodes) {
+    const role = s.state(
+      n.role === 'active' ? 'running' : n.role === 'passive' ? 'stopped' : 'failed',
+      n.role,
+    );
+    const state = n.state !== null && n.state !== n.role ? s.dim(` (${n.state})`) : '';
+    lines.push(
+      '',
+      `${s.bold(n.name)}  group ${n.group}  ${role}${state}${n.self ? s.dim('  this node') : ''}`,
+    );
+    if (n.error) lines.push(`  ${s.red(`unreachable: ${n.error.code}: ${n.error.message}`)}`);
+    if (n.tree) for (const l of renderTree(n.tree, s)) lines.push(`  ${l}`);
+  }
+  return lines;
+}
+
 function json(text: string): unknown {
   if (text === '') return null;
   try {
@@ -63,6 +84,14 @@ async function stopOnAbort<T>(
   }
 }
 
+/** A member's last heartbeat and its round trip, as the cluster view reports them. */
+function heartbeat(m: { self: boolean; last_heartbeat_ms: number | null; lag_ms: number | null }): string {
+  if (m.self) return 'heartbeat -';
+  if (m.last_heartbeat_ms === null) return 'heartbeat never';
+  const lag = m.lag_ms === null ? '-' : `${m.lag_ms} ms`;
+  return `heartbeat ${Math.round(m.last_heartbeat_ms)} ms ago, lag ${lag}`;
+}
+
 export function registerBuiltinCommands(): void {
   registerShellCommand({
     name: 'help',
@@ -82,10 +111,14 @@ export function registerBuiltinCommands(): void {
 
   registerShellCommand({
     name: 'tree',
-    usage: 'tree [path]',
-    summary: 'the supervision tree: state, restarts, mailbox, pid, last error',
+    usage: 'tree [path | --cluster]',
+    summary: 'the supervision tree: state, restarts, mailbox, pid, last error (--cluster: every node’s)',
     pathArgs: [0],
     run: async ([p], _rest, ctx) => {
+      if (p === '--cluster') {
+        for (const line of renderClusterTree(await ctx.client.clusterTree(), ctx.style)) ctx.out(line);
+        return;
+      }
       for (const line of renderTree(await ctx.client.tree(resolvePath(ctx.cwd, p)), ctx.style)) ctx.out(line);
     },
   });
@@ -189,7 +222,7 @@ export function registerBuiltinCommands(): void {
   registerShellCommand({
     name: 'cluster',
     usage: 'cluster',
-    summary: 'this node’s group: members in failover order, the active one, the epoch',
+    summary: 'this node’s group: members in failover order, the active one, the epoch, heartbeats and lag',
     run: async (_argv, _rest, ctx) => {
       const c = await ctx.client.cluster();
       const s = ctx.style;
@@ -200,7 +233,7 @@ export function registerBuiltinCommands(): void {
       if (!c.coordination.healthy && c.coordination.detail) ctx.out(s.dim(`  ${c.coordination.detail}`));
       for (const m of c.members) {
         ctx.out(
-          `  ${m.name.padEnd(12)} order ${String(m.order).padEnd(5)} ${m.address.padEnd(16)} ${s.state(m.role === 'active' ? 'active' : 'stopped', m.role)}${m.self ? s.dim(`  (this node, ${c.node_state})`) : ''}`,
+          `  ${m.name.padEnd(12)} order ${String(m.order).padEnd(5)} ${m.address.padEnd(16)} ${s.state(m.role === 'active' ? 'active' : 'stopped', m.role.padEnd(7))}  epoch ${String(m.epoch ?? '-').padEnd(4)} ${heartbeat(m)}${m.self ? s.dim(`  (this node, ${c.node_state})`) : ''}`,
         );
       }
     },

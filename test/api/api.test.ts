@@ -419,6 +419,77 @@ describe('the API: cluster and streams', () => {
     assert.deepEqual(c.coordination, { kind: 'embedded', healthy: true });
   });
 
+  it('gives the whole-cluster tree of a single node: just this node, active, with its tree and counters', async () => {
+    const c = (await (await n.call('/api/v1/tree?scope=cluster', { token: TOKENS.reader })).json()) as {
+      cluster: string;
+      nodes: {
+        name: string;
+        group: number;
+        role: string;
+        state: string;
+        self: boolean;
+        tree?: { path: string; children?: { id: string }[] };
+        stats?: { messages: number; restarts: number; mailbox: number; leadership_changes: number };
+        error?: unknown;
+      }[];
+    };
+    assert.equal(c.cluster, 'apitest');
+    assert.deepEqual(
+      c.nodes.map((x) => [x.name, x.group, x.role, x.state, x.self, x.error]),
+      [['mware1', 11120, 'active', 'active', true, undefined]],
+    );
+    assert.equal(c.nodes[0]?.tree?.path, '/');
+    assert.ok(c.nodes[0]?.tree?.children?.some((ch) => ch.id === 'domains'));
+    assert.equal(typeof c.nodes[0]?.stats?.messages, 'number');
+    await expectError(await n.call('/api/v1/tree?scope=cluster&path=/domains'), 400, 'MW_ERR_BAD_REQUEST');
+    await expectError(await n.call('/api/v1/tree?scope=galaxy'), 400, 'MW_ERR_BAD_REQUEST');
+    await expectError(
+      await n.call('/api/v1/tree?scope=cluster', { token: null }),
+      401,
+      'MW_ERR_UNAUTHORIZED',
+    );
+  });
+
+  it('hides a crash’s text from a non-admin in the whole-cluster tree, as in the node’s tree', async () => {
+    const path = await startTestActor(n, 'ctree-crasher');
+    await post(`/api/v1/actors${path}/messages?reply=true`, { type: 'throw', payload: 'secret-ish detail' });
+    const find = async (token: string) => {
+      const c = (await (await n.call('/api/v1/tree?scope=cluster', { token })).json()) as {
+        nodes: { tree?: TreeLike }[];
+      };
+      return findNode(c.nodes[0]?.tree, path);
+    };
+    const admin = await find(TOKENS.admin);
+    assert.equal(admin?.restarts, 1);
+    assert.match(admin?.lastError?.message ?? '', /secret-ish detail/);
+    const reader = await find(TOKENS.reader);
+    assert.equal(reader?.restarts, 1);
+    assert.equal(reader?.lastError?.code, 'MW_ERR_INTERNAL');
+    assert.doesNotMatch(reader?.lastError?.message ?? '', /secret-ish/);
+  });
+
+  it('gives the node’s counters as JSON: messages grow as messages flow, restarts count', async () => {
+    const stats = async () =>
+      (await (await n.call('/api/v1/stats', { token: TOKENS.reader })).json()) as {
+        messages: number;
+        restarts: number;
+        mailbox: number;
+        leadership_changes: number;
+        active: boolean;
+      };
+    const before = await stats();
+    const path = await startTestActor(n, 'stats-counter');
+    for (let i = 0; i < 5; i++)
+      await post(`/api/v1/actors${path}/messages?reply=true`, { type: 'inc', payload: 1 });
+    await post(`/api/v1/actors${path}/messages?reply=true`, { type: 'throw', payload: 'boom' });
+    await waitFor(async () => (await stats()).restarts > before.restarts);
+    const after = await stats();
+    assert.ok(after.messages >= before.messages + 5, `${before.messages} -> ${after.messages}`);
+    assert.equal(after.active, true);
+    assert.equal(typeof after.mailbox, 'number');
+    assert.equal((await n.call('/api/v1/stats', { token: null })).status, 401);
+  });
+
   it('still knows who is active, and under which epoch, after its cluster actor restarts', async () => {
     assert.equal((await post('/api/v1/actors/cluster/restart', {})).status, 200);
     const c = (await (await n.call('/api/v1/cluster')).json()) as {
@@ -659,4 +730,29 @@ function connectError(host: string, port: number): Promise<string> {
     sock.on('connect', () => (sock.destroy(), resolve('connected')));
     sock.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message));
   });
+}
+
+interface TreeLike {
+  path: string;
+  restarts: number;
+  lastError?: { code: string; message: string };
+  children?: TreeLike[];
+}
+
+function findNode(t: TreeLike | undefined, path: string): TreeLike | undefined {
+  if (!t) return undefined;
+  if (t.path === path) return t;
+  for (const c of t.children ?? []) {
+    const f = findNode(c, path);
+    if (f) return f;
+  }
+  return undefined;
+}
+
+async function waitFor(cond: () => Promise<boolean>, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) assert.fail('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

@@ -5,7 +5,9 @@ import { parseTopologyText } from '../../topology/load.ts';
 import { placementFor } from '../../topology/placement.ts';
 import type { Topology } from '../../topology/schema.ts';
 import type { ApiContext } from '../../src/api/context.ts';
+import { clusterTree } from '../../src/api/cluster-tree.ts';
 import { dispatchMessage, runForwarded } from '../../src/api/dispatch.ts';
+import type { TreeNode } from '../../src/supervision/tree.ts';
 import { errorResponse } from '../../src/api/errors.ts';
 import type { ForwardedRequest } from '../../src/api/forwarding.ts';
 import { ForwardedRequestSchema } from '../../src/api/forwarding.ts';
@@ -107,13 +109,57 @@ async function node(name: 'a' | 'b', t: Topology): Promise<TestNode> {
     clock: systemClock,
   });
   // What dispatching a request that is not run here needs of the API context: where it goes, and the node's state.
-  n.ctx = { group: placement.group, routing, state: () => n.state } as unknown as ApiContext;
+  n.ctx = {
+    group: placement.group,
+    routing,
+    state: () => n.state,
+    // What the whole-cluster tree reads of a node: its name, its tree (one crashed actor) and its counters.
+    nodeName: name,
+    cluster: 'hops',
+    tree: () => crashedTree(name),
+    metrics: { snapshot: () => ({ ...STATS, at: Date.now() }) },
+    scrub: (text: string) => text,
+  } as unknown as ApiContext;
   nodes.push(n);
   return n;
 }
 
 let a: TestNode;
 let b: TestNode;
+
+const STATS = {
+  messages: 3,
+  restarts: 1,
+  failures: 1,
+  mailbox: 0,
+  actors: 2,
+  leadership_changes: 1,
+  epoch: 1,
+  active: true,
+};
+
+function crashedTree(name: string): TreeNode {
+  const base = { restartTimes: [], mailbox: 0, restarts: 0, state: 'running' as const };
+  return {
+    ...base,
+    path: '/',
+    id: '',
+    kind: 'root',
+    mode: 'supervisor',
+    children: [
+      {
+        ...base,
+        path: '/domains/crashed',
+        id: 'crashed',
+        kind: 'domain',
+        mode: 'in-memory',
+        restarts: 1,
+        restartTimes: [1],
+        lastError: { name: 'Error', code: 'MW_ERR_INTERNAL', message: `the words of ${name}'s crash` },
+      },
+    ],
+  };
+}
 
 before(async () => {
   const ports: Record<string, number> = {};
@@ -184,3 +230,26 @@ describe('forwarding between nodes', () => {
 function keyOfGroup(g: number): string {
   for (let i = 0; ; i++) if (a.ctx.routing.groupOfMutexKey(`k${i}`) === g) return `k${i}`;
 }
+
+describe('the whole-cluster tree between nodes', () => {
+  it('builds the whole-cluster tree from every node’s own answer, each node hiding a crash’s words from a reader', async () => {
+    const before = b.received;
+    const reader = { name: 'viewer', scopes: new Set(['calls'] as const) };
+    const c = await clusterTree(a.ctx, reader);
+    assert.equal(b.received, before + 1, 'b was asked over the node channel');
+    assert.deepEqual(
+      c.nodes.map((n) => [n.name, n.group, n.role, n.self, n.error]),
+      [
+        ['a', 1, 'active', true, undefined],
+        ['b', 2, 'active', false, undefined],
+      ],
+    );
+    const crash = (i: number) => c.nodes[i]?.tree?.children?.[0]?.lastError;
+    assert.equal(crash(1)?.code, 'MW_ERR_INTERNAL');
+    assert.doesNotMatch(crash(1)?.message ?? '', /crash/, 'b applied the reader’s disclosure');
+    assert.doesNotMatch(crash(0)?.message ?? '', /crash/);
+    const admin = await clusterTree(a.ctx, ADMIN);
+    assert.match(admin.nodes[1]?.tree?.children?.[0]?.lastError?.message ?? '', /the words of b's crash/);
+    assert.equal(admin.nodes[1]?.stats?.messages, 3);
+  });
+});

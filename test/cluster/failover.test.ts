@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { MwareClient } from '../../src/client/client.ts';
+import { runOnce } from '../../src/shell/shell.ts';
 import { CLUSTER_ENV, clusterTopology } from '../harness/cluster.ts';
 import { ClusterNodes } from '../harness/cluster-nodes.ts';
 import type { RedisServer } from '../harness/redis.ts';
@@ -28,6 +31,20 @@ const get = (name: string, path: string) => nodes.get(name, path);
 const post = (name: string, path: string, body: unknown) => nodes.post(name, path, body);
 const until = (what: string, fn: () => Promise<boolean>, ms?: number) => nodes.until(what, fn, ms);
 const activeAt = (name: string) => nodes.activeAt(name);
+
+/** One `mware shell -c` command against `name`, in this process, its plain output. */
+async function shell(name: string, line: string): Promise<string> {
+  let out = '';
+  const sink = new Writable({
+    write(chunk: Buffer, _e, cb) {
+      out += chunk.toString();
+      cb();
+    },
+  });
+  const client = new MwareClient({ url: nodes.url(name), token: CLUSTER_ENV.MWARE_TEST_ADMIN_TOKEN });
+  assert.equal(await runOnce(client, line, sink, false), 0, out);
+  return out;
+}
 
 /** One series of the group's metrics on `name`, by metric name and extra labels. */
 async function metric(name: string, series: string, labels = ''): Promise<number> {
@@ -80,6 +97,32 @@ describe('a group of two nodes over Redis', { timeout: 120_000 }, () => {
     );
   });
 
+  it('shows the whole cluster from the passive: both nodes, their group and role, each with its own tree', async () => {
+    const r = await get('mware2', '/api/v1/tree?scope=cluster');
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const nodes = r.body.nodes as ClusterTreeEntry[];
+    assert.deepEqual(
+      nodes.map((x) => [x.name, x.group, x.role, x.self, x.error]),
+      [
+        ['mware2', 7, 'passive', true, undefined],
+        ['mware1', 7, 'active', false, undefined],
+      ],
+    );
+    // mware1's tree is its own (read over the node channel): the active runs the group's domains.
+    const ids = (t: ClusterTreeEntry['tree']) => (t?.children ?? []).map((c) => c.id);
+    assert.ok(ids(nodes[1]?.tree).includes('domains'), JSON.stringify(ids(nodes[1]?.tree)));
+    assert.equal(nodes[1]?.stats?.active, true);
+    assert.equal(nodes[0]?.stats?.active, false);
+
+    // The shell shows the same: `tree --cluster` a heading per node; `cluster` each member's heartbeat and lag.
+    const tree = await shell('mware2', 'tree --cluster');
+    assert.match(tree, /^mware2 {2}group 7 {2}passive {2}this node$/m);
+    assert.match(tree, /^mware1 {2}group 7 {2}active$/m);
+    assert.match(tree, /^ {2}├── domains {2}running {2}domain-supervisor/m);
+    const cluster = await shell('mware2', 'cluster');
+    assert.match(cluster, /^ {2}mware1 .* active +epoch 1 +heartbeat \d+ ms ago, lag [\d.]+ ms$/m);
+  });
+
   it('hands over to the next in order at once when the active process dies, its holds intact', async () => {
     const epochBefore = (await get('mware2', '/api/v1/cluster')).body.epoch as number;
     const changesBefore = await metric('mware2', 'mware_coordination_leadership_changes_total');
@@ -98,6 +141,22 @@ describe('a group of two nodes over Redis', { timeout: 120_000 }, () => {
       (info.body.holders as { owner: string }[]).map((h) => h.owner),
       ['script'],
       'the hold survived',
+    );
+  });
+
+  it('lists a dead node with an error in the whole-cluster tree, in bounded time, the rest intact', async () => {
+    const t0 = performance.now();
+    const r = await get('mware2', '/api/v1/tree?scope=cluster');
+    const took = performance.now() - t0;
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.ok(took < 3_000, `answered in ${Math.round(took)} ms`);
+    const nodes = r.body.nodes as ClusterTreeEntry[];
+    assert.deepEqual(
+      nodes.map((x) => [x.name, x.role, x.tree === undefined, typeof x.error?.code]),
+      [
+        ['mware2', 'active', false, 'undefined'],
+        ['mware1', 'unknown', true, 'string'],
+      ],
     );
   });
 
@@ -143,3 +202,13 @@ describe('a group of two nodes over Redis', { timeout: 120_000 }, () => {
     assert.deepEqual(await stopping, { code: 0, signal: null });
   });
 });
+
+interface ClusterTreeEntry {
+  name: string;
+  group: number;
+  role: string;
+  self: boolean;
+  tree?: { children?: { id: string }[] };
+  stats?: { active: boolean };
+  error?: { code: string; message: string };
+}

@@ -46,6 +46,17 @@ describe('group membership', () => {
     m.stop();
   });
 
+  it('awaits a lower member only while the join window lasts and it has not been heard from', async () => {
+    const { clock, m, hear } = world();
+    m.start();
+    assert.deepEqual([m.awaited('a'), m.awaited('c'), m.awaited('b')], [true, true, false], 'b is this node');
+    hear('a');
+    assert.equal(m.awaited('a'), false, 'heard from: it takes its own turn');
+    await clock.advance(JOIN_MS);
+    assert.equal(m.awaited('c'), false, 'the window is over: not waited for any longer');
+    m.stop();
+  });
+
   it('drops a member not heard from within the live window', async () => {
     const { clock, m, hear } = world();
     m.start();

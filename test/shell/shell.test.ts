@@ -69,6 +69,16 @@ describe('mware shell -c', () => {
     assert.doesNotMatch(r.out, ANSI);
   });
 
+  it('prints the whole cluster with tree --cluster: a heading per node, its tree indented under it', async () => {
+    const r = await mware(['shell', ...conn(), '-c', 'tree --cluster']);
+    assert.equal(r.code, 0, r.err + r.out);
+    assert.match(r.out, /^cluster \S+ · 1 node$/m);
+    assert.match(r.out, /^mware1 {2}group \d+ {2}active {2}this node$/m);
+    assert.match(r.out, /^ {2}\/ {2}running/m);
+    assert.match(r.out, /^ {2}[│ ]*[├└]── test\.rootdomain\.ru {2}running/m);
+    assert.doesNotMatch(r.out, ANSI);
+  });
+
   it('restarts an actor, and info shows the restart', async () => {
     const r = await mware(['shell', ...conn(), '-c', 'restart /domains/office.rootdomain.ru']);
     assert.equal(r.code, 0, r.err);

@@ -135,6 +135,189 @@ describe('the web view', () => {
     );
   });
 
+  it('lists the cluster’s nodes, opens an actor’s details on click, and charts the node’s counters as they move', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${n.url}/ui#token=${TOKENS.reader}`);
+    await page.waitForSelector('body[data-loaded="true"]');
+    // Every node of the cluster (here the one node), its group, the active one highlighted.
+    const item = page.locator('.node-item[data-node="mware1"]');
+    await item.waitFor({ timeout: 10_000 });
+    assert.deepEqual(
+      [await item.getAttribute('data-role'), await item.getAttribute('data-group')],
+      ['active', '11120'],
+    );
+    assert.match((await item.getAttribute('class')) ?? '', /\brole-active\b/);
+
+    // An actor that crashed: its details show the restart, when it happened, and its last error as the token sees it.
+    const crashing = await startTestActor(n, 'ui-details');
+    const crash = () =>
+      n.call(
+        `/api/v1/actors${crashing}/messages?reply=true`,
+        post({ type: 'throw', payload: 'details on purpose' }),
+      );
+    assert.equal((await crash()).status, 500);
+    await page.waitForSelector(`.actor[data-path="${crashing}"][data-restarts="1"]`, { timeout: 10_000 });
+    assert.equal(await page.isVisible('#details'), false);
+    await page.click(`.actor[data-path="${crashing}"]`);
+    await page.waitForSelector(`#details:not([hidden])[data-path="${crashing}"]`, { timeout: 10_000 });
+    const field = (f: string) => page.locator(`#details dd[data-field="${f}"]`).textContent();
+    assert.equal(await field('restarts'), '1');
+    assert.equal(await field('kind'), 'test-counter');
+    assert.equal(await field('mode'), 'in-memory');
+    assert.equal(await field('mailbox'), '0');
+    assert.equal(await field('supervisor'), '/domains');
+    assert.equal(await field('restart'), 'permanent');
+    assert.match((await field('restart-times')) ?? '', /^\d{4}-\d\d-\d\dT/);
+    const lastError = (await field('last-error')) ?? '';
+    assert.match(lastError, /^MW_ERR_INTERNAL: /);
+    assert.doesNotMatch(lastError, /on purpose/, 'a reader does not see the failure’s own words');
+    // The panel follows its actor: a second crash shows at once.
+    assert.equal((await crash()).status, 500);
+    await page.waitForFunction(
+      () =>
+        (globalThis as unknown as Doc).document.querySelector('#details dd[data-field="restarts"]')
+          ?.textContent === '2',
+      undefined,
+      { timeout: 10_000 },
+    );
+
+    // The node's charts: drawn, and moving when messages flow.
+    const chart = (m: string) => page.locator(`.node-charts[data-node="mware1"] .chart[data-metric="${m}"]`);
+    await chart('messages').waitFor({ timeout: 10_000 });
+    for (const m of ['messages', 'restarts', 'mailbox', 'leadership'])
+      assert.equal(await chart(m).locator('svg polyline').count(), 1, m);
+    const points = () => chart('messages').locator('polyline').getAttribute('points');
+    await poll(
+      async () => Number(await chart('restarts').getAttribute('data-last')) >= 2,
+      'restarts charted',
+    );
+    const before = await points();
+    const client = new MwareClient({ url: n.url, token: TOKENS.admin });
+    let flowing = true;
+    const flow = (async () => {
+      while (flowing) await client.ask(crashing, 'inc', 1);
+    })();
+    try {
+      await poll(
+        async () => Number(await chart('messages').getAttribute('data-last')) > 10,
+        'messages/s above 10 while messages flow',
+      );
+    } finally {
+      flowing = false;
+      await flow;
+    }
+    assert.notEqual(await points(), before, 'the messages/s line moved');
+    assert.ok(Number(await chart('messages').getAttribute('data-samples')) >= 2);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'ui-cluster.png'), fullPage: true });
+    assert.deepEqual(errors, []);
+  });
+
+  it('shows another node’s tree when it is selected, and an unreachable node with its error', async () => {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    // The cluster as a 3-node cluster's node would answer (this node passive, a peer active, one unreachable): the
+    // real answer of this node, with two more nodes added.
+    await page.route(/\/api\/v1\/tree\?scope=cluster$/, async (route) => {
+      const real = (await (await route.fetch()).json()) as {
+        cluster: string;
+        nodes: Record<string, unknown>[];
+      };
+      const me = real.nodes[0] ?? {};
+      const peerTree = {
+        path: '/',
+        id: '',
+        kind: 'root',
+        mode: 'supervisor',
+        state: 'running',
+        restarts: 0,
+        restartTimes: [],
+        mailbox: 0,
+        children: [
+          {
+            path: '/domains',
+            id: 'domains',
+            kind: 'domain-supervisor',
+            mode: 'supervisor',
+            state: 'running',
+            restarts: 0,
+            restartTimes: [],
+            mailbox: 0,
+            children: [
+              {
+                path: '/domains/peer-only.ru',
+                id: 'peer-only.ru',
+                kind: 'domain',
+                mode: 'in-memory',
+                state: 'running',
+                restarts: 3,
+                restartTimes: [Date.UTC(2026, 0, 2, 3, 4, 5)],
+                mailbox: 7,
+              },
+            ],
+          },
+        ],
+      };
+      await route.fulfill({
+        json: {
+          cluster: real.cluster,
+          nodes: [
+            { ...me, role: 'passive' },
+            {
+              name: 'peer',
+              group: 9,
+              role: 'active',
+              state: 'active',
+              self: false,
+              tree: peerTree,
+              stats: me.stats,
+            },
+            {
+              name: 'gone',
+              group: 9,
+              role: 'unknown',
+              state: null,
+              self: false,
+              error: { code: 'MW_ERR_PEER_LOST', message: 'gone did not answer within 2000 ms' },
+            },
+          ],
+        },
+      });
+    });
+    await page.goto(`${n.url}/ui#token=${TOKENS.reader}`);
+    await page.waitForSelector('.node-item[data-node="peer"][data-role="active"]', { timeout: 10_000 });
+    assert.match(
+      (await page.locator('.node-item[data-node="gone"]').textContent()) ?? '',
+      /unreachable: gone did not answer/,
+    );
+    assert.match(
+      (await page.locator('.node-item[data-node="gone"]').getAttribute('class')) ?? '',
+      /unreachable/,
+    );
+    assert.equal(await page.isVisible('#remote-tree'), false, 'this node’s own tree first');
+    await page.click('.node-item[data-node="peer"]');
+    await page.waitForSelector('#remote-tree[data-node="peer"]:not([hidden])');
+    assert.equal(await page.isVisible('#tree'), false);
+    assert.match((await page.textContent('#tree-node')) ?? '', /peer/);
+    await page.click('#remote-tree .actor[data-path="/domains/peer-only.ru"]');
+    await page.waitForSelector('#details:not([hidden])[data-node="peer"][data-path="/domains/peer-only.ru"]');
+    const field = (f: string) => page.locator(`#details dd[data-field="${f}"]`).textContent();
+    assert.deepEqual(
+      [await field('restarts'), await field('mailbox'), await field('restart-times')],
+      ['3', '7', '2026-01-02T03:04:05.000Z'],
+    );
+    // Charts for every node that reported counters; none for the unreachable one.
+    await page.waitForSelector('.node-charts[data-node="peer"]');
+    assert.equal(await page.locator('.node-charts[data-node="gone"]').count(), 0);
+    // Back to this node: its live tree again.
+    await page.click('.node-item.self');
+    await page.waitForSelector('#tree:not([hidden])');
+    assert.deepEqual(errors, []);
+  });
+
   it('asks for a token when it has none, and refuses a wrong one', async () => {
     const page = await browser.newPage();
     await page.goto(`${n.url}/ui`);
@@ -175,6 +358,11 @@ interface DomElement {
   ownerDocument: {
     defaultView: { getComputedStyle(el: DomElement): { color: string; borderLeftColor: string } };
   };
+}
+
+/** The page's document, as far as used here. */
+interface Doc {
+  document: { querySelector(sel: string): { textContent: string | null } | null };
 }
 
 /** The browser's globals used here (the project's TypeScript has no DOM library). */

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { DEFAULT_ASK_TIMEOUT_MS } from '../../actor-system/actor-ref.ts';
 import { ActorNotFound } from '../../actor-system/errors.ts';
 import { publicMessages } from '../../actor-system/kind.ts';
-import { dispatchMessage, requireScope } from '../dispatch.ts';
+import { dispatchMessage, requirePrincipal, requireScope } from '../dispatch.ts';
 import { SupervisorOperationRefused } from '../../supervision/errors.ts';
 import type { ChildRecord } from '../../supervision/child.ts';
 import type { ApiContext } from '../context.ts';
@@ -13,14 +13,16 @@ import {
   ActionReply,
   ActorDetails,
   AskReply,
+  ClusterTree,
   MessageQuery,
   MessageRequest,
   TellReply,
   TreeNode,
   TreeQuery,
 } from '../schemas.ts';
-import { RouteNotFound } from '../errors.ts';
+import { BadRequest, RouteNotFound } from '../errors.ts';
 import { treeFor } from '../disclosure.ts';
+import { clusterTree } from '../cluster-tree.ts';
 import type { TreeNode as TreeNodeData } from '../../supervision/tree.ts';
 
 /**
@@ -85,13 +87,26 @@ export const actorRoutes: Route[] = [
       {
         method: 'get',
         path: '/api/v1/tree',
-        summary: 'The live supervision tree (or the subtree at ?path=)',
+        summary:
+          'The live supervision tree (or the subtree at ?path=); with ?scope=cluster every node of the cluster, each with its group, role and tree',
         query: TreeQuery,
-        responses: { '200': { description: 'The tree', schema: TreeNode }, ...errors(400, 401, 404) },
+        responses: {
+          '200': {
+            description: 'The tree (ClusterTree with scope=cluster)',
+            schema: z.union([TreeNode, ClusterTree]),
+          },
+          ...errors(400, 401, 404),
+        },
       },
     ],
-    handler: async (req, _reply, ctx) =>
-      treeFor(req.principal, subtree(ctx, parse(TreeQuery, req.query, 'query').path ?? '/')),
+    handler: async (req, _reply, ctx) => {
+      const q = parse(TreeQuery, req.query, 'query');
+      if (q.scope === 'cluster') {
+        if (q.path !== undefined) throw new BadRequest('?path= and ?scope=cluster do not go together');
+        return clusterTree(ctx, requirePrincipal(req.principal));
+      }
+      return treeFor(req.principal, subtree(ctx, q.path ?? '/'));
+    },
   },
   {
     method: 'GET',

@@ -1,8 +1,37 @@
 // The live supervision tree, read-only: the tree and the cluster from the API, then every change from the
-// event stream (read with fetch, so the token travels in a header and never in a URL).
+// event stream (read with fetch, so the token travels in a header and never in a URL). The other nodes of the
+// cluster, their trees and their counters come from GET /api/v1/tree?scope=cluster, polled.
 'use strict';
 
-const state = { token: null, tree: null, nodes: new Map(), reloadTimer: null };
+/** How often the whole cluster (every node's tree and counters) is read again. */
+const POLL_MS = 2000;
+/** Samples kept per chart. */
+const KEEP = 60;
+const CHARTS = [
+  ['messages', 'messages/s'],
+  ['restarts', 'restarts'],
+  ['mailbox', 'mailbox depth'],
+  ['leadership', 'leadership changes'],
+];
+const SVG = 'http://www.w3.org/2000/svg';
+
+const state = {
+  token: null,
+  tree: null,
+  // path → {row, node} of the local tree (live) and of the selected other node's tree (polled)
+  nodes: new Map(),
+  remote: new Map(),
+  reloadTimer: null,
+  detailsTimer: null,
+  /** The node that serves this page, the node whose tree is shown, the last cluster answer. */
+  self: null,
+  selected: null,
+  cluster: null,
+  /** node name → {last: stats, series: {messages: [], restarts: [], mailbox: [], leadership: []}} */
+  history: new Map(),
+  /** The actor shown in the details panel: {node, path}. */
+  details: null,
+};
 
 function takeToken() {
   const m = /(?:^#|&)token=([^&]+)/.exec(location.hash);
@@ -31,10 +60,13 @@ function el(tag, cls, text) {
   return e;
 }
 
-function renderActor(node) {
+function renderActor(node, map = state.nodes, nodeName = null) {
   const li = el('li');
   const row = el('div', `actor state-${node.state}`);
   row.dataset.path = node.path;
+  row.tabIndex = 0;
+  row.title = 'Details';
+  row.addEventListener('click', () => void showDetails(nodeName ?? state.self, node.path));
   row.dataset.state = node.state;
   row.append(
     el('span', 'id', node.path === '/' ? '/' : node.id),
@@ -49,18 +81,18 @@ function renderActor(node) {
     el('span', 'error', ''),
   );
   li.append(row);
-  state.nodes.set(node.path, { row, node });
-  update(node.path, node);
+  map.set(node.path, { row, node });
+  update(node.path, node, map);
   if (node.children && node.children.length) {
     const ul = el('ul');
-    for (const c of node.children) ul.append(renderActor(c));
+    for (const c of node.children) ul.append(renderActor(c, map, nodeName));
     li.append(ul);
   }
   return li;
 }
 
-function update(path, changes) {
-  const entry = state.nodes.get(path);
+function update(path, changes, map = state.nodes) {
+  const entry = map.get(path);
   if (!entry) return false;
   Object.assign(entry.node, changes);
   const n = entry.node;
@@ -104,12 +136,239 @@ async function loadCluster() {
   );
 }
 
+// --- the whole cluster: every node, its group and role; the selected node's tree; charts per node ---
+
+async function pollCluster() {
+  try {
+    const c = await api('/api/v1/tree?scope=cluster');
+    state.cluster = c;
+    const me = c.nodes.find((n) => n.self);
+    if (me) state.self = me.name;
+    if (state.selected === null) state.selected = state.self;
+    record(c);
+    renderNodes(c);
+    renderCharts(c);
+    showSelected();
+  } catch (e) {
+    // A refused token stops polling (the page asks for another); anything else is tried again at the next poll.
+    if (e instanceof Error && e.message === 'unauthorized') return;
+  }
+  setTimeout(() => void pollCluster(), POLL_MS);
+}
+
+function renderNodes(c) {
+  const sorted = [...c.nodes].sort((a, b) => a.group - b.group || a.name.localeCompare(b.name));
+  document.getElementById('node-list').replaceChildren(
+    ...sorted.map((n) => {
+      const li = el(
+        'li',
+        `node-item role-${n.role}${n.self ? ' self' : ''}${n.error ? ' unreachable' : ''}${n.name === state.selected ? ' selected' : ''}`,
+      );
+      li.dataset.node = n.name;
+      li.dataset.role = n.role;
+      li.dataset.group = String(n.group);
+      li.append(
+        el('span', 'name', n.name),
+        el('span', 'group', `group ${n.group}`),
+        el('span', 'role', n.role),
+      );
+      if (n.error) li.append(el('span', 'error', `unreachable: ${n.error.message}`));
+      li.tabIndex = 0;
+      li.addEventListener('click', () => {
+        state.selected = n.name;
+        renderNodes(state.cluster);
+        showSelected(true);
+      });
+      return li;
+    }),
+  );
+}
+
+/** The local node's tree is live (events); another node's is redrawn from each poll. */
+function showSelected(force = false) {
+  const local = state.selected === null || state.selected === state.self;
+  document.getElementById('tree').hidden = !local;
+  const remoteList = document.getElementById('remote-tree');
+  remoteList.hidden = local;
+  document.getElementById('tree-node').textContent = state.selected ? `· ${state.selected}` : '';
+  if (local || !state.cluster) return;
+  const n = state.cluster.nodes.find((x) => x.name === state.selected);
+  if (!n) return;
+  state.remote.clear();
+  remoteList.dataset.node = n.name;
+  remoteList.replaceChildren(
+    n.tree
+      ? renderActor(n.tree, state.remote, n.name)
+      : el('li', 'error', `unreachable: ${n.error?.message ?? ''}`),
+  );
+  if (force || (state.details && state.details.node === n.name)) refreshDetails();
+}
+
+function record(c) {
+  for (const n of c.nodes) {
+    if (!n.stats) continue;
+    let h = state.history.get(n.name);
+    if (!h) {
+      h = { last: null, series: { messages: [], restarts: [], mailbox: [], leadership: [] } };
+      state.history.set(n.name, h);
+    }
+    const s = n.stats;
+    // A counter that went down is a restarted node: its rate starts again from zero.
+    const dt = h.last ? (s.at - h.last.at) / 1000 : 0;
+    const rate = h.last && dt > 0 && s.messages >= h.last.messages ? (s.messages - h.last.messages) / dt : 0;
+    push(h.series.messages, Math.round(rate * 10) / 10);
+    push(h.series.restarts, s.restarts);
+    push(h.series.mailbox, s.mailbox);
+    push(h.series.leadership, s.leadership_changes);
+    h.last = s;
+  }
+}
+
+function push(series, v) {
+  series.push(v);
+  if (series.length > KEEP) series.shift();
+}
+
+function renderCharts(c) {
+  const box = document.getElementById('charts');
+  box.replaceChildren(
+    ...c.nodes
+      .filter((n) => state.history.has(n.name))
+      .map((n) => {
+        const h = state.history.get(n.name);
+        const div = el('div', `node-charts role-${n.role}`);
+        div.dataset.node = n.name;
+        div.append(el('h3', '', `${n.name} · ${n.role}`));
+        for (const [key, label] of CHARTS) div.append(chart(key, label, h.series[key]));
+        return div;
+      }),
+  );
+}
+
+/** One small line chart (inline SVG), its last value beside its label. */
+function chart(key, label, values) {
+  const W = 160;
+  const H = 40;
+  const fig = el('figure', 'chart');
+  fig.dataset.metric = key;
+  fig.dataset.samples = String(values.length);
+  const last = values.length ? values[values.length - 1] : 0;
+  fig.dataset.last = String(last);
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
+  svg.setAttribute('width', String(W));
+  svg.setAttribute('height', String(H));
+  const max = Math.max(1, ...values);
+  const step = W / (KEEP - 1);
+  const x0 = W - (values.length - 1) * step;
+  const points = values.map(
+    (v, i) => `${(x0 + i * step).toFixed(1)},${(H - 2 - (v / max) * (H - 4)).toFixed(1)}`,
+  );
+  const line = document.createElementNS(SVG, 'polyline');
+  line.setAttribute('points', points.join(' '));
+  line.setAttribute('fill', 'none');
+  line.setAttribute('stroke', '#1565c0');
+  line.setAttribute('stroke-width', '1.5');
+  svg.append(line);
+  const cap = el('figcaption', '', `${label} `);
+  cap.append(el('strong', 'value', String(last)));
+  fig.append(svg, cap);
+  return fig;
+}
+
+// --- one actor's details ---
+
+function actorUrl(path) {
+  return `/api/v1/actors/${path
+    .split('/')
+    .filter((s) => s !== '')
+    .map(encodeURIComponent)
+    .join('/')}`;
+}
+
+async function showDetails(nodeName, path) {
+  state.details = { node: nodeName, path };
+  await refreshDetails();
+}
+
+function findIn(tree, path) {
+  if (!tree) return null;
+  if (tree.path === path) return tree;
+  for (const c of tree.children || []) {
+    const f = findIn(c, path);
+    if (f) return f;
+  }
+  return null;
+}
+
+async function refreshDetails() {
+  const d = state.details;
+  if (!d) return;
+  const panel = document.getElementById('details');
+  let node = null;
+  let policy = null;
+  if (d.node === state.self || d.node === null) {
+    try {
+      policy = await api(actorUrl(d.path));
+      node = policy.node;
+    } catch {
+      node = null;
+    }
+  } else {
+    const n = state.cluster && state.cluster.nodes.find((x) => x.name === d.node);
+    node = findIn(n && n.tree, d.path);
+  }
+  if (state.details !== d) return;
+  panel.hidden = false;
+  panel.dataset.path = d.path;
+  panel.dataset.node = d.node ?? '';
+  const rows = [['node', d.node ?? '']];
+  if (!node) rows.push(['path', d.path], ['state', 'gone']);
+  else {
+    rows.push(
+      ['path', node.path],
+      ['kind', node.kind],
+      ['mode', node.mode],
+      ['state', node.state],
+      ['restarts', String(node.restarts)],
+      ['restart-times', (node.restartTimes || []).map((t) => new Date(t).toISOString()).join('\n') || '–'],
+      ['last-error', node.lastError ? `${node.lastError.code}: ${node.lastError.message}` : '–'],
+      ['mailbox', String(node.mailbox)],
+    );
+    if (node.strategy) rows.push(['strategy', node.strategy]);
+    if (node.pid !== undefined) rows.push(['pid', String(node.pid)]);
+    if (node.startedAt !== undefined) rows.push(['started', new Date(node.startedAt).toISOString()]);
+    if (policy)
+      rows.push(
+        ['supervisor', policy.parent ?? '(the node)'],
+        ['restart', policy.restart ?? '–'],
+        ['shutdown', policy.shutdown === null ? '–' : String(policy.shutdown)],
+      );
+    else rows.push(['supervisor', 'its policy is read on its own node']);
+  }
+  document.getElementById('details-fields').replaceChildren(
+    ...rows.flatMap(([k, v]) => {
+      const dd = el('dd', '', v);
+      dd.dataset.field = k;
+      return [el('dt', '', k.replace('-', ' ')), dd];
+    }),
+  );
+}
+
+/** The details panel follows its actor: read again shortly after an event about it. */
+function detailsChanged(path) {
+  if (!state.details || state.details.path !== path || state.details.node !== state.self) return;
+  clearTimeout(state.detailsTimer);
+  state.detailsTimer = setTimeout(() => void refreshDetails(), 100);
+}
+
 function scheduleReload() {
   clearTimeout(state.reloadTimer);
   state.reloadTimer = setTimeout(() => loadTree().catch(() => undefined), 150);
 }
 
 function onEvent(type, data) {
+  if (data && typeof data.path === 'string') detailsChanged(data.path);
   switch (type) {
     case 'state-changed':
       if (!update(data.path, { state: data.to })) scheduleReload();
@@ -189,8 +448,13 @@ function askToken(message) {
 async function main() {
   state.token = takeToken();
   if (!state.token) return askToken();
+  document.getElementById('details-close').addEventListener('click', () => {
+    state.details = null;
+    document.getElementById('details').hidden = true;
+  });
   await Promise.all([loadCluster(), loadTree()]);
   void follow();
+  void pollCluster();
 }
 
 main().catch((e) => console.error(e));
