@@ -173,6 +173,33 @@ describe('group leadership over Redis', () => {
     await b.close();
   });
 
+  it('keeps leading through a Redis restarted empty: the lease restored at the next renewal, the same epoch', async () => {
+    const w = world({ ttlMs: 1_000 });
+    const a = w.coordination('a');
+    const lost: string[] = [];
+    a.onLost((r) => lost.push(r));
+    const la = await a.acquire();
+    await w.redis().flushall(); // what a Redis restarted without persistence holds: nothing
+    await new Promise((r) => setTimeout(r, 400)); // several renewals
+    const restored = await w.redis().get(w.keys.lease(w.group));
+    assert.equal(
+      restored,
+      (a as unknown as { lease: { raw: string } }).lease.raw,
+      'the same lease value again',
+    );
+    assert.match(restored ?? '', new RegExp(`^${la.epoch}:a:`));
+    assert.ok(a.leading(), 'a still leads');
+    assert.deepEqual(lost, []);
+    // Once a gives the lease up, b (which heard a's epoch over the node channel) takes one above it, though Redis
+    // lost the counter.
+    await a.release();
+    const b = w.coordination('b');
+    b.noteEpoch(la.epoch);
+    const lb = await b.acquire();
+    assert.ok(lb.epoch > la.epoch, `epoch ${lb.epoch} after ${la.epoch}`);
+    await Promise.all([a.close(), b.close()]);
+  });
+
   it('tells each new leadership once, after a first look that is only a baseline', async () => {
     const w = world();
     const a = w.coordination('a');
