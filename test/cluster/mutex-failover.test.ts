@@ -45,6 +45,7 @@ describe('mutex contention across a failover', { timeout: 180_000 }, () => {
     const urls = [c.url(active), c.url(passive)];
     const grants: Grant[] = [];
     const problems: string[] = [];
+    const lockErrors = new Set<string>();
     let killed = false;
     let stop = false;
     const client = async (i: number) => {
@@ -56,7 +57,15 @@ describe('mutex contention across a failover', { timeout: 180_000 }, () => {
       const owner = `client-${i}`;
       for (let n = 0; !stop; n++) {
         const key = KEYS[(i + n) % KEYS.length] as string;
-        const r = await mw.mutex.lock(key, { owner, wait_ms: 2_000, hold_ms: 60_000 }).catch(() => undefined);
+        // A lock caught by the kill fails with a clear error (one of ours, with its code), or succeeds after it.
+        const r = await mw.mutex
+          .lock(key, { owner, wait_ms: 2_000, hold_ms: 60_000 })
+          .catch((e: Error & { code?: unknown }) => {
+            if (typeof e.code !== 'string' || !e.code.startsWith('MW_ERR_'))
+              problems.push(`${owner}: a lock failed without a code: ${String(e)}`);
+            else lockErrors.add(e.code);
+            return undefined;
+          });
         if (!r?.granted) continue;
         const g: Grant = {
           key,
@@ -127,7 +136,7 @@ describe('mutex contention across a failover', { timeout: 180_000 }, () => {
       'tokens of the new epoch are higher',
     );
     process.stdout.write(
-      `# mutex failover: ${before.length} grants before the kill, ${after.length} after\n`,
+      `# mutex failover: ${before.length} grants before the kill, ${after.length} after; lock errors: ${[...lockErrors].join(', ') || 'none'}\n`,
     );
   });
 });
