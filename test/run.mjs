@@ -16,6 +16,8 @@ const PACKAGES = {
   tmux: 'tmux',
   chromium: 'chromium',
   openssl: 'openssl',
+  sshd: 'openssh-server',
+  'ssh-keygen': 'openssh-client',
 };
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 

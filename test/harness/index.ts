@@ -12,5 +12,7 @@ export type { PgServer } from './postgres.ts';
 export { ManagedProcess, run } from './process.ts';
 export { freePort } from './ports.ts';
 export { startRedis } from './redis.ts';
+export { startSshd } from './sshd.ts';
+export type { SshServer } from './sshd.ts';
 export type { RedisServer } from './redis.ts';
 export { tempDir } from './temp.ts';
