@@ -25,6 +25,7 @@ export const SECRET_KEYS: readonly string[] = [
   'cookie',
   'privateKey',
   'private_key',
+  'passphrase',
 ];
 
 /** What a secret is replaced with. */

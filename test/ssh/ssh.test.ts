@@ -8,6 +8,7 @@ import { SshPool } from '../../src/ssh/pool.ts';
 import type { SshTarget } from '../../src/ssh/options.ts';
 import { sshLimits } from '../../src/ssh/options.ts';
 import { freePort } from '../harness/ports.ts';
+import { listeningAddresses } from '../support/listening.ts';
 import type { SshServer } from '../harness/sshd.ts';
 import { startSshd } from '../harness/sshd.ts';
 import { tempDir } from '../harness/temp.ts';
@@ -38,6 +39,15 @@ describe('the SSH layer', () => {
     const text = JSON.stringify(err) + String(err) + JSON.stringify((err as Error).cause ?? null);
     for (const s of secrets()) assert.ok(!text.includes(s), `a secret leaked into: ${text}`);
   }
+
+  it('the harness runs sshd on 127.0.0.1 only, leaving the system password of its user untouched', () => {
+    assert.deepEqual(listeningAddresses(sshd.port), ['127.0.0.1']);
+    const entry = readFileSync('/etc/shadow', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith(`${sshd.user}:`));
+    // Outside sshd's private mount namespace, postgres is still locked (no password set on the system).
+    assert.match(entry?.split(':')[1] ?? '', /^[!*]/);
+  });
 
   it('runs a command with key auth and keeps its exit code, stdout and stderr', async () => {
     const r = await pool.exec(byKey, 'echo out; echo err >&2; id -un; exit 3');
@@ -123,6 +133,25 @@ describe('the SSH layer', () => {
     assert.ok(Date.now() - started < 1_000);
   });
 
+  it('reports a silent server (sshd stopped with SIGSTOP) as MW_ERR_SSH_TIMEOUT within the connect deadline', async () => {
+    sshd.process.signal('SIGSTOP');
+    try {
+      const started = Date.now();
+      await assert.rejects(
+        SshConnection.open(byKey, sshLimits({ connectTimeoutMs: 700 })),
+        (err: Error & { code: string; details?: Record<string, unknown> }) => {
+          assert.equal(err.code, 'MW_ERR_SSH_TIMEOUT');
+          assert.equal(err.details?.phase, 'connect');
+          return true;
+        },
+      );
+      const took = Date.now() - started;
+      assert.ok(took >= 600 && took < 1_500, `took ${took} ms`);
+    } finally {
+      sshd.process.signal('SIGCONT');
+    }
+  });
+
   it('refuses a server whose host key is not the pinned one, before sending credentials', async () => {
     const otherPin = `SHA256:${'A'.repeat(43)}`;
     await assert.rejects(
@@ -167,6 +196,19 @@ describe('the SSH layer', () => {
       assert.equal(fresh.opened, 1);
       // $SSH_CLIENT is "client-ip client-port server-port": one client port, one connection.
       for (const r of [b, ...c]) assert.equal(r.stdout, a.stdout);
+    } finally {
+      fresh.close();
+    }
+  });
+
+  it('fails a command caught by a dropped connection with MW_ERR_SSH_CONNECTION_LOST, without running it again', async () => {
+    const fresh = new SshPool();
+    try {
+      const running = fresh.exec(byKey, `echo run >> ${join(sshd.dir, 'runs.log')}; sleep 5`);
+      await new Promise((r) => setTimeout(r, 300));
+      sshd.dropSessions();
+      await assert.rejects(running, { code: 'MW_ERR_SSH_CONNECTION_LOST' });
+      assert.equal(readFileSync(join(sshd.dir, 'runs.log'), 'utf8'), 'run\n');
     } finally {
       fresh.close();
     }
