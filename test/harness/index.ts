@@ -1,6 +1,6 @@
 /**
  * The test harness: real servers on 127.0.0.1 and free ports, started per test file and stopped when it ends.
- * Redis and PostgreSQL 15 now; sshd, snmptrapd, pebble and the FreeSWITCH ESL simulator plug in the same way
+ * Redis, PostgreSQL 15 and sshd now; snmptrapd, pebble and the FreeSWITCH ESL simulator plug in the same way
  * (a start function returning the address and a stop), and mware nodes run as real processes.
  */
 export { BINARIES, requireBinary, requirePgBinary } from './binaries.ts';
