@@ -28,6 +28,7 @@ interface Grant {
 
 const KEYS = ['mf-0', 'mf-1', 'mf-2'];
 const CLIENTS = 6;
+const HOLD_MS = 250;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('mutex contention across a failover', { timeout: 180_000 }, () => {
@@ -76,7 +77,8 @@ describe('mutex contention across a failover', { timeout: 180_000 }, () => {
           afterKill: killed,
         };
         grants.push(g);
-        await sleep(5);
+        // Held a while, so that a hold lost in the failover would show as two holders at once.
+        await sleep(HOLD_MS);
         // A script that holds a lock releases it: an unlock lost with a dying node is sent again. If the lost one
         // was carried out before the node died, the next finds the hold gone (stale): released all the same.
         g.releasedAt = performance.now();
@@ -92,13 +94,16 @@ describe('mutex contention across a failover', { timeout: 180_000 }, () => {
             problems.push(`${owner} could not release ${key}#${r.token}: ${err.code ?? err.message}`);
             break;
           }
-          lost ||= err.code === 'MW_ERR_REQUEST_FAILED';
+          // Any failure that reached the caller (the SDK already retried what certainly did not arrive) may have
+          // been carried out: the channel lost (MW_ERR_REQUEST_FAILED), the forwarding node's peer lost
+          // (MW_ERR_PEER_LOST), a deadline.
+          lost = true;
         }
       }
       mw.close();
     };
     const running = Array.from({ length: CLIENTS }, (_, i) => client(i));
-    await sleep(1_500);
+    await sleep(3_000);
     killed = true;
     const killedAt = performance.now();
     nodes.node(active).process.signal('SIGKILL');
@@ -109,8 +114,9 @@ describe('mutex contention across a failover', { timeout: 180_000 }, () => {
     assert.deepEqual(problems, []);
     const before = grants.filter((g) => !g.afterKill);
     const after = grants.filter((g) => g.afterKill);
-    assert.ok(before.length > 20, `grants before the kill: ${before.length}`);
-    assert.ok(after.length > 20, `grants after the kill: ${after.length}`);
+    assert.ok(before.length > 10, `grants before the kill: ${before.length}`);
+    // Fewer after: a lock granted as the node died, its answer lost, keeps its key until its hold ends (60 s).
+    assert.ok(after.length > 0, `grants after the kill: ${after.length}`);
     for (const key of KEYS) {
       const ofKey = grants.filter((g) => g.key === key).sort((a, b) => a.token - b.token);
       assert.equal(new Set(ofKey.map((g) => g.token)).size, ofKey.length, `${key}: a token granted twice`);
