@@ -1,6 +1,7 @@
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { spawn } from 'node:child_process';
 import { HarnessError } from './errors.ts';
+import { eachLine } from '../../src/process-lines.ts';
 
 /**
  * A real program started by a test: its output kept line by line, a way to wait for a line, and a stop that
@@ -45,16 +46,8 @@ export class ManagedProcess {
         resolve(this.exit);
       });
     });
-    for (const stream of [this.child.stdout, this.child.stderr]) {
-      let partial = '';
-      stream?.setEncoding('utf8');
-      stream?.on('data', (chunk: string) => {
-        const parts = (partial + chunk).split('\n');
-        partial = parts.pop() ?? '';
-        for (const line of parts) this.onLine(line);
-      });
-      stream?.on('end', () => partial && this.onLine(partial));
-    }
+    for (const stream of [this.child.stdout, this.child.stderr])
+      eachLine(stream, (line) => this.onLine(line));
   }
 
   get pid(): number | undefined {

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { spawn } from 'node:child_process';
+import { eachLine } from '../../process-lines.ts';
 
 /**
  * A program the local cluster runs (redis-server, an mware instance): its output line by line, its exit, and a stop
@@ -37,19 +38,7 @@ export class Child {
         resolve((this.exit = { code: null, signal: null }));
       });
     });
-    for (const stream of [this.child.stdout, this.child.stderr]) {
-      let partial = '';
-      stream?.setEncoding('utf8');
-      stream?.on('data', (chunk: string) => {
-        const lines = (partial + chunk).split('\n');
-        partial = lines.pop() ?? '';
-        for (const line of lines) o.onLine(line);
-      });
-      stream?.on('end', () => {
-        if (partial) o.onLine(partial);
-        partial = '';
-      });
-    }
+    for (const stream of [this.child.stdout, this.child.stderr]) eachLine(stream, o.onLine);
   }
 
   get pid(): number | undefined {
