@@ -16,7 +16,8 @@ function mware(...args: string[]): Promise<{ code: number | null; stdout: string
     let stderr = '';
     p.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     p.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+    // 'close', not 'exit': the output may still be arriving when the process has exited.
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 

@@ -44,7 +44,7 @@ function mwareRecorded(args: string[], stopAt?: RegExp): Promise<Run> {
         p.kill('SIGTERM');
       }
     });
-    p.on('exit', (code) => {
+    p.on('close', (code) => {
       const loads = readFileSync(file, 'utf8').split('\n').filter(Boolean);
       dir.cleanup();
       resolve({ code, stderr, loads });

@@ -36,8 +36,14 @@ export class ManagedProcess {
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
         live.delete(this.child);
-        this.exit = { code, signal };
-        resolve(this.exit);
+        // Its last output may still be in the pipes: wait for them to close (briefly: a grandchild may hold them).
+        const done = () => {
+          clearTimeout(timer);
+          this.exit = { code, signal };
+          resolve(this.exit);
+        };
+        const timer = setTimeout(done, 500);
+        this.child.once('close', done);
       });
       this.child.once('error', (err) => {
         live.delete(this.child);

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { MwareNode } from '../../src/node/node.ts';
 import { silentLogger } from '../../src/log/log.ts';
 import type { InspectionEvent } from '../../src/supervision/events.ts';
+import { freePort } from '../harness/ports.ts';
 import { tempDir } from '../harness/temp.ts';
 import { exampleTopology } from '../harness/node.ts';
 
@@ -204,6 +205,8 @@ describe('a node on the embedded default', () => {
       const doc = parse(readFileSync(EXAMPLE, 'utf8')) as Record<string, unknown>;
       doc.coordination = { redis: { url: 'redis://127.0.0.1:1/0' } };
       doc.security = { api_tokens: [], cluster_secret: 'c'.repeat(20) };
+      // The node channel's own free port (its default, the API's port + 1, was never checked free).
+      (doc.roles as { channel?: { port: number } }[])[0]!.channel = { port: await freePort() };
       writeFileSync(join(d.path, 't.yaml'), stringify(doc));
       const node = await MwareNode.start({
         topologyFile: join(d.path, 't.yaml'),

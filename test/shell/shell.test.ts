@@ -44,7 +44,7 @@ function mware(
     let err = '';
     p.stdout.on('data', (c: Buffer) => (out += c.toString()));
     p.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    p.on('exit', (code) => resolve({ code, out, err }));
+    p.on('close', (code) => resolve({ code, out, err }));
     p.stdin.end(input ?? '');
   });
 }
