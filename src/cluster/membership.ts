@@ -115,8 +115,7 @@ export class Membership {
    */
   candidates(): ReadonlySet<string> {
     const live = new Set(this.liveMembers());
-    if (this.o.clock.now() - this.startedAt < JOIN_MS)
-      for (const m of this.o.members) if (!this.heard.has(m.name) && !this.gone.has(m.name)) live.add(m.name);
+    for (const m of this.o.members) if (this.awaited(m.name)) live.add(m.name);
     return live;
   }
 

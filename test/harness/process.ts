@@ -1,67 +1,45 @@
-import type { ChildProcess, SpawnOptions } from 'node:child_process';
-import { spawn } from 'node:child_process';
+import type { Exit, OutputProcessOptions } from '../../src/child-process.ts';
+import { OutputProcess } from '../../src/child-process.ts';
 import { HarnessError } from './errors.ts';
-import { eachLine } from '../../src/process-lines.ts';
 
 /**
  * A real program started by a test: its output kept line by line, a way to wait for a line, and a stop that
  * escalates to SIGKILL. Every process started here is killed when the test process exits, even on failure.
  */
 
-const live = new Set<ChildProcess>();
+const live = new Set<OutputProcess>();
 process.once('exit', () => {
-  for (const p of live) p.kill('SIGKILL');
+  for (const p of live) p.signal('SIGKILL');
 });
 
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
+export type { Exit };
 
 export class ManagedProcess {
   readonly lines: string[] = [];
   readonly exited: Promise<Exit>;
-  private readonly child: ChildProcess;
+  private readonly proc: OutputProcess;
   private waiters: { re: RegExp; resolve(line: string): void }[] = [];
-  private exit: Exit | undefined;
 
   constructor(
     readonly name: string,
     command: string,
     args: readonly string[],
-    options: SpawnOptions = {},
+    options: Omit<OutputProcessOptions, 'onLine'> = {},
   ) {
-    this.child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-    live.add(this.child);
-    this.exited = new Promise((resolve) => {
-      this.child.once('exit', (code, signal) => {
-        live.delete(this.child);
-        // Its last output may still be in the pipes: wait for them to close (briefly: a grandchild may hold them).
-        const done = () => {
-          clearTimeout(timer);
-          this.exit = { code, signal };
-          resolve(this.exit);
-        };
-        const timer = setTimeout(done, 500);
-        this.child.once('close', done);
-      });
-      this.child.once('error', (err) => {
-        live.delete(this.child);
-        this.lines.push(`[spawn error] ${err.message}`);
-        this.exit = { code: null, signal: null };
-        resolve(this.exit);
-      });
+    this.proc = new OutputProcess(command, args, { ...options, onLine: (line) => this.onLine(line) });
+    live.add(this.proc);
+    this.exited = this.proc.exited.then((exit) => {
+      live.delete(this.proc);
+      return exit;
     });
-    for (const stream of [this.child.stdout, this.child.stderr])
-      eachLine(stream, (line) => this.onLine(line));
   }
 
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.proc.pid;
   }
 
   get running(): boolean {
-    return this.exit === undefined;
+    return this.proc.exitStatus === undefined;
   }
 
   /** Resolves with the first line (already seen or to come) matching `re`. */
@@ -91,7 +69,7 @@ export class ManagedProcess {
           this.waiters = this.waiters.filter((w) => w !== waiter);
           reject(
             new HarnessError(
-              `${this.name} exited (${JSON.stringify(this.exit)}) before a line matching ${re}; last lines:\n${this.tail()}`,
+              `${this.name} exited (${JSON.stringify(this.proc.exitStatus)}) before a line matching ${re}; last lines:\n${this.tail()}`,
             ),
           );
         }
@@ -100,17 +78,12 @@ export class ManagedProcess {
   }
 
   signal(sig: NodeJS.Signals): void {
-    if (this.running) this.child.kill(sig);
+    this.proc.signal(sig);
   }
 
   /** Sends `sig`, waits up to `timeoutMs`, then SIGKILL. */
-  async stop(sig: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<Exit> {
-    if (!this.running) return this.exited;
-    this.child.kill(sig);
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), timeoutMs);
-    const exit = await this.exited;
-    clearTimeout(timer);
-    return exit;
+  stop(sig: NodeJS.Signals = 'SIGTERM', timeoutMs = 10_000): Promise<Exit> {
+    return this.proc.stop(sig, timeoutMs);
   }
 
   tail(n = 20): string {
@@ -133,7 +106,7 @@ export async function run(
   name: string,
   command: string,
   args: readonly string[],
-  options: SpawnOptions = {},
+  options: Omit<OutputProcessOptions, 'onLine'> = {},
 ): Promise<string> {
   const p = new ManagedProcess(name, command, args, options);
   const exit = await p.exited;
