@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { actorChild } from '../../src/actor-system/actor-child.ts';
 import { ActorRef } from '../../src/actor-system/actor-ref.ts';
-import type { ComedySystem } from '../../src/actor-system/comedy.ts';
 import type { ActorMode } from '../../src/supervision/events.ts';
 import { compileFlags } from '../../src/supervision/spec.ts';
 import { Supervisor } from '../../src/supervision/supervisor.ts';
@@ -11,17 +10,11 @@ import type { CounterArgs, CounterProtocol } from '../support/counter-actor.ts';
 import { counterActor } from '../support/counter-actor.ts';
 import { createLogger } from '../../src/log/log.ts';
 import type { ActorWorld } from '../support/actor-world.ts';
-import { actorWorld, newComedy } from '../support/actor-world.ts';
+import { actorWorld, sharedComedy } from '../support/actor-world.ts';
 
 /** Supervision of real comedy actors in every mode: what comedy alone does not do, ours must. */
 
-let comedy: ComedySystem;
-before(() => {
-  comedy = newComedy();
-});
-after(async () => {
-  await comedy.destroy();
-});
+const comedy = sharedComedy();
 
 const code = (e: unknown) => (e as { code?: string }).code;
 
@@ -62,7 +55,7 @@ for (const mode of ['in-memory', 'forked', 'threaded'] as const) {
         secrets: [secret],
         destination: { write: (l: string) => void lines.push(l) },
       });
-      const w = actorWorld(comedy, { log });
+      const w = actorWorld(comedy(), { log });
       const { s, ref } = await tree(w, mode);
       try {
         assert.equal(await ref.ask('log', secret), 'logged');
@@ -81,7 +74,7 @@ for (const mode of ['in-memory', 'forked', 'threaded'] as const) {
     });
 
     it('runs where its mode says', async () => {
-      const w = actorWorld(comedy);
+      const w = actorWorld(comedy());
       const { s, ref } = await tree(w, mode);
       try {
         const where = await ref.ask('where', null);
@@ -93,7 +86,7 @@ for (const mode of ['in-memory', 'forked', 'threaded'] as const) {
     });
 
     it('answers a caller’s mistake with its error and keeps running', async () => {
-      const w = actorWorld(comedy);
+      const w = actorWorld(comedy());
       const { s, ref } = await tree(w, mode, { start: 5 });
       try {
         await assert.rejects(ref.ask('bad-input', null), (e) => code(e) === 'MW_ERR_INVALID_MESSAGE');
@@ -106,7 +99,7 @@ for (const mode of ['in-memory', 'forked', 'threaded'] as const) {
     });
 
     it('is restarted when an exception escapes its handler, and the caller learns it crashed', async () => {
-      const w = actorWorld(comedy);
+      const w = actorWorld(comedy());
       const { s, ref } = await tree(w, mode, { start: 5 });
       try {
         await ref.ask('inc', 1);
@@ -123,7 +116,7 @@ for (const mode of ['in-memory', 'forked', 'threaded'] as const) {
     });
 
     it('is restarted when it declares itself failed', async () => {
-      const w = actorWorld(comedy);
+      const w = actorWorld(comedy());
       const { s, ref } = await tree(w, mode);
       try {
         // The request that saw the failure is in flight when the actor fails: it fails with it.
@@ -139,7 +132,7 @@ for (const mode of ['in-memory', 'forked', 'threaded'] as const) {
     });
 
     it('gets its saved state back after a crash', async () => {
-      const w = actorWorld(comedy);
+      const w = actorWorld(comedy());
       const { s, ref } = await tree(w, mode);
       try {
         await ref.ask('save', 42);
@@ -151,7 +144,7 @@ for (const mode of ['in-memory', 'forked', 'threaded'] as const) {
     });
 
     it('answers the requests it is handling before a graceful stop completes', async () => {
-      const w = actorWorld(comedy);
+      const w = actorWorld(comedy());
       const { s, ref } = await tree(w, mode);
       const slow = ref.ask('sleep', 300).then(
         (v) => v,
@@ -163,7 +156,7 @@ for (const mode of ['in-memory', 'forked', 'threaded'] as const) {
     });
 
     it('fails the requests it is still handling when it is killed at its shutdown timeout', async () => {
-      const w = actorWorld(comedy);
+      const w = actorWorld(comedy());
       const { s, ref } = await tree(w, mode, { stopHangs: true }, {}, 200);
       const t0 = performance.now();
       const slow = ref.ask('sleep', 5_000).then(
@@ -178,7 +171,7 @@ for (const mode of ['in-memory', 'forked', 'threaded'] as const) {
     });
 
     it('is killed when it does not stop within its shutdown timeout', async () => {
-      const w = actorWorld(comedy);
+      const w = actorWorld(comedy());
       const { s, ref } = await tree(w, mode, { stopHangs: true }, {}, 300);
       await ref.ask('get', null);
       const t0 = performance.now();
@@ -191,7 +184,7 @@ for (const mode of ['in-memory', 'forked', 'threaded'] as const) {
 
 describe('supervision of processes and threads comedy does not supervise', () => {
   it('restarts a forked actor whose process is killed with SIGKILL, in a new process', async () => {
-    const w = actorWorld(comedy);
+    const w = actorWorld(comedy());
     const { s, ref } = await tree(w, 'forked');
     try {
       await ref.ask('save', 7);
@@ -209,7 +202,7 @@ describe('supervision of processes and threads comedy does not supervise', () =>
   });
 
   it('restarts a threaded actor whose thread died of an uncaught exception', async () => {
-    const w = actorWorld(comedy);
+    const w = actorWorld(comedy());
     const { s, ref } = await tree(w, 'threaded');
     try {
       const before = await ref.ask('where', null);
@@ -224,7 +217,7 @@ describe('supervision of processes and threads comedy does not supervise', () =>
   });
 
   it('fails requests in flight to a thread that dies instead of leaving them hanging', async () => {
-    const w = actorWorld(comedy);
+    const w = actorWorld(comedy());
     const { s, ref } = await tree(w, 'threaded');
     try {
       const slow = ref.ask('sleep', 10_000).then(
@@ -239,7 +232,7 @@ describe('supervision of processes and threads comedy does not supervise', () =>
   });
 
   it('restarts a forked actor stalled with SIGSTOP once it misses its liveness deadline', async () => {
-    const w = actorWorld(comedy, { liveness: { intervalMs: 200, timeoutMs: 300 } });
+    const w = actorWorld(comedy(), { liveness: { intervalMs: 200, timeoutMs: 300 } });
     const { s, ref } = await tree(w, 'forked');
     try {
       const { pid } = await ref.ask('where', null);
@@ -255,7 +248,7 @@ describe('supervision of processes and threads comedy does not supervise', () =>
   });
 
   it('escalates, instead of restarting forever, a child that throws on every message', async () => {
-    const w = actorWorld(comedy);
+    const w = actorWorld(comedy());
     const { s, ref } = await tree(
       w,
       'in-memory',

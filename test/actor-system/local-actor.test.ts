@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { actorChild } from '../../src/actor-system/actor-child.ts';
 import { ActorRef } from '../../src/actor-system/actor-ref.ts';
-import type { ComedySystem } from '../../src/actor-system/comedy.ts';
 import { InvalidMessage } from '../../src/actor-system/errors.ts';
 import type { ActorContext, Behavior, Handlers, HandlersOf } from '../../src/actor-system/kind.ts';
 import { defineActor } from '../../src/actor-system/kind.ts';
@@ -11,7 +10,7 @@ import type { ExitReason, Incarnation, IncarnationObserver } from '../../src/sup
 import { compileFlags } from '../../src/supervision/spec.ts';
 import { Supervisor } from '../../src/supervision/supervisor.ts';
 import type { ActorWorld } from '../support/actor-world.ts';
-import { actorWorld, newComedy } from '../support/actor-world.ts';
+import { actorWorld, sharedComedy } from '../support/actor-world.ts';
 
 /** The in-memory actor mware hosts itself: its cell and incarnation in one object, under a real supervisor. */
 
@@ -106,13 +105,7 @@ const probe = defineActor<ProbeProtocol, ProbeArgs, { count: number }>({
   },
 });
 
-let comedy: ComedySystem;
-before(() => {
-  comedy = newComedy();
-});
-after(async () => {
-  await comedy.destroy();
-});
+const comedy = sharedComedy();
 
 const code = (e: unknown) => (e as { code?: string }).code;
 
@@ -152,7 +145,7 @@ const tick = () => new Promise((r) => setImmediate(r));
 
 describe('an in-memory actor', () => {
   it('handles a message after its sender’s call has returned, never inside it', async () => {
-    const w = actorWorld(comedy);
+    const w = actorWorld(comedy());
     const { actor } = await alone(w);
     const before = handled;
     const reply = actor.deliver('add', 1, 1_000);
@@ -163,7 +156,7 @@ describe('an in-memory actor', () => {
   });
 
   it('takes only its own handlers as messages: inherited names are unknown messages, and it keeps running', async () => {
-    const w = actorWorld(comedy);
+    const w = actorWorld(comedy());
     const { s, ref } = await tree(w);
     try {
       for (const type of ['constructor', 'toString', 'hasOwnProperty', '__proto__', 'handlers'])
@@ -177,7 +170,7 @@ describe('an in-memory actor', () => {
   });
 
   it('keeps its own state though its kind’s handlers are one table for all its actors', async () => {
-    const w = actorWorld(comedy);
+    const w = actorWorld(comedy());
     const a = await alone(w);
     const b = await alone(w);
     assert.equal(await a.actor.deliver('add', 5, 1_000), 5);
@@ -188,7 +181,7 @@ describe('an in-memory actor', () => {
   });
 
   it('is restarted by its supervisor when a handler throws: the caller learns it crashed, the new incarnation gets the saved state', async () => {
-    const w = actorWorld(comedy);
+    const w = actorWorld(comedy());
     const { s, ref } = await tree(w);
     try {
       await ref.ask('add', 5);
@@ -210,7 +203,7 @@ describe('an in-memory actor', () => {
   });
 
   it('has the messages sent while it restarts held, then delivered in order to the new incarnation', async () => {
-    const w = actorWorld(comedy);
+    const w = actorWorld(comedy());
     const { s, ref } = await tree(w);
     try {
       // The first restart is immediate; the second consecutive one waits out the backoff (100 ms).
@@ -230,7 +223,7 @@ describe('an in-memory actor', () => {
   });
 
   it('answers what it is handling before a graceful stop completes, and refuses messages after it', async () => {
-    const w = actorWorld(comedy);
+    const w = actorWorld(comedy());
     let stopped = 0;
     const { actor, exits } = await alone(w, { onStop: () => stopped++ });
     const slow = actor.deliver('slow', 100, 5_000);
@@ -246,7 +239,7 @@ describe('an in-memory actor', () => {
   });
 
   it('fails what it is handling when killed, or when its graceful stop outlasts its shutdown time', async () => {
-    const w = actorWorld(comedy);
+    const w = actorWorld(comedy());
     let stopped = 0;
     const killed = await alone(w, { onStop: () => stopped++ });
     const cut = killed.actor.deliver('slow', 5_000, 10_000);
@@ -267,7 +260,7 @@ describe('an in-memory actor', () => {
   });
 
   it('refuses a save once it has ended: its state may be a new incarnation’s by then', async () => {
-    const w = actorWorld(comedy);
+    const w = actorWorld(comedy());
     const { actor } = await alone(w);
     assert.equal(await actor.deliver('add', 3, 1_000), 3);
     assert.equal(await actor.deliver('save', null, 1_000), 'saved');
@@ -278,7 +271,7 @@ describe('an in-memory actor', () => {
   });
 
   it('stops normally when it asks to, and a message brings it back', async () => {
-    const w = actorWorld(comedy);
+    const w = actorWorld(comedy());
     const { s, ref } = await tree(w, {}, true);
     try {
       await ref.ask('add', 4);
@@ -294,7 +287,7 @@ describe('an in-memory actor', () => {
   });
 
   it('is restarted when it declares itself failed, and fails the request that saw it', async () => {
-    const w = actorWorld(comedy);
+    const w = actorWorld(comedy());
     const { s, ref } = await tree(w);
     try {
       await assert.rejects(
@@ -310,7 +303,7 @@ describe('an in-memory actor', () => {
   });
 
   it('reports a failure declared while it initialised, even to an observer that comes after', async () => {
-    const w = actorWorld(comedy);
+    const w = actorWorld(comedy());
     let stopped = 0;
     const { actor, exits } = await alone(w, { failInit: () => true, onStop: () => stopped++ });
     assert.equal(actor.ending, true);
@@ -321,7 +314,7 @@ describe('an in-memory actor', () => {
   });
 
   it('is restarted by its supervisor at once when it failed while it initialised', async () => {
-    const w = actorWorld(comedy);
+    const w = actorWorld(comedy());
     const first = creations + 1;
     const { s, ref } = await tree(w, { failInit: (n) => n === first });
     try {
@@ -334,7 +327,7 @@ describe('an in-memory actor', () => {
   });
 
   it('fails to start when its initialisation outlasts the start timeout, and its late behaviour is stopped', async () => {
-    const w = actorWorld(comedy);
+    const w = actorWorld(comedy());
     w.runtime.startTimeoutMs = 50;
     let stopped = 0;
     await assert.rejects(

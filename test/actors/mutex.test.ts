@@ -1,25 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { MutexService } from '../../actors/mutex/mutex-service.ts';
 import type { LockReply } from '../../actors/mutex/protocol.ts';
 import { ManualClock } from '../../src/supervision/clock.ts';
 import { mutexesChild } from '../../supervisors/mutexes.ts';
 import { compileFlags } from '../../src/supervision/spec.ts';
 import { Supervisor } from '../../src/supervision/supervisor.ts';
-import type { ComedySystem } from '../../src/actor-system/comedy.ts';
 import { silentLogger } from '../../src/log/log.ts';
 import type { StateStore, StoredState } from '../../src/state/store.ts';
-import { actorWorld, newComedy } from '../support/actor-world.ts';
+import { actorWorld, sharedComedy } from '../support/actor-world.ts';
 
 /** The mutex service of 06-services.md through its real actors, on a manual clock. */
 
-let comedy: ComedySystem;
-before(() => {
-  comedy = newComedy();
-});
-after(async () => {
-  await comedy.destroy();
-});
+const comedy = sharedComedy();
 
 /** A state store in memory whose writes can be held back, to see what is acknowledged before it is saved. */
 class MemoryStore implements StateStore {
@@ -49,7 +42,7 @@ class MemoryStore implements StateStore {
 
 async function mutexWorld(opts: { idleMs?: number; store?: MemoryStore; epoch?: number } = {}) {
   const clock = new ManualClock(0, Date.UTC(2026, 10, 21));
-  const w = actorWorld(comedy, { clock });
+  const w = actorWorld(comedy(), { clock });
   const store = opts.store ?? new MemoryStore();
   w.runtime.state = {
     durable: true,

@@ -1,3 +1,4 @@
+import { after, before } from 'node:test';
 import type { ActorRuntime } from '../../src/actor-system/actor-child.ts';
 import { ComedySystem } from '../../src/actor-system/comedy.ts';
 import type { StateAccess } from '../../src/actor-system/incarnation.ts';
@@ -85,4 +86,19 @@ export function actorWorld(comedy: ComedySystem, opts: ActorWorldOptions = {}): 
 
 export function newComedy(): ComedySystem {
   return ComedySystem.create(silentLogger());
+}
+
+/** One comedy system for a test file: created before its tests, destroyed after them. */
+export function sharedComedy(): () => ComedySystem {
+  let comedy: ComedySystem | undefined;
+  before(() => {
+    comedy = newComedy();
+  });
+  after(async () => {
+    await comedy?.destroy();
+  });
+  return () => {
+    if (!comedy) throw new Error('the shared comedy system exists only while the file’s tests run');
+    return comedy;
+  };
 }
