@@ -45,6 +45,7 @@ export function eventFor(p: Principal | null, e: InspectionEvent): InspectionEve
     case 'stopped':
     case 'restarted':
     case 'state-changed':
+    case 'notice':
       return e;
     default: {
       const never: never = e;

@@ -3,6 +3,9 @@ import { domainsChild } from '../../supervisors/domains.ts';
 import { mutexesChild } from '../../supervisors/mutexes.ts';
 import type { Placement } from '../../topology/placement.ts';
 import type { ActorRuntime } from '../actor-system/actor-child.ts';
+import type { Log } from '../log/log.ts';
+import type { Clock } from '../supervision/clock.ts';
+import type { EventStream, ServiceNotice } from '../supervision/events.ts';
 import type { ChildSpec } from '../supervision/spec.ts';
 import type { Supervisor } from '../supervision/supervisor.ts';
 
@@ -11,31 +14,56 @@ import type { Supervisor } from '../supervision/supervisor.ts';
  * start in order once the node leads its group, their saved state restored first, and stop newest first when it
  * stops leading, every side effect with them.
  */
+
+/** What the group's services are given by their node. */
+export interface GroupDeps {
+  runtime: ActorRuntime;
+  placement: Placement;
+  listedDomains: readonly string[];
+  mutex: MutexService;
+  /** The node's data directory (the pg controller's `pgctrl_<key>.log` lives there). */
+  dataDir: string;
+  /** The group's fencing epoch now (0 while not leading). */
+  epoch: () => number;
+  /** True while this node may act as its group's active instance, read at the moment of the question. */
+  leading: () => boolean;
+  clock: Clock;
+  log: Log;
+  events: EventStream;
+}
+
+/** Builds a subtree's spec (saved state may be read now); undefined when the group has nothing of that kind. */
+type SubtreeBuilder = (deps: GroupDeps) => Promise<ChildSpec | undefined> | ChildSpec | undefined;
+
+/** The subtrees in start order; they stop in the reverse order. */
+const SUBTREES: readonly { id: string; build: SubtreeBuilder }[] = [
+  { id: 'domains', build: (d) => domainsChild(d.runtime, d.placement, d.listedDomains) },
+  { id: 'mutexes', build: async (d) => mutexesChild(d.mutex, await d.mutex.restoredChildren()) },
+];
+
+/** A service's notice on the node's event stream (and so in its log), from the actor at `path`. */
+export function noticeTo(events: EventStream, clock: Clock, path: string): (n: ServiceNotice) => void {
+  return (n) => events.emit({ ...n, path, at: clock.wallNow() });
+}
+
 export class GroupSubtrees {
   constructor(
     private readonly root: Supervisor,
-    private readonly runtime: ActorRuntime,
-    private readonly placement: Placement,
-    private readonly listedDomains: readonly string[],
-    private readonly mutex: MutexService,
+    private readonly deps: GroupDeps,
   ) {}
 
-  /** The subtrees in start order, built afresh (saved state is read now, not when the node was built). */
-  private async specs(): Promise<ChildSpec[]> {
-    return [
-      domainsChild(this.runtime, this.placement, this.listedDomains),
-      mutexesChild(this.mutex, await this.mutex.restoredChildren()),
-    ];
-  }
-
+  /** Starts the subtrees in order, each built afresh (saved state is read now, not when the node was built). */
   async start(): Promise<void> {
-    for (const spec of await this.specs()) await this.root.startChild(spec);
+    for (const { build } of SUBTREES) {
+      const spec = await build(this.deps);
+      if (spec) await this.root.startChild(spec);
+    }
   }
 
   /** Stops every subtree, newest first; a subtree that cannot stop cleanly is still gone afterwards. */
   async stop(): Promise<void> {
-    this.mutex.detach();
-    for (const id of ['mutexes', 'domains']) {
+    this.deps.mutex.detach();
+    for (const { id } of [...SUBTREES].reverse()) {
       if (!this.root.child(id)) continue;
       await this.root.terminateChild(id).catch(() => undefined);
       // Forgotten, not kept stopped: the next leadership starts them afresh, from the state saved meanwhile.

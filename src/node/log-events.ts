@@ -26,6 +26,9 @@ export function logInspectionEvents(events: EventStream, log: Log): () => void {
         return;
       case 'state-changed':
         return;
+      case 'notice':
+        log[e.level]({ path: e.path, topic: e.topic, event: e.event, epoch: e.epoch, ...e.data }, e.message);
+        return;
       default: {
         const never: never = e;
         return never;

@@ -176,7 +176,18 @@ export class MwareNode {
       ],
       p.env,
     );
-    this.group = new GroupSubtrees(this.root, this.runtime, p.placement, p.topology.domains, this.mutex);
+    this.group = new GroupSubtrees(this.root, {
+      runtime: this.runtime,
+      placement: p.placement,
+      listedDomains: p.topology.domains,
+      mutex: this.mutex,
+      dataDir: p.dataDir,
+      epoch,
+      leading: () => p.coordination.leading(),
+      clock: this.clock,
+      log: this.log,
+      events: this.events,
+    });
   }
 
   get name(): string {

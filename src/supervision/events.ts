@@ -22,7 +22,23 @@ export type InspectionEvent =
   | (Base & { type: 'failed'; error: SerializedError })
   | (Base & { type: 'restarted'; restarts: number; delayMs: number; manual: boolean })
   | (Base & { type: 'escalated'; error: SerializedError })
-  | (Base & { type: 'state-changed'; from: ChildState; to: ChildState });
+  | (Base & { type: 'state-changed'; from: ChildState; to: ChildState })
+  | (Base & ServiceNotice);
+
+/**
+ * A service's decision or result, in words an operator reads (a PostgreSQL failover, a backup run): `topic` names
+ * the service (`pg`, `backup`, …), `event` what happened, `epoch` the fencing epoch it was decided under, `level`
+ * how loud it is. `data` carries plain facts (server names, positions, durations), never a secret.
+ */
+export interface ServiceNotice {
+  type: 'notice';
+  topic: string;
+  event: string;
+  level: 'info' | 'warn' | 'error';
+  message: string;
+  epoch?: number;
+  data?: Record<string, unknown>;
+}
 
 export type InspectionListener = (e: InspectionEvent) => void;
 
