@@ -10,4 +10,6 @@ export const ACTOR_MODES = {
   cluster: 'in-memory',
   domain: 'in-memory',
   mutex: 'in-memory',
+  /** Waits on the network only (SSH, pg): nothing blocks the event loop. */
+  pg: 'in-memory',
 } as const satisfies Record<string, ActorMode>;

@@ -90,6 +90,11 @@ const pgServerKeys = {
   ssh_pwd: z.string().optional(),
   ssh_key: z.string().optional(),
   ssh_key_file: absolutePath.optional(),
+  ssh_host_key: z
+    .string()
+    .regex(/^SHA256:[A-Za-z0-9+/]+=*$/, { error: 'a host key pin is SHA256:<base64>, as ssh-keygen -l prints it' })
+    .optional()
+    .describe('Pin of the SSH host key; without it any host key is accepted'),
   pg_host: host.optional(),
   pg_port: port.optional(),
   pg_database: z.string().min(1).optional(),
@@ -128,7 +133,12 @@ export const PgCluster = z.strictObject({
     .int()
     .min(0)
     .default(1024 * 1024),
-  confirm_ms: z.int().min(100).default(3000),
+  confirm_ms: z
+    .int()
+    .min(100)
+    .default(2000)
+    .describe('How long the primary must be silent (database and SSH) before a host-lost failover'),
+  probe_ms: z.int().min(50).default(250).describe('How often each server is probed'),
   servers: z.array(PgServer).min(2, { error: 'a replicated cluster needs at least two servers' }),
   ...pgServerKeys,
 });

@@ -8,6 +8,8 @@ import type { Clock } from '../supervision/clock.ts';
 import type { EventStream, ServiceNotice } from '../supervision/events.ts';
 import type { ChildSpec } from '../supervision/spec.ts';
 import type { Supervisor } from '../supervision/supervisor.ts';
+import type { Directory } from '../supervision/directory.ts';
+import { pgChild } from '../../supervisors/pg.ts';
 
 /**
  * The group's subtrees: what runs only on the active instance of a group (00-overview.md "The actor tree"). They
@@ -30,6 +32,7 @@ export interface GroupDeps {
   clock: Clock;
   log: Log;
   events: EventStream;
+  directory: Directory;
 }
 
 /** Builds a subtree's spec (saved state may be read now); undefined when the group has nothing of that kind. */
@@ -39,6 +42,7 @@ type SubtreeBuilder = (deps: GroupDeps) => Promise<ChildSpec | undefined> | Chil
 const SUBTREES: readonly { id: string; build: SubtreeBuilder }[] = [
   { id: 'domains', build: (d) => domainsChild(d.runtime, d.placement, d.listedDomains) },
   { id: 'mutexes', build: async (d) => mutexesChild(d.mutex, await d.mutex.restoredChildren()) },
+  { id: 'pg', build: (d) => pgChild(d) },
 ];
 
 /** A service's notice on the node's event stream (and so in its log), from the actor at `path`. */

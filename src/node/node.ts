@@ -187,6 +187,7 @@ export class MwareNode {
       clock: this.clock,
       log: this.log,
       events: this.events,
+      directory: this.directory,
     });
   }
 

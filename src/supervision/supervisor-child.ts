@@ -12,6 +12,8 @@ export interface SupervisorChildOptions {
   significant?: boolean;
   /** Called with each new incarnation, so its owner can reach the live supervisor (dynamic children). */
   onStart?: (s: Supervisor) => void;
+  /** Called when an incarnation has ended, however it ended (to release what its children shared). */
+  onExit?: () => void;
 }
 
 /** A child spec whose incarnations are supervisors (a subtree). */
@@ -28,6 +30,7 @@ export function supervisorChild(o: SupervisorChildOptions): ChildSpec {
       const s = new Supervisor(path, flags, o.children ?? [], env);
       await s.start();
       o.onStart?.(s);
+      if (o.onExit) void s.exited.then(o.onExit, o.onExit);
       return s;
     },
   };

@@ -32,6 +32,8 @@ export interface SshServer {
   /** A directory `user` owns, for files the tests transfer. */
   dir: string;
   process: ManagedProcess;
+  /** Starts the server again on the same port, keys and password (after {@link kill}: the host is back). */
+  restart(): Promise<void>;
   /** SIGKILL the processes serving the open connections (they drop; the listener stays). */
   dropSessions(): void;
   /** SIGKILL the listener and every session it forked (its connections drop). */
@@ -116,19 +118,23 @@ export async function startSshd(): Promise<SshServer> {
       '',
     ].join('\n'),
   );
-  const proc = new ManagedProcess('sshd', unshare, [
-    '--mount',
-    '--propagation',
-    'private',
-    'sh',
-    '-c',
-    'mount --bind "$1" /etc/shadow && exec "$2" -D -e -f "$3"',
-    'sh',
-    shadow,
-    sshd,
-    config,
-  ]);
-  await proc.waitForLine(/Server listening on 127\.0\.0\.1 port/, 15_000);
+  const launch = async (): Promise<ManagedProcess> => {
+    const p = new ManagedProcess('sshd', unshare, [
+      '--mount',
+      '--propagation',
+      'private',
+      'sh',
+      '-c',
+      'mount --bind "$1" /etc/shadow && exec "$2" -D -e -f "$3"',
+      'sh',
+      shadow,
+      sshd,
+      config,
+    ]);
+    await p.waitForLine(/Server listening on 127\.0\.0\.1 port/, 15_000);
+    return p;
+  };
+  let proc = await launch();
   // Each connection is served by a child of the listener (the privileged monitor) and its unprivileged child, both
   // after setsid(), so signalling the listener's process group would miss them: find them by parent pid. Killing
   // only the monitor would leave the user's child holding the socket.
@@ -145,7 +151,7 @@ export async function startSshd(): Promise<SshServer> {
     dropSessions();
     await proc.stop('SIGKILL');
   };
-  return {
+  const server: SshServer = {
     host: '127.0.0.1',
     port,
     user,
@@ -154,6 +160,10 @@ export async function startSshd(): Promise<SshServer> {
     hostKeyFingerprint: fingerprint,
     dir: files,
     process: proc,
+    restart: async () => {
+      proc = await launch();
+      server.process = proc;
+    },
     dropSessions,
     kill,
     stop: async () => {
@@ -161,6 +171,7 @@ export async function startSshd(): Promise<SshServer> {
       dir.cleanup();
     },
   };
+  return server;
 }
 
 function descendantsOf(root: number): number[] {
