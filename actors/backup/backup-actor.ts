@@ -4,7 +4,9 @@ import { defineActor } from '../../src/actor-system/kind.ts';
 import type { TimerHandle } from '../../src/supervision/clock.ts';
 import type { ServiceNotice } from '../../src/supervision/events.ts';
 import type { SshPool } from '../../src/ssh/index.ts';
-import { BackupAlreadyRunning } from './errors.ts';
+import type { SerializedError } from '../../src/errors.ts';
+import { serializeError } from '../../src/errors.ts';
+import { BackupAlreadyRunning, BackupStepFailed } from './errors.ts';
 import type { ArchiveLimits } from './pg-archive.ts';
 import type { BackupProtocol, BackupRunReport, BackupStatus } from './protocol.ts';
 import { BACKUP_EVENT_TOPIC } from './protocol.ts';
@@ -48,6 +50,8 @@ class BackupActor implements Behavior<BackupProtocol> {
   private timer: TimerHandle | undefined;
   private stopped = false;
   private pool: SshPool | undefined;
+  /** The last run's failure, as the tree shows it (built once per run). */
+  private failure: SerializedError | undefined;
 
   constructor(
     private readonly args: BackupArgs,
@@ -59,6 +63,7 @@ class BackupActor implements Behavior<BackupProtocol> {
       done_window: null,
       retry_at: null,
     };
+    this.failure = failureOf(this.saved.last);
     this.arm();
   }
 
@@ -88,6 +93,10 @@ class BackupActor implements Behavior<BackupProtocol> {
     const c = this.args.config;
     const from = Math.max(this.ctx.clock.wallNow(), this.saved.retry_at ?? 0);
     return nextRunAt(from, c, this.saved.done_window);
+  }
+
+  problem(): SerializedError | undefined {
+    return this.failure;
   }
 
   status(): BackupStatus {
@@ -147,6 +156,7 @@ class BackupActor implements Behavior<BackupProtocol> {
       onPool: (p) => (this.pool = p),
     });
     this.pool = undefined;
+    this.failure = failureOf(report);
     const done = windowStartOf(report.started_at, this.args.config);
     this.saved = report.ok
       ? { last: report, last_success_at: report.finished_at, done_window: done, retry_at: null }
@@ -191,6 +201,16 @@ class BackupActor implements Behavior<BackupProtocol> {
   }
 }
 const HANDLERS = BackupActor.handlers;
+
+function failureOf(report: BackupRunReport | null): SerializedError | undefined {
+  if (!report || report.ok) return undefined;
+  const failed = report.steps.find((s) => !s.ok);
+  return serializeError(
+    new BackupStepFailed(`backup run failed: ${report.error ?? 'unknown'}`, {
+      details: { step: failed?.step ?? null, finished_at: report.finished_at },
+    }),
+  );
+}
 
 export const backupActor = defineActor<BackupProtocol, BackupArgs, BackupSaved>({
   kind: 'backup',
