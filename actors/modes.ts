@@ -7,6 +7,8 @@ import type { ActorMode } from '../src/supervision/events.ts';
 export const ACTOR_MODES = {
   /** Holds the node's listener and its context: always in the node's process. */
   api: 'in-memory',
+  /** Waits on SSH and rsync; holds functions (its notices) in its arguments. */
+  backup: 'in-memory',
   cluster: 'in-memory',
   domain: 'in-memory',
   mutex: 'in-memory',

@@ -18,6 +18,9 @@ const PACKAGES = {
   openssl: 'openssl',
   sshd: 'openssh-server',
   'ssh-keygen': 'openssh-client',
+  rsync: 'rsync',
+  zip: 'zip',
+  unzip: 'unzip',
 };
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 

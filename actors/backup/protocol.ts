@@ -3,7 +3,7 @@
  * The API, the shell and the web view read `status` and send `run-now`.
  */
 
-export type BackupStepName = 'pick-server' | 'basebackup' | 'verify' | 'zip' | 'upload' | 'sync';
+export type BackupStepName = 'pick-server' | 'basebackup' | 'verify' | 'zip' | 'download' | 'upload' | 'sync';
 
 export interface BackupStepReport {
   step: BackupStepName;

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 
 /** What a caller's token must allow to send a message (`read`: any valid token). */
 export type MessageScope = 'read' | 'send' | 'mutex' | 'calls' | 'admin';
+import type { SerializedError } from '../errors.ts';
 import type { Clock } from '../supervision/clock.ts';
 import type { Log } from '../log/log.ts';
 
@@ -47,6 +48,11 @@ export interface Behavior<P extends Protocol> {
   readonly handlers: Handlers<P>;
   /** Called once when the actor is stopped by its supervisor: release resources, answer waiting requests. */
   stop?(): void | Promise<void>;
+  /**
+   * A failure of the actor's *work* while the actor itself runs on (a backup run that failed, to be retried): the
+   * tree shows it as the actor's `lastError` while it lasts. Read on every tree snapshot: keep it cheap.
+   */
+  problem?(): SerializedError | undefined;
 }
 
 /** What an actor's state declaration gives it: what was restored, and a way to save. */

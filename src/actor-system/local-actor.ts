@@ -95,6 +95,10 @@ export class LocalActor extends Cell implements Incarnation {
     return this.pending;
   }
 
+  problem(): SerializedError | undefined {
+    return this.status === 'running' ? this.behavior.problem?.() : undefined;
+  }
+
   deliver(type: string, payload: unknown, timeoutMs: number): Promise<unknown> {
     if (this.status !== 'running') return Promise.reject(new ActorUnavailable(`${this.path} is stopping`));
     return RESOLVED.then(() => this.handle(type, payload, timeoutMs));

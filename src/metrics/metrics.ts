@@ -4,6 +4,7 @@ import type { CoordinationBackend } from '../coordination/backend.ts';
 import type { Directory } from '../supervision/directory.ts';
 import type { EventStream } from '../supervision/events.ts';
 import type { ActorStats } from '../supervision/stats.ts';
+import { registerBackupMetrics } from './backup-metrics.ts';
 
 /**
  * The node's Prometheus metrics (03-interfaces.md "Metrics"): labelled by actor *kind*, never by id, by group, and
@@ -264,6 +265,8 @@ export class NodeMetrics {
     );
     mutexCounter('mware_mutex_waits_total', 'Mutex lock requests that had to wait', () => src.mutex.queued);
     mutexCounter('mware_mutex_timeouts_total', 'Mutex waits that timed out', () => src.mutex.timeouts);
+
+    registerBackupMetrics(r, src.events);
 
     this.apiRequests = new Counter({
       name: 'mware_api_requests_total',

@@ -1,4 +1,5 @@
 import type { MutexService } from '../../actors/mutex/mutex-service.ts';
+import { backupChild } from '../../supervisors/backup.ts';
 import { domainsChild } from '../../supervisors/domains.ts';
 import { mutexesChild } from '../../supervisors/mutexes.ts';
 import type { Placement } from '../../topology/placement.ts';
@@ -43,6 +44,7 @@ const SUBTREES: readonly { id: string; build: SubtreeBuilder }[] = [
   { id: 'domains', build: (d) => domainsChild(d.runtime, d.placement, d.listedDomains) },
   { id: 'mutexes', build: async (d) => mutexesChild(d.mutex, await d.mutex.restoredChildren()) },
   { id: 'pg', build: (d) => pgChild(d) },
+  { id: 'backup', build: (d) => backupChild(d) },
 ];
 
 /** A service's notice on the node's event stream (and so in its log), from the actor at `path`. */

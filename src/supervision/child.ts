@@ -190,7 +190,9 @@ export class ChildRecord implements IncarnationObserver {
       restartTimes: [...this.restartTimes],
       mailbox: (this.incarnation?.mailbox() ?? 0) + this.held,
     };
-    if (this.lastError) node.lastError = this.lastError;
+    // The actor's own report of its work failing comes first; else its last crash.
+    const lastError = this.incarnation?.problem?.() ?? this.lastError;
+    if (lastError) node.lastError = lastError;
     if (this.incarnation?.pid !== undefined) node.pid = this.incarnation.pid;
     if (this.startedAtWall !== undefined && this.incarnation) node.startedAt = this.startedAtWall;
     if (this.incarnation?.strategy) node.strategy = this.incarnation.strategy;

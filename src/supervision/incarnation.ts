@@ -46,6 +46,8 @@ export interface Incarnation {
   deliver?(type: string, payload: unknown, timeoutMs: number): Promise<unknown>;
   /** Sub-supervisors describe their subtree. */
   inspectChildren?(): TreeNode[];
+  /** An actor's report of its work failing while it runs on (see `Behavior.problem`). */
+  problem?(): SerializedError | undefined;
   readonly strategy?: string;
   /** Sub-supervisors: how many children they have, their bound, and how many starts the bound refused. */
   capacity?(): { children: number; max: number; refused: number };
