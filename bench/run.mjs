@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs every benchmark in turn; each prints one line per figure with its target beside it.
 // Usage: node bench/run.mjs [name …]   (names: messaging restart mutex memory startup api cluster; soak, the
-// 10-minute no-false-failover soak, runs only when named)
+// 10-minute no-false-failover soak, and pg-failover, PostgreSQL failover beside Patroni (about 6 minutes; subjects
+// from PG_FAILOVER_SUBJECTS), run only when named)
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 
@@ -14,8 +15,9 @@ const ALL = {
   api: ['bench/api.ts'],
   cluster: ['bench/cluster.ts'],
   soak: ['bench/soak.ts'],
+  'pg-failover': ['bench/pg-failover/run.ts'],
 };
-const OPT_IN = new Set(['soak']);
+const OPT_IN = new Set(['soak', 'pg-failover']);
 const chosen = process.argv.slice(2).length
   ? process.argv.slice(2)
   : Object.keys(ALL).filter((n) => !OPT_IN.has(n));
