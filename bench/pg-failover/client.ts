@@ -7,7 +7,8 @@ import pg from 'pg';
  * connect timeout): `INSERT` a numbered row of this trial, pause, again. Before the failure the loops run until
  * the primary has committed `minWritesBefore` rows (and no other server accepted one); the kill instant is
  * `performance.now()` right before the subject's trigger is called; the figure is the time from it to the first
- * commit acknowledged by any server after it. The loops keep writing for `holdMs` after that first commit, then:
+ * commit acknowledged by any server on a connection opened after it (see `isAfter` below). The loops keep writing
+ * for `holdMs` after that first commit, then:
  * - no lost write: every row acknowledged (before the kill and after it) is read back from the server that
  *   committed the last one;
  * - no false promotion: after the kill every acknowledged write came from one server only (two servers accepting
@@ -37,7 +38,8 @@ export interface ClientOptions {
 export interface Commit {
   endpoint: string;
   n: number;
-  /** performance.now() when the INSERT was sent (its connection opened first if need be) and acknowledged. */
+  /** performance.now() when its connection began to be opened, when the INSERT was sent, when it was acknowledged. */
+  connectedAt: number;
   sentAt: number;
   at: number;
 }
@@ -50,6 +52,8 @@ export interface TrialResult {
   after: string | undefined;
   writesBefore: number;
   writesAfter: number;
+  /** Writes the old primary acknowledged on a connection opened before the kill, for an INSERT sent after it. */
+  late: number;
   /** Acknowledged rows missing from the server of the last commit. */
   lost: number;
   /** Servers that accepted a write after the kill (a correct trial has exactly one). */
@@ -172,16 +176,18 @@ export async function failoverTrial(
   let killedAt = Infinity;
   const loop = async (endpoint: string) => {
     let c: pg.Client | undefined;
+    let connectedAt = NaN;
     while (!stop) {
       const n = ++next;
-      const sentAt = performance.now();
       try {
         if (!c) {
+          connectedAt = performance.now();
           c = clientFor(endpoint, o);
           await c.connect();
         }
+        const sentAt = performance.now();
         await c.query(`INSERT INTO ${TABLE} (trial, n, endpoint) VALUES ($1, $2, $3)`, [trial, n, endpoint]);
-        commits.push({ endpoint, n, sentAt, at: performance.now() });
+        commits.push({ endpoint, n, connectedAt, sentAt, at: performance.now() });
       } catch {
         // refused, timed out, read-only, connection lost: a new connection next time
         if (c) drop(c);
@@ -203,9 +209,11 @@ export async function failoverTrial(
     }
     killedAt = performance.now();
     trigger();
-    // An INSERT in flight at the kill instant may still be acknowledged by the old primary: it counts as a
-    // write before the failure (it must not be lost), never as the first write after it.
-    const isAfter = (c: Commit) => c.sentAt > killedAt;
+    // Only a write on a connection opened after the kill counts as one after the failure. On a connection opened
+    // before it, the old primary may still acknowledge an INSERT in flight at the kill instant, or even one sent
+    // just after it (a backend of a SIGKILLed postmaster runs until it notices, about a millisecond): such a
+    // write is a "late" one of the old primary — it must not be lost, it is not the failover.
+    const isAfter = (c: Commit) => c.connectedAt > killedAt;
 
     // After it: the first commit anywhere, then keep writing for holdMs.
     let first: Commit | undefined;
@@ -223,6 +231,7 @@ export async function failoverTrial(
     const strays = [...new Set(before.filter((c) => c.endpoint !== primary).map((c) => c.endpoint))];
     if (strays.length > 0)
       violations.push(`before the failure, ${strays.join(', ')} (not the primary) accepted writes`);
+    const late = before.filter((c) => c.sentAt > killedAt).length;
     const after = commits.filter(isAfter);
     const writers = [...new Set(after.map((c) => c.endpoint))];
     if (writers.length > 1) {
@@ -235,12 +244,23 @@ export async function failoverTrial(
     let lost = 0;
     const last = after[after.length - 1]; // nothing to read back from when nothing committed after the kill
     if (last) {
-      const r = await queryOnce<{ n: number }>(
-        last.endpoint,
-        `SELECT n FROM ${TABLE} WHERE trial = $1`,
-        [trial],
-        o,
-      );
+      const readBy = performance.now() + 10_000;
+      let r: pg.QueryResult<{ n: number }> | undefined;
+      while (!r)
+        try {
+          r = await queryOnce<{ n: number }>(
+            last.endpoint,
+            `SELECT n FROM ${TABLE} WHERE trial = $1`,
+            [trial],
+            o,
+          );
+        } catch (e) {
+          if (performance.now() > readBy)
+            throw new Error(`reading the trial's rows back from ${last.endpoint}: ${String(e)}`, {
+              cause: e,
+            });
+          await sleep(200);
+        }
       const present = new Set(r.rows.map((row) => row.n));
       const missing = commits.filter((c) => !present.has(c.n));
       lost = missing.length;
@@ -258,6 +278,7 @@ export async function failoverTrial(
       after: first?.endpoint,
       writesBefore: before.length,
       writesAfter: after.length,
+      late,
       lost,
       writers,
       violations,

@@ -108,7 +108,7 @@ async function runSubject(name: string): Promise<void> {
           );
           progress(
             `${name}, ${kind}, trial ${i}: ${Number.isNaN(r.ms) ? 'no write committed' : `${fmt(r.ms)} ms`}, ` +
-              `${r.before} → ${r.after ?? '-'}, writes ${r.writesBefore} before / ${r.writesAfter} after` +
+              `${r.before} → ${r.after ?? '-'}, writes ${r.writesBefore} before (${r.late} late) / ${r.writesAfter} after` +
               (r.violations.length ? `; VIOLATIONS: ${r.violations.join(' | ')}` : ''),
           );
           if (Number.isNaN(r.ms)) fig.failures.push(`trial ${i}: no write committed`);
