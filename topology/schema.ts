@@ -92,7 +92,9 @@ const pgServerKeys = {
   ssh_key_file: absolutePath.optional(),
   ssh_host_key: z
     .string()
-    .regex(/^SHA256:[A-Za-z0-9+/]+=*$/, { error: 'a host key pin is SHA256:<base64>, as ssh-keygen -l prints it' })
+    .regex(/^SHA256:[A-Za-z0-9+/]+=*$/, {
+      error: 'a host key pin is SHA256:<base64>, as ssh-keygen -l prints it',
+    })
     .optional()
     .describe('Pin of the SSH host key; without it any host key is accepted'),
   pg_host: host.optional(),
