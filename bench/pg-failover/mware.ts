@@ -1,0 +1,128 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { NodeProcess } from '../../test/harness/node.ts';
+import { startNodeProcess } from '../../test/harness/node.ts';
+import type { PgHostServer } from '../../test/harness/pg-host.ts';
+import { startPgHosts } from '../../test/harness/pg-host.ts';
+import { freePort } from '../../test/harness/ports.ts';
+import type { Server } from 'node:net';
+import { createServer } from 'node:net';
+import { waitHealthyPair } from './client.ts';
+import type { FailoverSubject, FailureKind } from './subject.ts';
+
+/**
+ * mware's pg_controller as a failover subject: the same kind of PostgreSQL 15 pair as Patroni's (pg_ctl-managed, each
+ * host with its own sshd, from the test harness), watched by one `mware start` process on the embedded default with
+ * the cluster's defaults (probe 250 ms, confirmation window 2 s) and a loopback referee. The old primary rejoins on
+ * its own after a postmaster kill; after a lost host, the host comes back and its postgres is started as it was (a
+ * primary), which the controller fences and rejoins.
+ */
+export async function createSubject(log: (m: string) => void = () => {}): Promise<FailoverSubject> {
+  let hosts: PgHostServer[] = [];
+  let node: NodeProcess | undefined;
+  let referee: Server | undefined;
+  let lost: PgHostServer | undefined;
+  const endpoint = (h: PgHostServer) => `127.0.0.1:${h.pgPort}`;
+  const byEndpoint = (e: string) => hosts.find((h) => endpoint(h) === e) as PgHostServer;
+  return {
+    name: 'mware',
+    describe: () => 'pg_controller defaults: probe_ms 250, confirm_ms 2000, referee on loopback',
+    async setup() {
+      hosts = await startPgHosts(2);
+      const refereePort = await freePort();
+      referee = createServer((s) => s.destroy()).listen(refereePort, '127.0.0.1');
+      node = startNodeProcess({
+        topology: {
+          cluster: 'pgbench',
+          sites: [{ name: 'main', master: true }],
+          servers: [{ name: 'srv1', site: 'main', ifaces: { eth0: '127.0.0.1' } }],
+          roles: [
+            {
+              name: 'mware1',
+              roletype: 'mware',
+              server: 'srv1',
+              iface: 'eth0',
+              group: 1,
+              order: 1,
+              api: { port: await freePort() },
+              pg_controller: [
+                { key: 'bench', referee: `127.0.0.1:${refereePort}`, servers: hosts.map((h) => h.entry()) },
+              ],
+            },
+          ],
+        },
+        env: { MWARE_LOG_LEVEL: 'info' },
+      });
+      await node.process.waitForLine(/primary-adopted|"primary"/, 60_000);
+      await waitHealthyPair(hosts.map(endpoint), 60_000);
+      log('mware: node started, pair healthy');
+    },
+    endpoints: () => hosts.map(endpoint),
+    primary: () => waitHealthyPair(hosts.map(endpoint), 60_000),
+    async arm(kind: FailureKind) {
+      const h = byEndpoint(await waitHealthyPair(hosts.map(endpoint), 60_000));
+      const postmaster = h.postmasterPid();
+      if (postmaster === undefined) throw new Error(`no postmaster pid on ${endpoint(h)}`);
+      const pids = kind === 'host-lost' ? [postmaster, ...sshdPids(h)] : [postmaster];
+      if (kind === 'host-lost') lost = h;
+      return () => {
+        for (const pid of pids)
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+      };
+    },
+    async restoreAfterTrial() {
+      if (lost) {
+        const h = lost;
+        lost = undefined;
+        await h.lose(); // reaps what the trigger killed
+        await h.comeBack();
+        await waitHealthyPairOr(hosts, () => h.start());
+      }
+      await waitHealthyPair(hosts.map(endpoint), 120_000);
+    },
+    async teardown() {
+      await node?.process.stop('SIGTERM').catch(() => undefined);
+      node?.cleanup();
+      node = undefined;
+      referee?.close();
+      for (const h of hosts) await h.stop().catch(() => undefined);
+      hosts = [];
+    },
+  };
+}
+
+/** Starts the lost host's postgres once the other server is the primary (it then comes back as a second primary). */
+async function waitHealthyPairOr(hosts: PgHostServer[], start: () => Promise<void>): Promise<void> {
+  for (let i = 0; i < 300; i++) {
+    try {
+      await start();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new Error(`could not start the lost host's postgres again (${hosts.length} hosts)`);
+}
+
+/** The sshd listener and every process serving a connection (children of the listener, by parent pid). */
+function sshdPids(h: PgHostServer): number[] {
+  const root = h.ssh.process.pid;
+  if (root === undefined) return [];
+  const out = [root];
+  for (let i = 0; i < out.length; i++) {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(join('/proc', entry, 'stat'), 'utf8');
+        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === out[i]) out.push(Number(entry));
+      } catch {
+        // ended meanwhile
+      }
+    }
+  }
+  return out;
+}
