@@ -96,6 +96,7 @@ export async function createSubject(log: (m: string) => void = () => {}): Promis
     },
     async teardown() {
       await node?.process.stop('SIGTERM').catch(() => undefined);
+      if (node) log(`mware: ${rejoinSummary(node.process.lines)}`);
       // The node's log, for a look at what the controller decided and when.
       if (node && process.env.PG_FAILOVER_MWARE_LOG)
         writeFileSync(process.env.PG_FAILOVER_MWARE_LOG, node.process.lines.join('\n'));
@@ -136,4 +137,26 @@ function descendants(root: number): number[] {
     }
   }
   return out.slice(1);
+}
+
+/** How long the old primaries took to rejoin, by method, from the controller's `rejoined` decisions in the node's log. */
+function rejoinSummary(lines: readonly string[]): string {
+  const by = new Map<string, number[]>();
+  for (const line of lines) {
+    let j: { event?: unknown; method?: unknown; ms?: unknown };
+    try {
+      j = JSON.parse(line) as typeof j;
+    } catch {
+      continue;
+    }
+    if (j.event !== 'rejoined' || typeof j.method !== 'string' || typeof j.ms !== 'number') continue;
+    by.set(j.method, [...(by.get(j.method) ?? []), j.ms]);
+  }
+  if (by.size === 0) return 'no rejoin seen';
+  return `rejoin of the old primary: ${[...by]
+    .map(([m, ms]) => {
+      const sorted = [...ms].sort((a, b) => a - b);
+      return `${m} median ${sorted[Math.floor(sorted.length / 2)]} ms (${sorted.length}: ${sorted.join(', ')} ms)`;
+    })
+    .join('; ')}`;
 }
