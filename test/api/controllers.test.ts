@@ -1,29 +1,21 @@
 import assert from 'node:assert/strict';
-import type { Server, Socket } from 'node:net';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { BackupRunReport } from '../../actors/backup/protocol.ts';
 import type { ApiNode } from '../support/api-node.ts';
 import { startApiNode, TOKENS } from '../support/api-node.ts';
-import { freePort } from '../harness/ports.ts';
+import type { ControllerNode } from '../support/controller-node.ts';
+import { CONTROLLER_SECRETS, startControllerNode } from '../support/controller-node.ts';
 
 /**
- * The PostgreSQL and backup controller facades through real HTTP, against a real node (no PostgreSQL, no sshd): its
- * role has a `pg_controller` whose two servers are closed loopback ports (so the controller reports them down and
- * has no primary) and a `backup_controller` whose database host is a loopback listener that accepts and never
- * speaks (so a run hangs in its SSH handshake until the probe's deadline). A second node has neither controller.
+ * The PostgreSQL and backup controller facades through real HTTP, against a real node with both controllers and no
+ * server behind them (test/support/controller-node.ts), and a second node with neither.
  */
 
-const SECRETS = {
-  ssh: 'ssh-pwd-never-shown-4b1d',
-  replica: 'replica-pwd-never-shown-77aa',
-  storage: 'storage-pwd-never-shown-c0de',
-};
+const SECRETS = CONTROLLER_SECRETS;
 
+let cn: ControllerNode;
 let n: ApiNode;
 let bare: ApiNode;
-let silent: Server;
-const sockets = new Set<Socket>();
 let servers: string[];
 
 interface ErrorBody {
@@ -50,64 +42,14 @@ const post = (node: ApiNode, path: string, body: unknown, token: string = TOKENS
   node.call(path, { method: 'POST', body: JSON.stringify(body), token });
 
 before(async () => {
-  silent = createServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-  const silentPort = (silent.address() as { port: number }).port;
-  const [pg1, pg2, ssh1, ssh2, referee] = await Promise.all([1, 2, 3, 4, 5].map(() => freePort()));
-  servers = [`127.0.0.1:${pg1}`, `127.0.0.1:${pg2}`];
-  // A window that is not now, so the schedule starts nothing by itself during the test.
-  const h = new Date().getHours();
-  n = await startApiNode({
-    role: {
-      pg_controller: [
-        {
-          key: 'general',
-          referee: `127.0.0.1:${referee}`,
-          ssh_user: 'postgres',
-          ssh_pwd: SECRETS.ssh,
-          pg_replica_user: 'era_replica',
-          pg_replica_pwd: SECRETS.replica,
-          pg_ctl_command: '/usr/lib/postgresql/15/bin/pg_ctl',
-          pg_basebackup_command: '/usr/lib/postgresql/15/bin/pg_basebackup',
-          pg_data_folder: '/tmp/mware-test-never-used',
-          servers: [
-            { ssh_host: '127.0.0.1', ssh_port: ssh1, pg_host: '127.0.0.1', pg_port: pg1 },
-            { ssh_host: '127.0.0.1', ssh_port: ssh2, pg_host: '127.0.0.1', pg_port: pg2 },
-          ],
-        },
-      ],
-      backup_controller: {
-        hours_interval: [(h + 2) % 24, (h + 3) % 24],
-        storage_ssh_host: '127.0.0.1',
-        storage_ssh_port: ssh1,
-        storage_ssh_user: 'storage',
-        storage_ssh_pwd: SECRETS.storage,
-        storage_ssh_path: 'backup/dow_%weekday',
-        pgdb: [
-          {
-            servers: [{ ssh_host: '127.0.0.1', pg_host: '127.0.0.1' }],
-            ssh_port: silentPort,
-            ssh_user: 'postgres',
-            ssh_pwd: SECRETS.ssh,
-            pg_port: pg1,
-            pg_replica_user: 'era_replica',
-            pg_replica_pwd: SECRETS.replica,
-          },
-        ],
-      },
-    },
-  });
+  cn = await startControllerNode();
+  ({ n, servers } = cn);
   bare = await startApiNode();
 });
 
 after(async () => {
-  await n?.stop();
+  await cn?.stop();
   await bare?.stop();
-  for (const s of sockets) s.destroy();
-  silent?.close();
 });
 
 interface PgView {

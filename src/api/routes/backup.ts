@@ -1,4 +1,4 @@
-import type { BackupRunReport, BackupStatus } from '../../../actors/backup/protocol.ts';
+import type { BackupStatus } from '../../../actors/backup/protocol.ts';
 import type { ApiContext } from '../context.ts';
 import type { Principal } from '../auth.ts';
 import { askActor } from '../dispatch.ts';
@@ -73,7 +73,7 @@ export const backupRoutes: Route[] = [
     ],
     handler: async (req, _reply, ctx) => {
       requireBackup(ctx);
-      return (await askActor(ctx, req.principal, '/backup', 'run-now', null, RUN_NOW_MS)) as BackupRunReport;
+      return (await askActor(ctx, req.principal, '/backup', 'run-now', null, RUN_NOW_MS));
     },
   },
 ];

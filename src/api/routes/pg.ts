@@ -1,4 +1,4 @@
-import type { PgClusterStatus, SwitchoverReply } from '../../../actors/pg/protocol.ts';
+import type { PgClusterStatus } from '../../../actors/pg/protocol.ts';
 import { PgSwitchoverRefused } from '../../../actors/pg/errors.ts';
 import { ActorCrashed } from '../../actor-system/errors.ts';
 import type { ApiContext } from '../context.ts';
@@ -159,7 +159,7 @@ export const pgRoutes: Route[] = [
           'switchover',
           body,
           timeoutMs,
-        )) as SwitchoverReply;
+        ));
       } catch (err) {
         throw refusalOf(err) ?? err;
       }
