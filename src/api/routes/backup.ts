@@ -73,7 +73,7 @@ export const backupRoutes: Route[] = [
     ],
     handler: async (req, _reply, ctx) => {
       requireBackup(ctx);
-      return (await askActor(ctx, req.principal, '/backup', 'run-now', null, RUN_NOW_MS));
+      return await askActor(ctx, req.principal, '/backup', 'run-now', null, RUN_NOW_MS);
     },
   },
 ];

@@ -152,14 +152,7 @@ export const pgRoutes: Route[] = [
       const body = parse(PgSwitchoverBody, req.body ?? null, 'body');
       const timeoutMs = Math.min(FORWARD_MAX_MS, (body.timeout_ms ?? 30_000) + SWITCHOVER_EXTRA_MS);
       try {
-        return (await askActor(
-          ctx,
-          req.principal,
-          controllerPath(key),
-          'switchover',
-          body,
-          timeoutMs,
-        ));
+        return await askActor(ctx, req.principal, controllerPath(key), 'switchover', body, timeoutMs);
       } catch (err) {
         throw refusalOf(err) ?? err;
       }
