@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { BackupRunReport } from '../../actors/backup/protocol.ts';
+import { expectError } from '../support/api-errors.ts';
 import type { ApiNode } from '../support/api-node.ts';
 import { startApiNode, TOKENS } from '../support/api-node.ts';
 import type { ControllerNode } from '../support/controller-node.ts';
@@ -17,18 +18,6 @@ let cn: ControllerNode;
 let n: ApiNode;
 let bare: ApiNode;
 let servers: string[];
-
-interface ErrorBody {
-  error: { code: string; message: string; details?: Record<string, unknown> };
-}
-
-async function expectError(res: Response, status: number, code: string): Promise<ErrorBody> {
-  const text = await res.text();
-  assert.equal(res.status, status, text);
-  const body = JSON.parse(text) as ErrorBody;
-  assert.equal(body.error.code, code, text);
-  return body;
-}
 
 /** Every answer is checked for the configured passwords. */
 async function json<T>(res: Response, status = 200): Promise<T> {

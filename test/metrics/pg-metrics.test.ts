@@ -2,30 +2,11 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { Registry } from 'prom-client';
 import type { BackupStatus } from '../../actors/backup/protocol.ts';
-import type { PgClusterStatus, PgServerStatus } from '../../actors/pg/protocol.ts';
+import type { PgClusterStatus } from '../../actors/pg/protocol.ts';
 import { registerBackupMetrics } from '../../src/metrics/backup-metrics.ts';
 import { registerPgMetrics } from '../../src/metrics/pg-metrics.ts';
 import { EventStream } from '../../src/supervision/events.ts';
-
-const server = (
-  name: string,
-  role: PgServerStatus['role'],
-  lag: [number, number] | null,
-): PgServerStatus => ({
-  name,
-  ssh: name.replace(/:\d+$/, ':22'),
-  role,
-  reachable: { db: role !== 'down', ssh: true },
-  timeline: 1,
-  lsn: '0/3000148',
-  received_lsn: null,
-  replayed_lsn: null,
-  lag_bytes: lag?.[0] ?? null,
-  lag_seconds: lag?.[1] ?? null,
-  checked_at: 1,
-  error: null,
-  problems: [],
-});
+import { pgServer } from '../support/pg-status.ts';
 
 const general: PgClusterStatus = {
   key: 'general',
@@ -34,7 +15,7 @@ const general: PgClusterStatus = {
   primary: 'db1:5441',
   epoch: 3,
   referee: null,
-  servers: [server('db1:5441', 'primary', null), server('db2:5441', 'standby', [8192, 0.25])],
+  servers: [pgServer('db1:5441', 'primary'), pgServer('db2:5441', 'standby', 25_000)],
   history: [],
 };
 
@@ -58,7 +39,7 @@ it('pg metrics: lag of each standby and the primary from the controllers, failov
     data: { key: 'general', from: 'db2:5441', to: 'db1:5441', kind: 'host-lost' },
   });
   const text = await r.metrics();
-  assert.match(text, /mware_pg_replication_lag_bytes\{cluster="general",server="db2:5441"\} 8192/);
+  assert.match(text, /mware_pg_replication_lag_bytes\{cluster="general",server="db2:5441"\} 25000/);
   assert.match(text, /mware_pg_replication_lag_seconds\{cluster="general",server="db2:5441"\} 0.25/);
   // The primary has no lag series; a controller that does not answer (billing) has no series at all.
   assert.doesNotMatch(text, /lag_bytes\{cluster="general",server="db1:5441"\}/);

@@ -8,6 +8,7 @@ import { style } from '../../src/shell/style.ts';
 import type { ApiNode } from '../support/api-node.ts';
 import { startApiNode, TOKENS } from '../support/api-node.ts';
 import type { ControllerNode } from '../support/controller-node.ts';
+import { pgFailover, pgServer } from '../support/pg-status.ts';
 import { CONTROLLER_SECRETS, startControllerNode } from '../support/controller-node.ts';
 
 /**
@@ -77,31 +78,6 @@ describe('pg in the shell', () => {
   });
 
   it('renders a standby’s lag and the failover history, newest first', () => {
-    const server = (name: string, role: 'primary' | 'standby', lag: [number, number] | null) => ({
-      name,
-      ssh: `${name}:22`,
-      role,
-      reachable: { db: true, ssh: true },
-      timeline: 2,
-      lsn: '0/3000148',
-      received_lsn: null,
-      replayed_lsn: null,
-      lag_bytes: lag?.[0] ?? null,
-      lag_seconds: lag?.[1] ?? null,
-      checked_at: 0,
-      error: null,
-      problems: [],
-    });
-    const record = (at: number, from: string, to: string, kind: 'host-lost' | 'switchover') => ({
-      at,
-      kind,
-      from,
-      to,
-      epoch: 4,
-      ms: 850,
-      lag_bytes: 0,
-      rejoin: { method: 'rewind' as const, ok: true, ms: 2_300 },
-    });
     const status = {
       key: 'general',
       phase: 'watching' as const,
@@ -109,16 +85,16 @@ describe('pg in the shell', () => {
       primary: 'db2:5441',
       epoch: 4,
       referee: { address: '127.0.0.1:53', reachable: true },
-      servers: [server('db1:5441', 'standby', [8192, 0.25]), server('db2:5441', 'primary', null)],
+      servers: [pgServer('db1:5441', 'standby', 25_000), pgServer('db2:5441', 'primary')],
       history: [
-        record(Date.UTC(2026, 11, 6, 10, 0, 0), 'db2:5441', 'db1:5441', 'switchover'),
-        record(Date.UTC(2026, 11, 6, 11, 0, 0), 'db1:5441', 'db2:5441', 'host-lost'),
+        pgFailover(Date.UTC(2026, 11, 6, 10, 0, 0), 'db2:5441', 'db1:5441', 'switchover'),
+        pgFailover(Date.UTC(2026, 11, 6, 11, 0, 0), 'db1:5441', 'db2:5441', 'host-lost'),
       ],
       last_failover: null,
     };
     const lines = renderPg([{ key: 'general', status, error: null }], plain);
     assert.equal(lines[0], 'general  primary db2:5441  phase watching  epoch 4');
-    assert.match(lines.join('\n'), /^ {2}db1:5441\s+standby\s+8192\s+0\.250$/m);
+    assert.match(lines.join('\n'), /^ {2}db1:5441\s+standby\s+25000\s+0\.250$/m);
     assert.match(lines.join('\n'), /^ {2}db2:5441\s+primary\s+-\s+-$/m);
     assert.match(
       lines.at(-1) ?? '',

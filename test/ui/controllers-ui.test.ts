@@ -3,11 +3,12 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { chromium } from 'playwright-core';
 import { PROJECT_ROOT } from '../harness/node.ts';
 import type { ApiNode } from '../support/api-node.ts';
+import { launchChromium } from '../support/chromium.ts';
 import { startApiNode, TOKENS } from '../support/api-node.ts';
 import type { ControllerNode } from '../support/controller-node.ts';
+import { pgFailover, pgServer } from '../support/pg-status.ts';
 import { CONTROLLER_SECRETS, startControllerNode } from '../support/controller-node.ts';
 
 /**
@@ -16,7 +17,6 @@ import { CONTROLLER_SECRETS, startControllerNode } from '../support/controller-n
  * standby's lag fed to the page by intercepting its polls (no real standby here), and on a node without them.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(PROJECT_ROOT, 'test/artifacts');
 
 let cn: ControllerNode;
@@ -25,20 +25,7 @@ let browser: Browser;
 before(async () => {
   cn = await startControllerNode();
   bare = await startApiNode();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    // Chromium's own background traffic would go nowhere on this machine: keep it on loopback only.
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
@@ -80,36 +67,11 @@ describe('the web view’s controller panels', () => {
   it('charts a standby’s lag as it moves, and lists the failover history newest first', async () => {
     const { page, errors } = await open(cn.n);
     let lag = 0;
-    const server = (name: string, role: string, bytes: number | null) => ({
-      name,
-      ssh: `${name}:22`,
-      role,
-      reachable: { db: true, ssh: true },
-      timeline: 2,
-      lsn: '0/3000148',
-      received_lsn: null,
-      replayed_lsn: null,
-      lag_bytes: bytes,
-      lag_seconds: bytes === null ? null : bytes / 100_000,
-      checked_at: 0,
-      error: null,
-      problems: [],
-    });
-    const failover = (at: number, from: string, to: string, kind: string) => ({
-      at,
-      kind,
-      from,
-      to,
-      epoch: 5,
-      ms: 640,
-      lag_bytes: 0,
-      rejoin: { method: 'rewind', ok: true, ms: 2100 },
-    });
     await page.route('**/api/v1/pg', async (route) => {
       lag += 4096;
       const history = [
-        failover(Date.UTC(2026, 11, 6, 10), 'db2:5441', 'db1:5441', 'switchover'),
-        failover(Date.UTC(2026, 11, 6, 11), 'db1:5441', 'db2:5441', 'host-lost'),
+        pgFailover(Date.UTC(2026, 11, 6, 10), 'db2:5441', 'db1:5441', 'switchover'),
+        pgFailover(Date.UTC(2026, 11, 6, 11), 'db1:5441', 'db2:5441', 'host-lost'),
       ];
       await route.fulfill({
         json: {
@@ -123,7 +85,7 @@ describe('the web view’s controller panels', () => {
                 primary: 'db2:5441',
                 epoch: 5,
                 referee: null,
-                servers: [server('db1:5441', 'standby', lag), server('db2:5441', 'primary', null)],
+                servers: [pgServer('db1:5441', 'standby', lag), pgServer('db2:5441', 'primary')],
                 history,
                 last_failover: history[1],
               },
