@@ -244,7 +244,9 @@ class PgControllerActor implements Behavior<PgControllerProtocol> {
   }
 
   private setPhase(phase: PgControllerPhase, reason: string | null): void {
-    const changed = phase !== this.phase || reason !== this.reason;
+    // Reasons that only count time on are the same reason: logged once.
+    const words = (r: string | null) => r?.replace(/\d+/g, '#') ?? null;
+    const changed = phase !== this.phase || words(reason) !== words(this.reason);
     this.phase = phase;
     this.reason = reason;
     // A wait is a decision too when it changes: an operator sees why nothing happens (isolated, lag too high).

@@ -8,6 +8,7 @@ import { endpoint } from '../../src/ssh/options.ts';
 import { SshAuthFailed, SshHostKeyMismatch } from '../../src/ssh/errors.ts';
 import type { PgBoard, ServerObservation } from './board.ts';
 import { statusOf, unknownView } from './board.ts';
+import { PgActionFailed } from './errors.ts';
 import { SETTINGS_ASKED, SETTINGS_SQL, settingProblems } from './preconfig.ts';
 import type { SettingRow } from './preconfig.ts';
 import type { DbLook } from './probe.ts';
@@ -45,7 +46,7 @@ class PgServerActor implements Behavior<PgServerProtocol> {
   private readonly host: PgHost;
   private timer: TimerHandle | undefined;
   private looking: Promise<ServerObservation> | undefined;
-  private again = false;
+  private queued: Promise<ServerObservation> | undefined;
   private stopped = false;
   private last: ServerObservation;
   private sshAskedAt = -Infinity;
@@ -84,20 +85,24 @@ class PgServerActor implements Behavior<PgServerProtocol> {
     this.db.close();
   }
 
-  /** One look at a time; a request for a look during one gets the next one. */
+  /**
+   * One look at a time. A caller during a look wants one that begins after its request: it gets the next look, one
+   * shared by every caller meanwhile (and a drop noticed during a look is looked at right after it).
+   */
   private look(): Promise<ServerObservation> {
-    if (this.looking) {
-      this.again = true;
-      return this.looking.then(() => this.look());
+    if (!this.looking) {
+      this.looking = this.lookOnce().finally(() => {
+        this.looking = undefined;
+      });
+      return this.looking;
     }
-    this.looking = this.lookOnce().finally(() => {
-      this.looking = undefined;
-      if (this.again && !this.stopped) {
-        this.again = false;
-        void this.look();
-      }
-    });
-    return this.looking;
+    this.queued ??= this.looking
+      .catch(() => undefined)
+      .then(() => {
+        this.queued = undefined;
+        return this.look();
+      });
+    return this.queued;
   }
 
   private async lookOnce(): Promise<ServerObservation> {
@@ -112,7 +117,8 @@ class PgServerActor implements Behavior<PgServerProtocol> {
         postmaster = await this.host.postmaster(SSH_ASK_MS);
         ssh = 'up';
       } catch (err) {
-        ssh = 'down';
+        // pg_ctl itself failing (a wrong path) is an answer from the host: SSH is up, the postmaster unknown.
+        ssh = err instanceof PgActionFailed ? 'up' : 'down';
         postmaster = null;
         sshError = sshWords(err);
       }

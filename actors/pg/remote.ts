@@ -39,21 +39,16 @@ export class PgHost {
       this.s.ssh,
       `${q(this.s.pgCtl)} -D ${q(this.s.configFolder)} status >/dev/null 2>&1; rc=$?; ` +
         `if [ $rc -eq 0 ]; then pid=$(head -n 1 ${pidFile} 2>/dev/null); ` +
-        `if [ -n "$pid" ] && grep -q '^State:[[:space:]]*Z' /proc/$pid/status 2>/dev/null; then rc=3; fi; fi; exit $rc`,
+        `if [ -n "$pid" ] && grep -q '^State:[[:space:]]*Z' /proc/$pid/status 2>/dev/null; then rc=3; fi; fi; ` +
+        // Not running and nothing to run: a data folder without a cluster needs a base backup.
+        // (pg_ctl itself may fail on a missing data folder, before it can say so.)
+        `if [ $rc -ne 0 ] && [ -x ${q(this.s.pgCtl)} ] && [ ! -f ${q(`${this.s.dataFolder}/PG_VERSION`)} ]; then rc=4; fi; exit $rc`,
       { timeoutMs },
     );
     if (r.code === 0) return 'running';
     if (r.code === 3) return 'stopped';
     if (r.code === 4) return 'no-data';
     throw this.failed('status', r);
-  }
-
-  /** Whether the data folder holds a cluster (`PG_VERSION`): a server without one needs a fresh base backup. */
-  async hasData(): Promise<boolean> {
-    const r = await this.ssh.exec(this.s.ssh, `test -f ${q(`${this.s.dataFolder}/PG_VERSION`)}`, {
-      timeoutMs: ASK_MS,
-    });
-    return r.code === 0;
   }
 
   /** Which of the tools and folders the controller needs are missing on the host, in plain words. */
@@ -80,10 +75,12 @@ export class PgHost {
 
   async start(): Promise<void> {
     const log = this.s.logFile ?? '/dev/null';
-    // -l: the server's output must not stay attached to the SSH channel, or the command never ends.
+    // -l: the server's output must not stay attached to the SSH channel, or the command never ends. When it fails,
+    // pg_ctl only says "Examine the log output": the log's last lines go to stderr, where the error report reads.
     await this.run(
       'start',
-      `${q(this.s.pgCtl)} -D ${q(this.s.configFolder)} -l ${q(log)} -w -t ${START_MS / 1000 - 5} start`,
+      `${q(this.s.pgCtl)} -D ${q(this.s.configFolder)} -l ${q(log)} -w -t ${START_MS / 1000 - 5} start || ` +
+        `{ rc=$?; tail -n 3 ${q(log)} >&2 2>/dev/null; exit $rc; }`,
       START_MS,
     );
   }
@@ -94,7 +91,7 @@ export class PgHost {
     await this.run(
       `stop-${mode}`,
       `${ctl} -m ${mode} -w -t ${STOP_MS / 1000 - 5} stop; rc=$?; ` +
-        `if [ $rc -ne 0 ]; then ${ctl} status >/dev/null 2>&1; [ $? -eq 3 ] && exit 0; fi; exit $rc`,
+        `if [ $rc -ne 0 ]; then ${ctl} status >/dev/null 2>&1; s=$?; [ $s -eq 3 ] || [ $s -eq 4 ] && exit 0; fi; exit $rc`,
       STOP_MS,
     );
   }

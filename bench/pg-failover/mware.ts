@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NodeProcess } from '../../test/harness/node.ts';
 import { startNodeProcess } from '../../test/harness/node.ts';
@@ -63,7 +63,17 @@ export async function createSubject(log: (m: string) => void = () => {}): Promis
       const h = byEndpoint(await waitHealthyPair(hosts.map(endpoint), 60_000));
       const postmaster = h.postmasterPid();
       if (postmaster === undefined) throw new Error(`no postmaster pid on ${endpoint(h)}`);
-      const pids = kind === 'host-lost' ? [postmaster, ...sshdPids(h)] : [postmaster];
+      // A lost host takes every process with it: the postmaster, its backends (which would otherwise commit a
+      // moment longer), its sshd and the sessions it serves — as the Patroni subject kills the agent and all postgres.
+      const sshd = h.ssh.process.pid;
+      const pids =
+        kind === 'host-lost'
+          ? [
+              postmaster,
+              ...descendants(postmaster),
+              ...(sshd === undefined ? [] : [sshd, ...descendants(sshd)]),
+            ]
+          : [postmaster];
       if (kind === 'host-lost') lost = h;
       return () => {
         for (const pid of pids)
@@ -86,6 +96,9 @@ export async function createSubject(log: (m: string) => void = () => {}): Promis
     },
     async teardown() {
       await node?.process.stop('SIGTERM').catch(() => undefined);
+      // The node's log, for a look at what the controller decided and when.
+      if (node && process.env.PG_FAILOVER_MWARE_LOG)
+        writeFileSync(process.env.PG_FAILOVER_MWARE_LOG, node.process.lines.join('\n'));
       node?.cleanup();
       node = undefined;
       referee?.close();
@@ -108,10 +121,8 @@ async function waitHealthyPairOr(hosts: PgHostServer[], start: () => Promise<voi
   throw new Error(`could not start the lost host's postgres again (${hosts.length} hosts)`);
 }
 
-/** The sshd listener and every process serving a connection (children of the listener, by parent pid). */
-function sshdPids(h: PgHostServer): number[] {
-  const root = h.ssh.process.pid;
-  if (root === undefined) return [];
+/** Every descendant of `root` (by parent pid, from /proc). */
+function descendants(root: number): number[] {
   const out = [root];
   for (let i = 0; i < out.length; i++) {
     for (const entry of readdirSync('/proc')) {
@@ -124,5 +135,5 @@ function sshdPids(h: PgHostServer): number[] {
       }
     }
   }
-  return out;
+  return out.slice(1);
 }

@@ -1,0 +1,111 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { stringify } from 'yaml';
+import type { PgClusterStatus } from '../../actors/pg/protocol.ts';
+import { ActorRef } from '../../src/actor-system/actor-ref.ts';
+import { createLogger } from '../../src/log/log.ts';
+import { MwareNode } from '../../src/node/node.ts';
+import type { InspectionEvent } from '../../src/supervision/events.ts';
+import type { PgHostServer } from '../harness/pg-host.ts';
+import { freePort } from '../harness/ports.ts';
+
+/**
+ * An in-process mware node on the embedded default whose group runs a `pg_controller`, with its log lines and its
+ * events kept for the tests to search (for secrets, say).
+ */
+export interface PgNode {
+  node: MwareNode;
+  dataDir: string;
+  logLines: string[];
+  events: InspectionEvent[];
+  status(key: string): Promise<PgClusterStatus>;
+  ask(key: string, type: string, payload: unknown, timeoutMs?: number): Promise<unknown>;
+}
+
+export async function startPgNode(dir: string, clusters: Record<string, unknown>[]): Promise<PgNode> {
+  const topologyFile = join(dir, 'topology.yaml');
+  writeFileSync(
+    topologyFile,
+    stringify({
+      cluster: 'pgtest',
+      sites: [{ name: 'main', master: true }],
+      servers: [{ name: 'srv1', site: 'main', ifaces: { eth0: '127.0.0.1' } }],
+      roles: [
+        {
+          name: 'mware1',
+          roletype: 'mware',
+          server: 'srv1',
+          iface: 'eth0',
+          group: 1,
+          order: 1,
+          api: { port: await freePort() },
+          pg_controller: clusters,
+        },
+      ],
+    }),
+  );
+  const logLines: string[] = [];
+  const events: InspectionEvent[] = [];
+  const dataDir = join(dir, 'data');
+  const node = await MwareNode.start({
+    topologyFile,
+    dataDir,
+    log: createLogger({
+      node: 'mware1',
+      group: 1,
+      level: 'debug',
+      destination: { write: (l: string) => void logLines.push(l) },
+    }),
+  });
+  node.events.subscribe((e) => events.push(e));
+  const ask = (key: string, type: string, payload: unknown, timeoutMs = 5_000) =>
+    new ActorRef(`/pg/${key}/controller`, node.directory).ask(type, payload, { timeoutMs });
+  return {
+    node,
+    dataDir,
+    logLines,
+    events,
+    ask,
+    status: (key) => ask(key, 'status', null) as Promise<PgClusterStatus>,
+  };
+}
+
+/** Polls `fn` until it returns something other than undefined/false; `describe` says what was last seen. */
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  describe: () => Promise<unknown> = async () => undefined,
+  ms = 60_000,
+): Promise<T> {
+  const deadline = performance.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (performance.now() > deadline)
+      throw new Error(
+        `${what}: not within ${ms} ms; last seen ${JSON.stringify(await describe().catch(() => last))}`,
+      );
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** One statement on a host as the superuser, on a connection of its own. */
+export async function sql<R extends pg.QueryResultRow>(
+  h: PgHostServer,
+  text: string,
+  params: unknown[] = [],
+): Promise<R[]> {
+  const c = new pg.Client({ connectionString: h.url, connectionTimeoutMillis: 2_000 });
+  await c.connect();
+  try {
+    return (await c.query<R>(text, params)).rows;
+  } finally {
+    await c.end();
+  }
+}
