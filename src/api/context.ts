@@ -32,6 +32,14 @@ export interface MutexFacade {
   liveKeys(): string[];
 }
 
+/** The controllers the node's role declares (they run on its group's active instance). */
+export interface ControllerServices {
+  /** Keys of the role's `pg_controller` clusters, in the file's order (empty: none). */
+  readonly pg: readonly string[];
+  /** The role has a `backup_controller`. */
+  readonly backup: boolean;
+}
+
 /** What the API needs of its node. */
 export interface ApiContext {
   readonly nodeName: string;
@@ -48,6 +56,7 @@ export interface ApiContext {
   tree(): TreeNode;
   clusterView(): Promise<z.infer<typeof ClusterView>>;
   readonly mutex: MutexFacade;
+  readonly controllers: ControllerServices;
   /** Where group work is served: here, or forwarded to the active instance of the group that owns it. */
   readonly routing: Routing;
   readonly logs: LogFeed;

@@ -68,6 +68,22 @@ export async function dispatchMessage(
   return { accepted: true };
 }
 
+/**
+ * Asks the actor at `path` as {@link dispatchMessage} does (forwarded to the group's active instance, the kind's scope
+ * checked) and returns its reply: for the facades over one actor's messages (the pg and backup controllers).
+ */
+export async function askActor(
+  ctx: ApiContext,
+  principal: Principal | null,
+  path: string,
+  type: string,
+  payload: unknown,
+  timeoutMs: number,
+): Promise<unknown> {
+  const r = await dispatchMessage(ctx, principal, path, { type, payload, timeoutMs }, true);
+  return (r as { result: unknown }).result;
+}
+
 export type MutexMethod = 'lock' | 'unlock' | 'inspect' | 'release-owner';
 
 /** A mutex operation on `key` (release-owner: on every group of the site, see {@link releaseOwnerEverywhere}). */

@@ -20,6 +20,15 @@ export class NotReady extends errorKind('MW_ERR_NOT_READY') {}
 registerErrorClass(NotReady);
 export class TooManyStreams extends errorKind('MW_ERR_TOO_MANY_STREAMS') {}
 registerErrorClass(TooManyStreams);
+/** The role runs no PostgreSQL replication controller (its `pg_controller` is empty). */
+export class PgNotConfigured extends errorKind('MW_ERR_PG_NOT_CONFIGURED', CallerError) {}
+registerErrorClass(PgNotConfigured);
+/** No replicated cluster of the role's `pg_controller` has that key. */
+export class PgUnknownCluster extends errorKind('MW_ERR_PG_UNKNOWN_CLUSTER', CallerError) {}
+registerErrorClass(PgUnknownCluster);
+/** The role runs no backup controller (no `backup_controller`). */
+export class BackupNotConfigured extends errorKind('MW_ERR_BACKUP_NOT_CONFIGURED', CallerError) {}
+registerErrorClass(BackupNotConfigured);
 
 export const STATUS: Readonly<Record<string, number>> = {
   MW_ERR_BAD_REQUEST: 400,
@@ -31,9 +40,14 @@ export const STATUS: Readonly<Record<string, number>> = {
   MW_ERR_FORBIDDEN: 403,
   MW_ERR_NOT_FOUND: 404,
   MW_ERR_ACTOR_NOT_FOUND: 404,
+  MW_ERR_PG_NOT_CONFIGURED: 404,
+  MW_ERR_PG_UNKNOWN_CLUSTER: 404,
+  MW_ERR_BACKUP_NOT_CONFIGURED: 404,
   MW_ERR_METHOD_NOT_ALLOWED: 405,
   MW_ERR_MUTEX_STALE_TOKEN: 409,
   MW_ERR_SUPERVISOR_REFUSED: 409,
+  MW_ERR_PG_SWITCHOVER_REFUSED: 409,
+  MW_ERR_BACKUP_RUNNING: 409,
   MW_ERR_PAYLOAD_TOO_LARGE: 413,
   MW_ERR_UNSUPPORTED_MEDIA_TYPE: 415,
   MW_ERR_ACTOR_CRASHED: 500,
@@ -45,6 +59,8 @@ export const STATUS: Readonly<Record<string, number>> = {
   MW_ERR_TOO_MANY_STREAMS: 503,
   MW_ERR_PEER_UNAVAILABLE: 503,
   MW_ERR_PEER_LOST: 502,
+  MW_ERR_PG_ACTION_FAILED: 502,
+  MW_ERR_PG_NOT_LEADING: 503,
   MW_ERR_HOP_LIMIT: 508,
   MW_ERR_SUPERVISOR_FULL: 503,
   MW_ERR_TIMEOUT: 504,
@@ -70,6 +86,7 @@ const OWN_WORDS = new Set([
   'MW_ERR_PEER_UNAVAILABLE',
   'MW_ERR_PEER_LOST',
   'MW_ERR_HOP_LIMIT',
+  'MW_ERR_PG_NOT_LEADING',
 ]);
 
 const PLAIN: Readonly<Record<string, string>> = {

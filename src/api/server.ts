@@ -13,6 +13,8 @@ import { actorRoutes } from './routes/actors.ts';
 import { clusterRoutes } from './routes/cluster.ts';
 import { healthRoutes } from './routes/health.ts';
 import { mutexRoutes } from './routes/mutex.ts';
+import { backupRoutes } from './routes/backup.ts';
+import { pgRoutes } from './routes/pg.ts';
 import { statsRoutes } from './routes/stats.ts';
 import { streamRoutes } from './routes/streams.ts';
 import { uiRoutes } from './routes/ui.ts';
@@ -54,6 +56,8 @@ export const ALL_ROUTES: Route[] = [
   ...statsRoutes,
   ...streamRoutes,
   ...mutexRoutes,
+  ...pgRoutes,
+  ...backupRoutes,
   ...uiRoutes,
 ];
 

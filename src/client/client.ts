@@ -12,6 +12,14 @@ import type {
   ReleaseOwnerReply,
   TreeNode,
 } from '../api/schemas.ts';
+import type {
+  BackupRunReportSchema,
+  BackupStatusSchema,
+  PgClusterList,
+  PgClusterStatusSchema,
+  PgSwitchoverBody,
+  PgSwitchoverReplySchema,
+} from '../api/controller-schemas.ts';
 import type { ChannelOutcome } from './channel.ts';
 import { ScriptChannelClient } from './channel.ts';
 import { ClientRequestFailed, MutexLockTimeout, responseError } from './errors.ts';
@@ -174,6 +182,37 @@ export class MwareClient {
 
   cluster(o?: CallOptions): Promise<z.infer<typeof ClusterView>> {
     return this.request('GET', '/api/v1/cluster', undefined, o);
+  }
+
+  /** Every replicated cluster of the PostgreSQL controller: phase, primary, servers and lag, history. */
+  pg(o?: CallOptions): Promise<z.infer<typeof PgClusterList>> {
+    return this.request('GET', '/api/v1/pg', undefined, o);
+  }
+
+  pgCluster(key: string, o?: CallOptions): Promise<z.infer<typeof PgClusterStatusSchema>> {
+    return this.request('GET', `/api/v1/pg/${encodeURIComponent(key)}`, undefined, o);
+  }
+
+  /** A planned switchover to `server`; answers once it has ended (admin). */
+  pgSwitchover(
+    key: string,
+    body: z.infer<typeof PgSwitchoverBody>,
+    o?: CallOptions,
+  ): Promise<z.infer<typeof PgSwitchoverReplySchema>> {
+    return this.request('POST', `/api/v1/pg/${encodeURIComponent(key)}/switchover`, body, {
+      timeoutMs: 300_000,
+      ...o,
+    });
+  }
+
+  /** The backup controller: phase, schedule, last run, next attempt, age of the last good backup. */
+  backup(o?: CallOptions): Promise<z.infer<typeof BackupStatusSchema>> {
+    return this.request('GET', '/api/v1/backup', undefined, o);
+  }
+
+  /** Runs a backup now; answers with its report once it has ended (admin). */
+  backupRunNow(o?: CallOptions): Promise<z.infer<typeof BackupRunReportSchema>> {
+    return this.request('POST', '/api/v1/backup/run-now', undefined, { timeoutMs: 300_000, ...o });
   }
 
   health(o?: CallOptions): Promise<{ status: string; node: string; state: string }> {

@@ -5,6 +5,10 @@ import type { Directory } from '../supervision/directory.ts';
 import type { EventStream } from '../supervision/events.ts';
 import type { ActorStats } from '../supervision/stats.ts';
 import { registerBackupMetrics } from './backup-metrics.ts';
+import { registerPgMetrics } from './pg-metrics.ts';
+import { askIfRunning } from './ask-running.ts';
+
+const SCRAPE_ASK_MS = 1_000;
 
 /**
  * The node's Prometheus metrics (03-interfaces.md "Metrics"): labelled by actor *kind*, never by id, by group, and
@@ -27,6 +31,8 @@ export interface MetricsSources {
   peers: () => readonly { name: string; lastHeardMs: number | null }[];
   /** Members heard from recently, this node included. */
   liveMembers: () => number;
+  /** Keys of the role's `pg_controller` clusters (their lag and primary are asked of them when scraped). */
+  pgClusters?: readonly string[];
 }
 
 /** See {@link NodeMetrics.snapshot}; its schema is `NodeStats` in api/schemas.ts. */
@@ -266,7 +272,16 @@ export class NodeMetrics {
     mutexCounter('mware_mutex_waits_total', 'Mutex lock requests that had to wait', () => src.mutex.queued);
     mutexCounter('mware_mutex_timeouts_total', 'Mutex waits that timed out', () => src.mutex.timeouts);
 
-    registerBackupMetrics(r, src.events);
+    // Controllers answer a scrape from memory: one that is slow is busy or stuck, and /metrics must not wait on it.
+    registerBackupMetrics(
+      r,
+      src.events,
+      () => askIfRunning(src.directory, '/backup', 'status', SCRAPE_ASK_MS),
+      group,
+    );
+    registerPgMetrics(r, src.events, src.pgClusters ?? [], (key) =>
+      askIfRunning(src.directory, `/pg/${key}/controller`, 'status', SCRAPE_ASK_MS),
+    );
 
     this.apiRequests = new Counter({
       name: 'mware_api_requests_total',

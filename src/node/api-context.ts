@@ -3,7 +3,7 @@ import type { MutexService } from '../../actors/mutex/mutex-service.ts';
 import type { ApiToken } from '../../topology/schema.ts';
 import { ActorRef } from '../actor-system/actor-ref.ts';
 import { Authenticator } from '../api/auth.ts';
-import type { ApiContext } from '../api/context.ts';
+import type { ApiContext, ControllerServices } from '../api/context.ts';
 import type { Routing } from '../api/forwarding.ts';
 import { StreamLimiter } from '../api/sse.ts';
 import type { CoordinationBackend } from '../coordination/backend.ts';
@@ -30,6 +30,7 @@ export interface ApiContextSources {
   coordination: CoordinationBackend;
   routing: Routing;
   mutex: MutexService;
+  controllers: ControllerServices;
   logs: LogFeed;
   metrics: NodeMetrics;
   tokens: readonly ApiToken[];
@@ -74,6 +75,7 @@ export function buildApiContext(s: ApiContextSources): ApiContext {
       };
     },
     mutex: s.mutex,
+    controllers: s.controllers,
     routing: s.routing,
     logs: s.logs,
     metrics: s.metrics,

@@ -126,6 +126,7 @@ export class MwareNode {
       active: () => this.state === 'active' && p.coordination.leading(),
       peers: () => p.cluster?.membership.view().filter((m) => !m.self) ?? [],
       liveMembers: () => p.cluster?.membership.liveMembers().size ?? 1,
+      pgClusters: p.placement.role.pg_controller.map((c) => c.key),
     });
     this.api = buildApiContext({
       name: this.name,
@@ -149,6 +150,10 @@ export class MwareNode {
         clock: this.clock,
       }),
       mutex: this.mutex,
+      controllers: {
+        pg: p.placement.role.pg_controller.map((c) => c.key),
+        backup: p.placement.role.backup_controller !== undefined,
+      },
       logs: this.logs,
       metrics: this.metrics,
       tokens: p.tokens,

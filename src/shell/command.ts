@@ -27,6 +27,11 @@ export interface ShellCommand {
    * that actor's public messages (its kind's table, as the API lists it).
    */
   typeArgs?: number[];
+  /**
+   * Candidates for the word at `position` (0-based, after the name) given the words before it: subcommands and
+   * names the command knows (a cluster key, a server). Paths and message types have their own fields above.
+   */
+  complete?(argv: string[], position: number, client: MwareClient): Promise<string[]>;
   /** `argv` are the words after the name; `rest(n)` is the raw text after the first n words (for JSON). */
   run(argv: string[], rest: (n: number) => string, ctx: ShellContext): Promise<void>;
 }

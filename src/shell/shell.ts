@@ -3,6 +3,7 @@ import repl from 'node:repl';
 import type { MwareClient, Tree } from '../client/client.ts';
 import { MwareError } from '../errors.ts';
 import { registerBuiltinCommands } from './builtin-commands.ts';
+import { registerControllerCommands } from './controller-commands.ts';
 import type { ShellContext } from './command.ts';
 import { after, resolvePath, shellCommand, shellCommands, words } from './command.ts';
 import type { Style } from './style.ts';
@@ -15,6 +16,7 @@ import { style } from './style.ts';
  */
 
 registerBuiltinCommands();
+registerControllerCommands();
 
 export interface ShellOptions {
   client: MwareClient;
@@ -169,6 +171,10 @@ export async function complete(client: MwareClient, cwd: string, line: string): 
     const details = await client.actor(resolvePath(cwd, target)).catch(() => undefined);
     const types = (details?.messages ?? []).map((m) => m.type);
     return [types.filter((t) => t.startsWith(partial)), partial];
+  }
+  if (cmd?.complete) {
+    const candidates = await cmd.complete(argv.slice(1), position, client).catch(() => []);
+    if (candidates.length > 0) return [candidates.filter((c) => c.startsWith(partial)), partial];
   }
   if (!cmd?.pathArgs?.includes(position)) return [[], ''];
   const paths = await actorPaths(client);

@@ -5,6 +5,7 @@ import { createApiApp } from '../../src/api/server.ts';
 import type { ApiNode } from '../support/api-node.ts';
 import { startApiNode, startTestActor, TOKENS } from '../support/api-node.ts';
 import { listeningAddresses } from '../support/listening.ts';
+import { expectError } from '../support/api-errors.ts';
 
 /** The message API through real HTTP on loopback, against a real node (03-interfaces.md). */
 
@@ -15,19 +16,6 @@ before(async () => {
 after(async () => {
   await n.stop();
 });
-
-interface ErrorBody {
-  error: { code: string; message: string; details?: Record<string, unknown> };
-}
-
-async function expectError(res: Response, status: number, code: string): Promise<ErrorBody> {
-  const text = await res.text();
-  assert.equal(res.status, status, text);
-  const body = JSON.parse(text) as ErrorBody;
-  assert.equal(body.error.code, code, text);
-  assert.equal(typeof body.error.message, 'string');
-  return body;
-}
 
 const post = (path: string, body: unknown, token: string | null = TOKENS.admin) =>
   n.call(path, { method: 'POST', body: JSON.stringify(body), token });

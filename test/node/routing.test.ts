@@ -43,3 +43,21 @@ describe('routing during a takeover', () => {
     assert.ok(took < 2_000, `served ${Math.round(took)} ms after it arrived, not at its deadline`);
   });
 });
+
+describe('where a path belongs', () => {
+  it('gives the group’s controllers (/pg, /backup) to the node’s group, so a passive node forwards them', () => {
+    const routing = new NodeRouting({
+      topology: {} as Topology,
+      placement: { group: 7, role: { name: 'mware2' } } as unknown as Placement,
+      state: () => 'passive',
+      coordination: { leading: () => false } as unknown as CoordinationBackend,
+      cluster: undefined,
+      clock: systemClock,
+    });
+    for (const path of ['/pg', '/pg/general', '/pg/general/controller', '/pg/general/db1:5441', '/backup'])
+      assert.equal(routing.groupOfPath(path), 7, path);
+    // The node's own actors stay its own.
+    assert.equal(routing.groupOfPath('/cluster'), undefined);
+    assert.equal(routing.groupOfPath('/api'), undefined);
+  });
+});

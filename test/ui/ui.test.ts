@@ -3,16 +3,15 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Locator } from 'playwright-core';
-import { chromium } from 'playwright-core';
 import { MwareClient } from '../../src/client/client.ts';
 import type { ApiNode } from '../support/api-node.ts';
+import { launchChromium } from '../support/chromium.ts';
 import { startApiNode, startTestActor, TOKENS } from '../support/api-node.ts';
 import { PROJECT_ROOT } from '../harness/node.ts';
 
 /** The web view at /ui in headless Chromium (Debian's chromium, driven by playwright-core). */
 
 const ARTIFACTS = join(PROJECT_ROOT, 'test/artifacts');
-const CHROMIUM = '/usr/bin/chromium';
 /** Colours of src/api/ui/app.css: .state-running and .state-stopped borders, .actor .error text. */
 const RUNNING_GREEN = 'rgb(46, 125, 50)';
 const STOPPED_GREY = 'rgb(158, 158, 158)';
@@ -22,20 +21,7 @@ let n: ApiNode;
 let browser: Browser;
 before(async () => {
   n = await startApiNode();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    // Chromium's own background traffic would go nowhere on this machine: keep it on loopback only.
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();

@@ -31,6 +31,13 @@ const state = {
   history: new Map(),
   /** The actor shown in the details panel: {node, path}. */
   details: null,
+  /** cluster key → server name → lag bytes (KEEP samples), for the lag charts. */
+  lag: new Map(),
+  /** Whether the role has each controller (a 404 from its facade: no; null: not known yet). */
+  hasPg: null,
+  hasBackup: null,
+  controllersTimer: null,
+  controllersBusy: false,
 };
 
 function takeToken() {
@@ -51,6 +58,16 @@ async function api(path) {
   }
   if (!res.ok) throw new Error(`${path}: ${res.status}`);
   return res.json();
+}
+
+/** GET of a facade that a role may lack: null on 404 (no such controller here). */
+async function apiOptional(path) {
+  try {
+    return await api(path);
+  } catch (e) {
+    if (e instanceof Error && e.message === `${path}: 404`) return null;
+    throw e;
+  }
 }
 
 function el(tag, cls, text) {
@@ -276,6 +293,169 @@ function chart(key, label, values) {
   return fig;
 }
 
+// --- the group's controllers: PostgreSQL replication and backup, polled (and read again on their notices) ---
+
+async function pollControllers() {
+  clearTimeout(state.controllersTimer);
+  // One poll at a time: a notice arriving meanwhile is covered by the next.
+  if (state.controllersBusy) return;
+  state.controllersBusy = true;
+  try {
+    await Promise.all([
+      state.hasPg === false ? null : loadPg(),
+      state.hasBackup === false ? null : loadBackup(),
+    ]);
+  } catch (e) {
+    if (e instanceof Error && e.message === 'unauthorized') return;
+  } finally {
+    state.controllersBusy = false;
+  }
+  if (state.hasPg !== false || state.hasBackup !== false)
+    state.controllersTimer = setTimeout(() => void pollControllers(), POLL_MS);
+}
+
+async function loadPg() {
+  const body = await apiOptional('/api/v1/pg');
+  state.hasPg = body !== null;
+  const section = document.getElementById('pg-section');
+  section.hidden = body === null;
+  if (body === null) return;
+  for (const c of body.clusters) {
+    if (!c.status) continue;
+    let byServer = state.lag.get(c.key);
+    if (!byServer) {
+      byServer = new Map();
+      state.lag.set(c.key, byServer);
+    }
+    for (const s of c.status.servers) {
+      if (s.role !== 'standby') continue;
+      if (!byServer.has(s.name)) byServer.set(s.name, []);
+      push(byServer.get(s.name), s.lag_bytes ?? 0);
+    }
+  }
+  document.getElementById('pg-clusters').replaceChildren(...body.clusters.map(renderPgCluster));
+  document.body.dataset.pgLoaded = 'true';
+}
+
+function fmtTime(ms) {
+  return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+}
+
+function fmtMs(ms) {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+function fmtBytes(n) {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
+}
+
+function table(head, rows) {
+  const t = el('table');
+  const tr = el('tr');
+  for (const h of head) tr.append(el('th', '', h));
+  t.append(tr);
+  for (const r of rows) t.append(r);
+  return t;
+}
+
+function renderPgCluster(c) {
+  const div = el('div', 'pg-cluster');
+  div.dataset.cluster = c.key;
+  if (!c.status) {
+    div.classList.add('unreachable');
+    div.append(
+      el('h3', '', c.key),
+      el('div', 'error', `not answering: ${c.error?.code}: ${c.error?.message}`),
+    );
+    return div;
+  }
+  const s = c.status;
+  div.classList.add(`phase-${s.phase}`);
+  div.dataset.phase = s.phase;
+  div.dataset.primary = s.primary ?? '';
+  div.append(
+    el('h3', '', `${s.key} · primary ${s.primary ?? 'none'} · ${s.phase} · epoch ${s.epoch ?? '–'}`),
+  );
+  if (s.reason) div.append(el('div', 'reason', s.reason));
+  const servers = s.servers.map((v) => {
+    const tr = el('tr', `server role-${v.role}`);
+    tr.dataset.server = v.name;
+    tr.dataset.role = v.role;
+    tr.append(
+      el('td', '', v.name),
+      el('td', 'role', v.role),
+      el('td', 'lag-bytes', v.lag_bytes === null ? '–' : String(v.lag_bytes)),
+      el('td', 'lag-seconds', v.lag_seconds === null ? '–' : v.lag_seconds.toFixed(3)),
+      el('td', 'error', v.error ?? v.problems.join('; ')),
+    );
+    return tr;
+  });
+  div.append(table(['server', 'role', 'lag bytes', 'lag s', ''], servers));
+  const lag = state.lag.get(s.key);
+  for (const [name, values] of lag ?? []) div.append(chart(`lag:${name}`, `lag bytes ${name}`, values));
+  const history = [...s.history].reverse().map((f) => {
+    const tr = el('tr', 'failover');
+    const rejoin = f.rejoin
+      ? `${f.rejoin.method} ${f.rejoin.ok ? 'ok' : 'failed'} ${fmtMs(f.rejoin.ms)}`
+      : '–';
+    tr.append(
+      el('td', '', fmtTime(f.at)),
+      el('td', 'kind', f.kind),
+      el('td', '', `${f.from ?? '–'} → ${f.to}`),
+      el('td', '', fmtMs(f.ms)),
+      el('td', '', String(f.epoch)),
+      el('td', '', rejoin),
+    );
+    return tr;
+  });
+  if (history.length === 0) div.append(el('div', 'hint', 'no failover yet'));
+  else div.append(table(['at (UTC)', 'kind', 'from → to', 'took', 'epoch', 'rejoin'], history));
+  return div;
+}
+
+async function loadBackup() {
+  const b = await apiOptional('/api/v1/backup');
+  state.hasBackup = b !== null;
+  const section = document.getElementById('backup-section');
+  section.hidden = b === null;
+  if (b === null) return;
+  const hh = (h) => `${String(h).padStart(2, '0')}:00`;
+  const rows = [
+    ['phase', b.phase],
+    ['window', `${hh(b.hours_interval[0])}–${hh(b.hours_interval[1])} on weekdays ${b.weekdays.join(',')}`],
+    ['next attempt', b.next_at === null ? '–' : `${fmtTime(b.next_at)} UTC`],
+    [
+      'last success',
+      b.last_success_at === null
+        ? 'never'
+        : `${fmtTime(b.last_success_at)} UTC (${fmtMs((b.age_seconds ?? 0) * 1000)} ago)`,
+    ],
+  ];
+  if (b.last)
+    rows.push([
+      'last run',
+      b.last.ok
+        ? `ok · ${fmtBytes(b.last.bytes)} in ${fmtMs(b.last.finished_at - b.last.started_at)} (${b.last.trigger})`
+        : `failed: ${b.last.error ?? ''} (${b.last.trigger}, ${fmtTime(b.last.started_at)} UTC)`,
+    ]);
+  else rows.push(['last run', 'none yet']);
+  document.getElementById('backup-fields').replaceChildren(
+    ...rows.flatMap(([k, v]) => {
+      const dd = el('dd', k === 'last run' && b.last && !b.last.ok ? 'failed' : '', v);
+      dd.dataset.field = k.replace(' ', '-');
+      return [el('dt', '', k), dd];
+    }),
+  );
+}
+
 // --- one actor's details ---
 
 function actorUrl(path) {
@@ -383,6 +563,13 @@ function onEvent(type, data) {
     case 'stopped':
       if (!state.nodes.has(data.path)) scheduleReload();
       break;
+    case 'notice':
+      // A controller's decision: read it again soon (notices come in bursts during a failover).
+      if (data.topic === 'pg' || data.topic === 'backup') {
+        clearTimeout(state.controllersTimer);
+        state.controllersTimer = setTimeout(() => void pollControllers(), 200);
+      }
+      break;
     case 'node':
     case 'coordination':
     case 'leadership':
@@ -455,6 +642,7 @@ async function main() {
   await Promise.all([loadCluster(), loadTree()]);
   void follow();
   void pollCluster();
+  void pollControllers();
 }
 
 main().catch((e) => console.error(e));
