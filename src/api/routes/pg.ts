@@ -1,6 +1,4 @@
 import type { PgClusterStatus } from '../../../actors/pg/protocol.ts';
-import { PgSwitchoverRefused } from '../../../actors/pg/errors.ts';
-import { ActorCrashed } from '../../actor-system/errors.ts';
 import type { ApiContext } from '../context.ts';
 import type { Principal } from '../auth.ts';
 import { askActor } from '../dispatch.ts';
@@ -55,17 +53,6 @@ export async function pgClusterView(
     STATUS_MS,
   )) as PgClusterStatus;
   return { ...s, last_failover: s.history.at(-1) ?? null };
-}
-
-/**
- * A refusal is the caller's answer (409) even when the controller reports it as its own failure: PgSwitchoverRefused
- * is not a CallerError today, so the actor fails on it (and is restarted) and the caller gets ActorCrashed with the
- * refusal as its cause. Answering the cause keeps the API's contract whichever way actors/pg/errors.ts declares it.
- */
-function refusalOf(err: unknown): PgSwitchoverRefused | undefined {
-  if (err instanceof PgSwitchoverRefused) return err;
-  if (err instanceof ActorCrashed && err.cause instanceof PgSwitchoverRefused) return err.cause;
-  return undefined;
 }
 
 export const pgRoutes: Route[] = [
@@ -151,11 +138,7 @@ export const pgRoutes: Route[] = [
       const key = requireCluster(ctx, parse(PgKeyParams, req.params, 'path').key);
       const body = parse(PgSwitchoverBody, req.body ?? null, 'body');
       const timeoutMs = Math.min(FORWARD_MAX_MS, (body.timeout_ms ?? 30_000) + SWITCHOVER_EXTRA_MS);
-      try {
-        return await askActor(ctx, req.principal, controllerPath(key), 'switchover', body, timeoutMs);
-      } catch (err) {
-        throw refusalOf(err) ?? err;
-      }
+      return askActor(ctx, req.principal, controllerPath(key), 'switchover', body, timeoutMs);
     },
   },
 ];
