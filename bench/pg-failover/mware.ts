@@ -7,6 +7,7 @@ import { startPgHosts } from '../../test/harness/pg-host.ts';
 import { freePort } from '../../test/harness/ports.ts';
 import type { Server } from 'node:net';
 import { createServer } from 'node:net';
+import { pgTopology } from '../../test/support/pg-node.ts';
 import { waitHealthyPair } from './client.ts';
 import type { FailoverSubject, FailureKind } from './subject.ts';
 
@@ -32,25 +33,9 @@ export async function createSubject(log: (m: string) => void = () => {}): Promis
       const refereePort = await freePort();
       referee = createServer((s) => s.destroy()).listen(refereePort, '127.0.0.1');
       node = startNodeProcess({
-        topology: {
-          cluster: 'pgbench',
-          sites: [{ name: 'main', master: true }],
-          servers: [{ name: 'srv1', site: 'main', ifaces: { eth0: '127.0.0.1' } }],
-          roles: [
-            {
-              name: 'mware1',
-              roletype: 'mware',
-              server: 'srv1',
-              iface: 'eth0',
-              group: 1,
-              order: 1,
-              api: { port: await freePort() },
-              pg_controller: [
-                { key: 'bench', referee: `127.0.0.1:${refereePort}`, servers: hosts.map((h) => h.entry()) },
-              ],
-            },
-          ],
-        },
+        topology: await pgTopology([
+          { key: 'bench', referee: `127.0.0.1:${refereePort}`, servers: hosts.map((h) => h.entry()) },
+        ]),
         env: { MWARE_LOG_LEVEL: 'info' },
       });
       await node.process.waitForLine(/primary-adopted|"primary"/, 60_000);

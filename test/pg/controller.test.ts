@@ -1,21 +1,16 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
-import { stringify } from 'yaml';
-import type { PgClusterStatus } from '../../actors/pg/protocol.ts';
-import { ActorRef } from '../../src/actor-system/actor-ref.ts';
-import { createLogger } from '../../src/log/log.ts';
-import { MwareNode } from '../../src/node/node.ts';
 import { PrimaryFollower } from '../../src/pg/follow.ts';
-import type { InspectionEvent } from '../../src/supervision/events.ts';
 import type { PgHostServer } from '../harness/pg-host.ts';
 import { startPgHosts } from '../harness/pg-host.ts';
 import { freePort } from '../harness/ports.ts';
 import { tempDir } from '../harness/temp.ts';
+import type { PgNode } from '../support/pg-node.ts';
+import { sql, startPgNode, until as waitFor } from '../support/pg-node.ts';
 
 /**
  * The replication controller against real servers: two PostgreSQL 15 hosts (each its own sshd, pg_ctl-managed, on
@@ -26,43 +21,13 @@ import { tempDir } from '../harness/temp.ts';
 
 const dir = tempDir('pg-controller');
 let hosts: PgHostServer[];
-let node: MwareNode;
+let pn: PgNode;
 let referee: Server | undefined;
 let refereePort: number;
-const logLines: string[] = [];
-const events: InspectionEvent[] = [];
 
 const byName = (name: string | null) => hosts.find((h) => `127.0.0.1:${h.pgPort}` === name) as PgHostServer;
-const controller = () => new ActorRef('/pg/general/controller', node.directory);
-const status = () => controller().ask('status', null, { timeoutMs: 5_000 }) as Promise<PgClusterStatus>;
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, ms = 60_000): Promise<T> {
-  const deadline = performance.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (performance.now() > deadline)
-      throw new Error(
-        `${what}: not within ${ms} ms; last status ${JSON.stringify(await status().catch(() => last))}`,
-      );
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function sql<R extends pg.QueryResultRow>(h: PgHostServer, text: string, params: unknown[] = []) {
-  const c = new pg.Client({ connectionString: h.url, connectionTimeoutMillis: 2_000 });
-  await c.connect();
-  try {
-    return (await c.query<R>(text, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
+const status = () => pn.status('general');
+const until = <T>(what: string, fn: () => Promise<T | undefined | false>) => waitFor(what, fn, status);
 
 /** A healthy pair: a primary and the other server streaming from it. */
 const healthy = () =>
@@ -83,49 +48,18 @@ before(async () => {
   refereePort = await freePort();
   await openReferee();
   await sql(hosts[0] as PgHostServer, 'CREATE TABLE t (id int PRIMARY KEY, note text)');
-  const topologyFile = join(dir.path, 'topology.yaml');
-  writeFileSync(
-    topologyFile,
-    stringify({
-      cluster: 'pgtest',
-      sites: [{ name: 'main', master: true }],
-      servers: [{ name: 'srv1', site: 'main', ifaces: { eth0: '127.0.0.1' } }],
-      roles: [
-        {
-          name: 'mware1',
-          roletype: 'mware',
-          server: 'srv1',
-          iface: 'eth0',
-          group: 1,
-          order: 1,
-          api: { port: await freePort() },
-          pg_controller: [
-            {
-              key: 'general',
-              referee: `127.0.0.1:${refereePort}`,
-              confirm_ms: 1_500,
-              servers: hosts.map((h) => h.entry()),
-            },
-          ],
-        },
-      ],
-    }),
-  );
-  node = await MwareNode.start({
-    topologyFile,
-    dataDir: join(dir.path, 'data'),
-    log: createLogger({
-      node: 'mware1',
-      group: 1,
-      level: 'debug',
-      destination: { write: (l: string) => void logLines.push(l) },
-    }),
-  });
-  node.events.subscribe((e) => events.push(e));
+  pn = await startPgNode(dir.path, [
+    {
+      key: 'general',
+      referee: `127.0.0.1:${refereePort}`,
+      confirm_ms: 1_500,
+      servers: hosts.map((h) => h.entry()),
+    },
+  ]);
 });
 
 after(async () => {
-  await node?.stop();
+  await pn?.node.stop();
   referee?.close();
   for (const h of hosts ?? []) await h.stop();
   dir.cleanup();
@@ -139,7 +73,7 @@ describe('the PostgreSQL replication controller', () => {
     assert.equal(standby?.reachable.ssh, true);
     assert.equal(typeof standby?.lag_bytes, 'number');
     assert.deepEqual(standby?.problems, []);
-    const log = readFileSync(join(dir.path, 'data', 'pgctrl_general.log'), 'utf8');
+    const log = readFileSync(join(pn.dataDir, 'pgctrl_general.log'), 'utf8');
     assert.match(log, /epoch=1 primary-adopted: 127\.0\.0\.1:\d+ is the primary/);
   });
 
@@ -196,7 +130,7 @@ describe('the PostgreSQL replication controller', () => {
     const s = await healthy();
     assert.equal(s.primary, `127.0.0.1:${standby.pgPort}`);
     assert.ok(
-      events.some((e) => e.type === 'notice' && e.event === 'fence'),
+      pn.events.some((e) => e.type === 'notice' && e.event === 'fence'),
       'fenced',
     );
     const rejoined = s.history.at(-1)?.rejoin;
@@ -250,10 +184,11 @@ describe('the PostgreSQL replication controller', () => {
       }
     })();
     await until('writes flowing', async () => acknowledged.length > 20);
-    const reply = (await controller().ask(
+    const reply = (await pn.ask(
+      'general',
       'switchover',
       { server: `127.0.0.1:${target.pgPort}` },
-      { timeoutMs: 120_000 },
+      120_000,
     )) as {
       to: string;
     };
@@ -275,10 +210,10 @@ describe('the PostgreSQL replication controller', () => {
   it('never writes a secret to its log, its decision log or its status', async () => {
     const secrets = hosts.map((h) => h.ssh.password);
     const text = [
-      logLines.join('\n'),
-      readFileSync(join(dir.path, 'data', 'pgctrl_general.log'), 'utf8'),
+      pn.logLines.join('\n'),
+      readFileSync(join(pn.dataDir, 'pgctrl_general.log'), 'utf8'),
       JSON.stringify(await status()),
-      JSON.stringify(events),
+      JSON.stringify(pn.events),
     ].join('\n');
     for (const s of secrets) assert.ok(!text.includes(s), 'a password leaked');
   });

@@ -23,28 +23,30 @@ export interface PgNode {
   ask(key: string, type: string, payload: unknown, timeoutMs?: number): Promise<unknown>;
 }
 
+/** A one-node topology (embedded coordination) whose group runs `clusters` as its `pg_controller`. */
+export async function pgTopology(clusters: Record<string, unknown>[]): Promise<Record<string, unknown>> {
+  return {
+    cluster: 'pgtest',
+    sites: [{ name: 'main', master: true }],
+    servers: [{ name: 'srv1', site: 'main', ifaces: { eth0: '127.0.0.1' } }],
+    roles: [
+      {
+        name: 'mware1',
+        roletype: 'mware',
+        server: 'srv1',
+        iface: 'eth0',
+        group: 1,
+        order: 1,
+        api: { port: await freePort() },
+        pg_controller: clusters,
+      },
+    ],
+  };
+}
+
 export async function startPgNode(dir: string, clusters: Record<string, unknown>[]): Promise<PgNode> {
   const topologyFile = join(dir, 'topology.yaml');
-  writeFileSync(
-    topologyFile,
-    stringify({
-      cluster: 'pgtest',
-      sites: [{ name: 'main', master: true }],
-      servers: [{ name: 'srv1', site: 'main', ifaces: { eth0: '127.0.0.1' } }],
-      roles: [
-        {
-          name: 'mware1',
-          roletype: 'mware',
-          server: 'srv1',
-          iface: 'eth0',
-          group: 1,
-          order: 1,
-          api: { port: await freePort() },
-          pg_controller: clusters,
-        },
-      ],
-    }),
-  );
+  writeFileSync(topologyFile, stringify(await pgTopology(clusters)));
   const logLines: string[] = [];
   const events: InspectionEvent[] = [];
   const dataDir = join(dir, 'data');
