@@ -1,5 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import type { NodeProcess } from '../../test/harness/node.ts';
 import { startNodeProcess } from '../../test/harness/node.ts';
 import type { PgHostServer } from '../../test/harness/pg-host.ts';
@@ -8,6 +7,7 @@ import { freePort } from '../../test/harness/ports.ts';
 import type { Server } from 'node:net';
 import { createServer } from 'node:net';
 import { pgTopology } from '../../test/support/pg-node.ts';
+import { descendantsOf } from '../../test/harness/pids.ts';
 import { waitHealthyPair } from './client.ts';
 import type { FailoverSubject, FailureKind } from './subject.ts';
 
@@ -55,8 +55,8 @@ export async function createSubject(log: (m: string) => void = () => {}): Promis
         kind === 'host-lost'
           ? [
               postmaster,
-              ...descendants(postmaster),
-              ...(sshd === undefined ? [] : [sshd, ...descendants(sshd)]),
+              ...descendantsOf(postmaster),
+              ...(sshd === undefined ? [] : [sshd, ...descendantsOf(sshd)]),
             ]
           : [postmaster];
       if (kind === 'host-lost') lost = h;
@@ -105,23 +105,6 @@ async function waitHealthyPairOr(hosts: PgHostServer[], start: () => Promise<voi
     }
   }
   throw new Error(`could not start the lost host's postgres again (${hosts.length} hosts)`);
-}
-
-/** Every descendant of `root` (by parent pid, from /proc). */
-function descendants(root: number): number[] {
-  const out = [root];
-  for (let i = 0; i < out.length; i++) {
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const stat = readFileSync(join('/proc', entry, 'stat'), 'utf8');
-        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === out[i]) out.push(Number(entry));
-      } catch {
-        // ended meanwhile
-      }
-    }
-  }
-  return out.slice(1);
 }
 
 /** How long the old primaries took to rejoin, by method, from the controller's `rejoined` decisions in the node's log. */

@@ -1,4 +1,4 @@
-import { chownSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { PG_BIN } from '../../test/harness/binaries.ts';
@@ -6,6 +6,7 @@ import { postgresUser } from '../../test/harness/postgres.ts';
 import { ManagedProcess } from '../../test/harness/process.ts';
 import { freePort } from '../../test/harness/ports.ts';
 import { tempDir } from '../../test/harness/temp.ts';
+import { childrenOf } from '../../test/harness/pids.ts';
 import { waitHealthyPair } from './client.ts';
 import type { FailoverSubject, FailureKind } from './subject.ts';
 
@@ -84,21 +85,6 @@ function postmasterPid(dataDir: string): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) out.push(Number(d));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out;
 }
 
 /** The postmaster of `dataDir` (if running) and its children. */

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { requireBinary } from './binaries.ts';
 import { HarnessError } from './errors.ts';
+import { descendantsOf } from './pids.ts';
 import { postgresUser } from './postgres.ts';
 import { ManagedProcess, run } from './process.ts';
 import { freePort } from './ports.ts';
@@ -172,30 +173,4 @@ export async function startSshd(): Promise<SshServer> {
     },
   };
   return server;
-}
-
-function descendantsOf(root: number): number[] {
-  const out: number[] = [];
-  for (let queue = childrenOf(root); queue.length > 0;) {
-    const pid = queue.shift() as number;
-    out.push(pid);
-    queue.push(...childrenOf(pid));
-  }
-  return out;
-}
-
-function childrenOf(parent: number): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // The command name (field 2) is in parentheses and may hold spaces: the ppid is the 2nd field after it.
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === parent) out.push(Number(entry));
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return out;
 }
