@@ -62,7 +62,7 @@ class PgServerActor implements Behavior<PgServerProtocol> {
       ssh_endpoint: endpoint(a.server.ssh),
     };
     // A dropped connection is news (a postmaster that died takes its backends with it): look again at once.
-    this.db.onDrop(() => void this.look());
+    this.db.onDrop(() => void this.look().catch(() => undefined));
     this.schedule(0);
   }
 
@@ -182,7 +182,9 @@ class PgServerActor implements Behavior<PgServerProtocol> {
   private schedule(ms: number): void {
     if (this.stopped) return;
     this.timer = this.a.clock.setTimeout(() => {
-      void this.look().finally(() => this.schedule(this.a.probeMs));
+      void this.look()
+        .catch(() => undefined)
+        .finally(() => this.schedule(this.a.probeMs));
     }, ms);
   }
 }
