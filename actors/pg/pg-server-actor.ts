@@ -52,6 +52,7 @@ class PgServerActor implements Behavior<PgServerProtocol> {
   private sshAskedAt = -Infinity;
   private preconfigAt = -Infinity;
   private problems: string[] = [];
+  private sshError: string | null = null;
 
   constructor(private readonly a: PgServerArgs) {
     this.db = new DbProbe(a.server.db, a.limits);
@@ -110,9 +111,9 @@ class PgServerActor implements Behavior<PgServerProtocol> {
     const now = this.a.clock.now();
     let ssh = this.last.ssh;
     let postmaster = this.last.postmaster;
-    let sshError: string | null = null;
     if (db.reach !== 'up' || now - this.sshAskedAt >= SSH_WHILE_UP_MS) {
       this.sshAskedAt = now;
+      this.sshError = null;
       try {
         postmaster = await this.host.postmaster(SSH_ASK_MS);
         ssh = 'up';
@@ -120,14 +121,15 @@ class PgServerActor implements Behavior<PgServerProtocol> {
         // pg_ctl itself failing (a wrong path) is an answer from the host: SSH is up, the postmaster unknown.
         ssh = err instanceof PgActionFailed ? 'up' : 'down';
         postmaster = null;
-        sshError = sshWords(err);
+        this.sshError = sshWords(err);
       }
     }
     if (db.reach === 'up' && now - this.preconfigAt >= PRECONFIG_EVERY_MS) {
       this.preconfigAt = now;
       this.problems = await this.preconfig(ssh === 'up');
     }
-    const o = this.observation(db, ssh, postmaster, sshError, now);
+    // The SSH answer (and its error) holds until SSH is asked again: looks in between report the same.
+    const o = this.observation(db, ssh, postmaster, this.sshError, now);
     this.last = o;
     if (!this.stopped) this.a.board.post(o);
     return o;

@@ -107,7 +107,10 @@ describe('the replication controller at start-up', () => {
       async () => (await sql<{ rec: boolean }>(db1, 'SELECT pg_is_in_recovery() AS rec'))[0]?.rec === true,
       () => pn.status('general'),
     );
-    assert.ok(pn.events.some((e) => e.type === 'notice' && e.event === 'standby-built'));
+    // The decision is reported once pg_ctl start returns, which may be a moment after the server streams.
+    await until('the standby-built decision', async () =>
+      pn.events.some((e) => e.type === 'notice' && e.event === 'standby-built'),
+    );
   });
 });
 
