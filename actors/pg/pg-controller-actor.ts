@@ -420,18 +420,26 @@ class PgControllerActor implements Behavior<PgControllerProtocol> {
       statementTimeoutMs: 120_000,
       queryTimeoutMs: 121_000,
     });
-    let method: PgRejoinMethod;
+    let method: PgRejoinMethod = 'rewind';
     let detail: string | undefined;
     try {
-      method = (await host.rewind(primary)).rewound ? 'rewind' : 'none';
+      try {
+        method = (await host.rewind(primary)).rewound ? 'rewind' : 'none';
+      } catch (err) {
+        detail = `pg_rewind failed (${errorWords(err)}); rebuilt by pg_basebackup`;
+        await this.decision('rewind-failed', 'warn', `${server}: ${detail}`, { server });
+        method = 'basebackup';
+        await host.rebuild(primary, stamp(this.a.clock.wallNow()));
+      }
+      await host.followPrimary(primary);
+      await host.start();
     } catch (err) {
-      detail = `pg_rewind failed (${errorWords(err)}); rebuilt by pg_basebackup`;
-      await this.decision('rewind-failed', 'warn', `${server}: ${detail}`, { server });
-      await host.rebuild(primary, stamp(this.a.clock.wallNow()));
-      method = 'basebackup';
+      // The failover record says the rejoin failed, and how far it got; the decision loop tries again later.
+      const ms = Math.round(this.a.clock.now() - t0);
+      this.noteRejoin(server, { method, ok: false, ms, detail: errorWords(err) });
+      await this.save().catch(() => undefined);
+      throw err;
     }
-    await host.followPrimary(primary);
-    await host.start();
     const ms = Math.round(this.a.clock.now() - t0);
     this.noteRejoin(server, { method, ok: true, ms, ...(detail !== undefined && { detail }) });
     await this.save();

@@ -13,7 +13,7 @@ import { SETTINGS_ASKED, SETTINGS_SQL, settingProblems } from './preconfig.ts';
 import type { SettingRow } from './preconfig.ts';
 import type { DbLook } from './probe.ts';
 import { DbProbe } from './probe.ts';
-import type { PgServerProtocol, PgServerStatus } from './protocol.ts';
+import type { PgServerProtocol } from './protocol.ts';
 import { PgHost } from './remote.ts';
 import type { PostmasterState } from './remote.ts';
 import type { PgServerSettings } from './settings.ts';
@@ -231,5 +231,3 @@ export const pgServerActor = defineActor<PgServerProtocol, PgServerArgs>({
   },
   create: (args) => new PgServerActor(args),
 });
-
-export type { PgServerStatus };

@@ -91,13 +91,11 @@ describe('the PostgreSQL replication controller', () => {
         (await sql<{ ok: boolean }>(standby, `SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn AS ok`, [lsn]))[0]
           ?.ok,
     );
-    const t0 = performance.now();
     await primary.killPostmaster();
     await until('a write on the promoted standby', async () => {
       await sql(standby, `INSERT INTO t VALUES (1000, 'after')`);
       return true;
     });
-    const ms = performance.now() - t0;
     const rows = await sql<{ n: string }>(standby, `SELECT count(*) AS n FROM t WHERE note = 'before'`);
     assert.equal(rows[0]?.n, '100');
     const s = await healthy();
@@ -111,7 +109,6 @@ describe('the PostgreSQL replication controller', () => {
       'the row on the rejoined server',
       async () => (await sql(primary, 'SELECT 1 FROM t WHERE id = 1000')).length === 1,
     );
-    assert.ok(ms < 10_000, `promoted after ${ms} ms`);
   });
 
   it('promotes after the confirmation window when the host is lost (database and SSH), then fences the old primary started again', async () => {
