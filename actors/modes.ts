@@ -12,6 +12,8 @@ export const ACTOR_MODES = {
   cluster: 'in-memory',
   domain: 'in-memory',
   mutex: 'in-memory',
+  /** Holds ESL sockets and the farm's board (shared with its siblings): in the node's process. */
+  freeswitch: 'in-memory',
   /** Waits on the network only (SSH, pg): nothing blocks the event loop. */
   pg: 'in-memory',
 } as const satisfies Record<string, ActorMode>;

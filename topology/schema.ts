@@ -225,8 +225,12 @@ export const Freeswitch = z.strictObject({
       confirm_ms: z.int().min(100).default(1500),
       targets: z.union([z.literal('auto'), z.array(entityName).min(1)]).default('auto'),
       reinvite_window_ms: z.int().min(1000).default(32_000),
+      /** Rewrite media IP and Via to the target's (false only where the hosts share a floating IP). */
+      rewrite_media: z.boolean().default(true),
     })
-    .default({ confirm_ms: 1500, targets: 'auto', reinvite_window_ms: 32_000 }),
+    .default({ confirm_ms: 1500, targets: 'auto', reinvite_window_ms: 32_000, rewrite_media: true }),
+  /** How often a host actor asks its host `status` (a hung host is noticed by this, a dead one by the socket). */
+  probe_ms: z.int().min(100).default(1000),
   hosts: z.array(FreeswitchHost).min(1),
 });
 

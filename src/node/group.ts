@@ -11,6 +11,7 @@ import type { ChildSpec } from '../supervision/spec.ts';
 import type { Supervisor } from '../supervision/supervisor.ts';
 import type { Directory } from '../supervision/directory.ts';
 import { pgChild } from '../../supervisors/pg.ts';
+import { freeswitchChild } from '../../supervisors/freeswitch.ts';
 
 /**
  * The group's subtrees: what runs only on the active instance of a group (00-overview.md "The actor tree"). They
@@ -45,6 +46,7 @@ const SUBTREES: readonly { id: string; build: SubtreeBuilder }[] = [
   { id: 'mutexes', build: async (d) => mutexesChild(d.mutex, await d.mutex.restoredChildren()) },
   { id: 'pg', build: (d) => pgChild(d) },
   { id: 'backup', build: (d) => backupChild(d) },
+  { id: 'freeswitch', build: (d) => freeswitchChild(d) },
 ];
 
 /** A service's notice on the node's event stream (and so in its log), from the actor at `path`. */

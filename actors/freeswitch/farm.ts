@@ -1,0 +1,83 @@
+import type { CallEvent } from '../../src/freeswitch/call-events.ts';
+import type { FsChannel, FsHostStatus } from './protocol.ts';
+
+/**
+ * The farm's board, shared by the actors of one `/freeswitch` subtree: each host actor posts what it sees (its
+ * state, channels, load) and publishes its call events here; the migrator reads the board and follows the events.
+ * It outlives the host actors' restarts, so a restarted actor goes on from its predecessor's view (when the host
+ * went down, above all: the confirmation window runs from the first loss, not from the latest reconnect attempt).
+ */
+
+export interface HostView {
+  status: FsHostStatus;
+  /** When ESL was lost (wall clock), kept across the actor's restarts until it is up again. */
+  downSince: number | null;
+  channels: ReadonlyMap<string, FsChannel>;
+}
+
+/** A leg that ended, remembered for the migrator's proof (a hangup during a takeover is still seen). */
+export interface Hangup {
+  host: string;
+  cause: string;
+  at: number;
+}
+
+const HANGUPS_KEPT = 20_000;
+
+export class FsFarm {
+  private readonly views = new Map<string, HostView>();
+  private readonly callListeners = new Set<(e: CallEvent) => void>();
+  private readonly hostListeners = new Set<(name: string) => void>();
+  private readonly hangups = new Map<string, Hangup>();
+
+  constructor(readonly hosts: readonly string[]) {}
+
+  get(name: string): HostView | undefined {
+    return this.views.get(name);
+  }
+
+  all(): HostView[] {
+    return this.hosts.flatMap((h) => this.views.get(h) ?? []);
+  }
+
+  post(view: HostView): void {
+    this.views.set(view.status.name, view);
+    for (const l of this.hostListeners) l(view.status.name);
+  }
+
+  /** A call event from a host: remembered when it ends a leg, then given to every listener. */
+  publish(e: CallEvent): void {
+    if (e.kind === 'ended') {
+      this.hangups.delete(e.uuid);
+      this.hangups.set(e.uuid, { host: e.host, cause: e.cause ?? 'UNKNOWN', at: e.at });
+      if (this.hangups.size > HANGUPS_KEPT) this.hangups.delete(this.hangups.keys().next().value!);
+    }
+    for (const l of this.callListeners) {
+      try {
+        l(e);
+      } catch {
+        // A listener's fault is its own: the stream goes on for the others.
+      }
+    }
+  }
+
+  hangupOf(uuid: string): Hangup | undefined {
+    return this.hangups.get(uuid);
+  }
+
+  onCall(listener: (e: CallEvent) => void): () => void {
+    this.callListeners.add(listener);
+    return () => this.callListeners.delete(listener);
+  }
+
+  onHost(listener: (name: string) => void): () => void {
+    this.hostListeners.add(listener);
+    return () => this.hostListeners.delete(listener);
+  }
+
+  /** Which host has a live channel with this uuid now. */
+  whereIs(uuid: string): string | null {
+    for (const v of this.views.values()) if (v.channels.has(uuid)) return v.status.name;
+    return null;
+  }
+}

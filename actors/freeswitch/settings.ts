@@ -1,0 +1,55 @@
+import type { PgTarget } from '../../src/pg/db.ts';
+import type { Freeswitch } from '../../topology/schema.ts';
+
+/** The group's `freeswitch` parameter compiled into a fully defaulted form before use (05-freeswitch.md). */
+
+export interface FsHostSettings {
+  name: string;
+  switchname: string;
+  esl: { host: string; port: number; password: string };
+  sipIp: string;
+  mediaIp: string;
+  profiles: string[];
+}
+
+export interface FsFarmSettings {
+  recoveryDb: PgTarget;
+  confirmMs: number;
+  /** `failover.targets`: hosts a failover may use (undefined: every live one). */
+  failoverTargets: string[] | undefined;
+  reinviteWindowMs: number;
+  rewriteMedia: boolean;
+  probeMs: number;
+  hosts: FsHostSettings[];
+}
+
+export function compileFarm(fs: Freeswitch): FsFarmSettings {
+  const db = fs.recovery_db;
+  return {
+    recoveryDb: {
+      host: db.host,
+      port: db.port,
+      database: db.database,
+      user: db.user,
+      ...(db.password !== undefined && { password: db.password }),
+    },
+    confirmMs: fs.failover.confirm_ms,
+    failoverTargets: fs.failover.targets === 'auto' ? undefined : fs.failover.targets,
+    reinviteWindowMs: fs.failover.reinvite_window_ms,
+    rewriteMedia: fs.failover.rewrite_media,
+    probeMs: fs.probe_ms,
+    hosts: fs.hosts.map((h) => ({
+      name: h.name,
+      switchname: h.switchname,
+      esl: { host: h.esl_host, port: h.esl_port, password: h.esl_password },
+      sipIp: h.sip_ip,
+      mediaIp: h.media_ip,
+      profiles: [...h.profiles],
+    })),
+  };
+}
+
+/** Every secret of the farm (for scrubbing what a host or the database says back). */
+export function farmSecrets(f: FsFarmSettings): string[] {
+  return [f.recoveryDb.password, ...f.hosts.map((h) => h.esl.password)].filter((s): s is string => !!s);
+}

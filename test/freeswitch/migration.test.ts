@@ -1,0 +1,240 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import type { MigrationRecord } from '../../actors/freeswitch/protocol.ts';
+import { startEslSimulator } from '../harness/esl-simulator/index.ts';
+import type { SimHost } from '../harness/esl-simulator/index.ts';
+import type { PgServer } from '../harness/postgres.ts';
+import { startPostgres } from '../harness/postgres.ts';
+import type { FsNode } from '../support/fs-node.ts';
+import { fsTopology, startFsNode } from '../support/fs-node.ts';
+
+/**
+ * Call recovery and migration end to end: one mware node, three simulated FreeSWITCH hosts (ESL simulators), and a
+ * real PostgreSQL 15 holding the shared `recovery` table (row-level security installed by mware). The re-INVITE
+ * window is shortened to one second on both sides.
+ */
+
+const WINDOW_MS = 1_000;
+const ADDR: Record<string, string> = { fs01: '127.0.0.21', fs02: '127.0.0.22', fs03: '127.0.0.23' };
+
+describe('FreeSWITCH call recovery and migration (simulated hosts, real PostgreSQL)', () => {
+  let server: PgServer;
+  let admin: pg.Client;
+  let dir: string;
+  let node: FsNode;
+  const sims: Record<string, SimHost> = {};
+
+  before(async () => {
+    server = await startPostgres({ name: 'pg-fs-migration' });
+    admin = new pg.Client({ connectionString: server.url });
+    await admin.connect();
+    await admin.query('CREATE ROLE fs LOGIN');
+    for (const [name, ip] of Object.entries(ADDR))
+      sims[name] = await startEslSimulator({
+        name,
+        switchname: `freeswitch${name.slice(2)}`,
+        addresses: [ip],
+        sipIp: ip,
+        mediaIp: ip,
+        profiles: name === 'fs03' ? ['internal'] : ['internal', 'external'],
+        db: { connectionString: `postgres://fs@${server.host}:${server.port}/postgres` },
+        recoverMsPerLeg: 1,
+        reinviteWindowMs: WINDOW_MS,
+      });
+    dir = mkdtempSync(join(tmpdir(), 'mware-fs-'));
+    node = await startFsNode(
+      dir,
+      await fsTopology(
+        { host: server.host, port: server.port, database: 'postgres', user: 'postgres' },
+        Object.values(sims).map((sim) => ({
+          sim,
+          sipIp: ADDR[sim.name]!,
+          mediaIp: ADDR[sim.name]!,
+          profiles: sim.name === 'fs03' ? ['internal'] : ['internal', 'external'],
+        })),
+        { reinvite_window_ms: WINDOW_MS },
+      ),
+    );
+    await waitUp(['fs01', 'fs02', 'fs03']);
+  });
+  after(async () => {
+    await node?.node.stop();
+    for (const s of Object.values(sims)) await s.stop();
+    await admin?.end();
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function waitUp(names: string[], timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const s = await node.farm();
+      const up = s.hosts.filter((h) => names.includes(h.name) && h.state === 'up').length;
+      if (up === names.length) return;
+      if (Date.now() > deadline) throw new Error(`hosts not up: ${JSON.stringify(s.hosts.map((h) => [h.name, h.state, h.error]))}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** Where each live uuid is, across the simulators: a uuid on two hosts would be a call recovered twice. */
+  function liveEverywhere(): Map<string, string[]> {
+    const at = new Map<string, string[]>();
+    for (const s of Object.values(sims))
+      for (const c of s.channels()) at.set(c.uuid, [...(at.get(c.uuid) ?? []), s.name]);
+    return at;
+  }
+
+  /** The table holds exactly the live calls: one row per live answered leg, written by the host it lives on. */
+  async function assertTableMatchesLiveCalls(): Promise<void> {
+    const rows = await admin.query<{ uuid: string; hostname: string }>('SELECT uuid, hostname FROM recovery');
+    const live = liveEverywhere();
+    const expected = [...live].map(([u, hs]) => `${u}@${sims[hs[0]!]!.switchname}`).sort();
+    assert.deepEqual(rows.rows.map((r) => `${r.uuid}@${r.hostname}`).sort(), expected);
+  }
+
+  function assertMoved(m: MigrationRecord, calls: number): void {
+    const bad = m.calls.filter((c) => c.outcome !== 'moved');
+    assert.deepEqual(bad, [], `not moved: ${JSON.stringify(bad)}`);
+    assert.equal(m.calls.length, calls);
+    assert.equal(m.phase, 'done');
+  }
+
+  it('a crashed host’s calls are all recovered on the survivors; bridges and conferences kept together; none twice', async () => {
+    const fs01 = sims.fs01!;
+    const pairs = [];
+    for (let i = 0; i < 4; i++)
+      pairs.push(await fs01.placeCall({ profile: 'internal', domain: 'a.test', caller: `10${i}`, callee: `20${i}` }));
+    const members = [];
+    for (let i = 0; i < 3; i++)
+      members.push(
+        await fs01.placeCall({ profile: 'internal', domain: 'a.test', caller: `30${i}`, callee: '3000', bridged: false, conference: 'room' }),
+      );
+    const since = Date.now();
+    await fs01.crash();
+    const m = await node.migrationOf('fs01', since - 1);
+    assertMoved(m, 5);
+    const live = liveEverywhere();
+    for (const [uuid, where] of live) assert.equal(where.length, 1, `${uuid} lives on ${where.join(' and ')}`);
+    for (const p of pairs) {
+      const hosts = p.legs.map((u) => live.get(u)?.[0]);
+      assert.ok(hosts[0] && hosts[0] === hosts[1], `a bridged pair split: ${hosts.join(', ')}`);
+      assert.notEqual(hosts[0], 'fs01');
+    }
+    const confHosts = new Set(members.flatMap((c) => c.legs.map((u) => live.get(u)?.[0])));
+    assert.equal(confHosts.size, 1, `conference members on ${[...confHosts].join(', ')}`);
+    // Both survivors got work: the spread.
+    assert.ok(new Set(m.calls.map((c) => c.target)).size >= 2);
+    // The recovered legs were re-bridged and their media moved to their new host.
+    for (const p of pairs)
+      for (const u of p.legs) {
+        const host = live.get(u)![0]!;
+        const ch = sims[host]!.channels().find((c) => c.uuid === u)!;
+        assert.equal(ch.mediaIp, ADDR[host]);
+        assert.ok(ch.bridgedTo && p.legs.includes(ch.bridgedTo));
+      }
+    await assertTableMatchesLiveCalls();
+    await fs01.restart();
+    await waitUp(['fs01']);
+  });
+
+  it('a call migrated twice is rewritten twice, and a second failure recovers no call twice', async () => {
+    const fs02 = sims.fs02!;
+    const before = fs02.channels().map((c) => c.uuid);
+    const call = await fs02.placeCall({ profile: 'external', domain: 'b.test', caller: '5001', callee: '6001' });
+    const since = Date.now();
+    await fs02.crash();
+    const m = await node.migrationOf('fs02', since - 1);
+    assert.equal(m.calls.filter((c) => c.outcome === 'moved').length, m.calls.length);
+    // Only fs01 runs "external": the new call went there; fs03 was not chosen for it.
+    const live = liveEverywhere();
+    assert.deepEqual(live.get(call.legs[0]!), ['fs01']);
+    const ch = sims.fs01!.channels().find((c) => c.uuid === call.legs[0])!;
+    assert.equal(ch.mediaIp, ADDR.fs01);
+    assert.equal(ch.viaHost, ADDR.fs01);
+    for (const u of before) assert.equal(live.get(u)?.length, 1, `${u} is on ${live.get(u)?.join(', ') ?? 'no host'}`);
+    await assertTableMatchesLiveCalls();
+    await fs02.restart();
+    await waitUp(['fs02']);
+  });
+
+  it('a target whose clean-up fails leaves the source’s rows: removed once confirmed; a later failure recovers nothing twice', async () => {
+    const fs03 = sims.fs03!;
+    const fs02 = sims.fs02!;
+    // fs02 fails its clean-up (as a real FreeSWITCH hit a deadlock there).
+    fs02.failNextCleanup();
+    fs03.failNextCleanup();
+    const calls = [];
+    for (let i = 0; i < 3; i++) calls.push(await fs03.placeCall({ profile: 'internal', domain: 'c.test', caller: `7${i}`, callee: `8${i}` }));
+    const since = Date.now();
+    await fs03.crash();
+    const m = await node.migrationOf('fs03', since - 1);
+    assert.equal(m.calls.filter((c) => c.outcome === 'moved').length, 3);
+    assert.ok(m.stale_removed > 0, 'the stale rows were not reported removed');
+    await assertTableMatchesLiveCalls();
+    await fs03.restart();
+    await waitUp(['fs03']);
+    // A second host failure: fs01 dies; nothing already live elsewhere is recovered again.
+    const since2 = Date.now();
+    await sims.fs01!.crash();
+    const m2 = await node.migrationOf('fs01', since2 - 1);
+    assert.ok(m2.calls.every((c) => c.outcome === 'moved'), JSON.stringify(m2.calls));
+    for (const [uuid, where] of liveEverywhere()) assert.equal(where.length, 1, `${uuid} lives on ${where.join(' and ')}`);
+    await assertTableMatchesLiveCalls();
+    await sims.fs01!.restart();
+    await waitUp(['fs01']);
+  });
+
+  it('a peer answering the old address is reported lost with RECOVERY_ON_TIMER_EXPIRE; a paused target is not chosen', async () => {
+    const fs01 = sims.fs01!;
+    const lostCall = await fs01.placeCall({ profile: 'internal', domain: 'd.test', caller: '901', callee: '902', peer: 'old-address' });
+    const ok = await fs01.placeCall({ profile: 'internal', domain: 'd.test', caller: '903', callee: '904' });
+    await node.ask('/freeswitch/hosts/fs03', 'bgapi', { command: 'fsctl pause' });
+    try {
+      const since = Date.now();
+      await fs01.crash();
+      const m = await node.migrationOf('fs01', since - 1);
+      const byId = (legs: string[]) => m.calls.find((c) => c.legs.includes(legs[0]!))!;
+      assert.deepEqual([byId(lostCall.legs).outcome, byId(lostCall.legs).cause], ['lost', 'RECOVERY_ON_TIMER_EXPIRE']);
+      assert.equal(byId(ok.legs).outcome, 'moved');
+      assert.ok(m.calls.every((c) => c.target === 'fs02'), 'a paused host was chosen');
+      // Lost calls are not silently dropped: their rows' metadata is in the migration's file.
+      assert.ok(m.failed_file);
+      const saved = JSON.parse(readFileSync(m.failed_file, 'utf8')) as { legs: string[]; rows: { metadata: string | null }[] }[];
+      assert.ok(saved.some((c) => c.legs.includes(lostCall.legs[0]!) && c.rows.every((r) => r.metadata?.includes('<cdr'))));
+    } finally {
+      await node.ask('/freeswitch/hosts/fs03', 'bgapi', { command: 'fsctl resume' });
+    }
+    await fs01.restart();
+    await waitUp(['fs01']);
+  });
+
+  it('drain moves every call of a living host, stops it without BYE, and pauses it first', async () => {
+    const fs02 = sims.fs02!;
+    const calls = [];
+    for (let i = 0; i < 3; i++) calls.push(await fs02.placeCall({ profile: 'internal', domain: 'e.test', caller: `4${i}`, callee: `5${i}` }));
+    const since = Date.now();
+    const { id } = (await node.ask('/freeswitch/migrator', 'drain', { host: 'fs02' })) as { id: string };
+    assert.ok(id);
+    const m = await node.migrationOf('fs02', since - 1);
+    assertMoved(m, m.calls.length);
+    for (const c of calls) for (const u of c.legs) assert.notEqual(liveEverywhere().get(u)?.[0], 'fs02');
+    // No BYE: the source hung nothing up (a BYE from it would have ended the calls on their new hosts).
+    const legs = new Set(calls.flatMap((c) => c.legs));
+    assert.deepEqual(fs02.hangups().filter((h) => legs.has(h.uuid)), []);
+    assert.equal(fs02.paused, true, 'the source was not paused before it stopped');
+    await assertTableMatchesLiveCalls();
+    await fs02.restart();
+    await waitUp(['fs02']);
+  });
+
+  it('every step was an event carrying the epoch; nothing secret in the log', () => {
+    const notices = node.events.filter((e) => e.type === 'notice' && e.topic === 'freeswitch');
+    assert.ok(notices.length > 10);
+    assert.ok(notices.every((e) => e.type === 'notice' && typeof e.epoch === 'number' && e.epoch > 0));
+    assert.ok(!node.logLines.join('\n').includes('ClueCon'));
+  });
+});

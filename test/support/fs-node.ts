@@ -1,0 +1,111 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import type { FarmStatus, MigrationRecord } from '../../actors/freeswitch/protocol.ts';
+import { ActorRef } from '../../src/actor-system/actor-ref.ts';
+import { createLogger } from '../../src/log/log.ts';
+import { MwareNode } from '../../src/node/node.ts';
+import type { InspectionEvent } from '../../src/supervision/events.ts';
+import type { SimHost } from '../harness/esl-simulator/index.ts';
+import { freePort } from '../harness/ports.ts';
+
+/**
+ * An in-process mware node on the embedded default whose group runs a FreeSWITCH farm of simulated hosts, with its
+ * log lines and events kept for the tests to search.
+ */
+export interface FsNode {
+  node: MwareNode;
+  dataDir: string;
+  logLines: string[];
+  events: InspectionEvent[];
+  farm(): Promise<FarmStatus>;
+  ask(path: string, type: string, payload: unknown, timeoutMs?: number): Promise<unknown>;
+  /** Waits for the migration of `source` (started after `since`) to finish, and returns it in full. */
+  migrationOf(source: string, since: number, timeoutMs?: number): Promise<MigrationRecord>;
+}
+
+export interface FsHostConfig {
+  sim: SimHost;
+  sipIp: string;
+  mediaIp: string;
+  profiles: string[];
+}
+
+export async function fsTopology(
+  db: { host: string; port: number; database: string; user: string },
+  hosts: FsHostConfig[],
+  failover: Record<string, unknown> = {},
+): Promise<Record<string, unknown>> {
+  return {
+    cluster: 'fstest',
+    sites: [{ name: 'main', master: true }],
+    servers: [{ name: 'srv1', site: 'main', ifaces: { eth0: '127.0.0.1' } }],
+    roles: [
+      {
+        name: 'mware1',
+        roletype: 'mware',
+        server: 'srv1',
+        iface: 'eth0',
+        group: 1,
+        order: 1,
+        api: { port: await freePort() },
+        freeswitch: {
+          recovery_db: db,
+          failover: { confirm_ms: 500, reinvite_window_ms: 1_000, ...failover },
+          probe_ms: 200,
+          hosts: hosts.map((h) => ({
+            name: h.sim.name,
+            esl_host: '127.0.0.1',
+            esl_port: h.sim.eslPort,
+            esl_password: 'ClueCon',
+            switchname: h.sim.switchname,
+            sip_ip: h.sipIp,
+            media_ip: h.mediaIp,
+            profiles: h.profiles,
+          })),
+        },
+      },
+    ],
+  };
+}
+
+export async function startFsNode(dir: string, topology: Record<string, unknown>): Promise<FsNode> {
+  const topologyFile = join(dir, 'topology.yaml');
+  writeFileSync(topologyFile, stringify(topology));
+  const logLines: string[] = [];
+  const events: InspectionEvent[] = [];
+  const dataDir = join(dir, 'data');
+  const node = await MwareNode.start({
+    topologyFile,
+    dataDir,
+    log: createLogger({
+      node: 'mware1',
+      group: 1,
+      level: 'debug',
+      destination: { write: (l: string) => void logLines.push(l) },
+    }),
+  });
+  node.events.subscribe((e) => events.push(e));
+  const ask = (path: string, type: string, payload: unknown, timeoutMs = 5_000): Promise<unknown> =>
+    new ActorRef(path, node.directory).ask(type, payload, { timeoutMs });
+  const farm = (): Promise<FarmStatus> => ask('/freeswitch/migrator', 'status', null) as Promise<FarmStatus>;
+  return {
+    node,
+    dataDir,
+    logLines,
+    events,
+    ask,
+    farm,
+    migrationOf: async (source, since, timeoutMs = 30_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const s = await farm();
+        const done = [...s.recent].reverse().find((m) => m.source === source && m.started_at >= since);
+        if (done) return (await ask('/freeswitch/migrator', 'migration', { id: done.id })) as MigrationRecord;
+        if (Date.now() > deadline)
+          throw new Error(`no finished migration of ${source}; active: ${JSON.stringify(s.active?.phase ?? null)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  };
+}
