@@ -56,6 +56,22 @@ export default tseslint.config(
     },
   },
   {
+    // comedy stays behind src/actor-system/, modesl behind src/freeswitch/esl/modesl.ts (00-overview.md).
+    files: ['**/*.ts'],
+    ignores: ['src/actor-system/comedy.ts', 'bench/bare-comedy.ts', 'src/freeswitch/esl/modesl.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'comedy', message: 'comedy is used only through src/actor-system/.' },
+            { name: 'modesl', message: 'modesl is used only through src/freeswitch/esl/ (the EslClient).' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The one module that wraps comedy, whose API is untyped (and the benchmark's bare-comedy baseline).
     files: ['src/actor-system/comedy.ts', 'bench/bare-comedy.ts'],
     rules: {

@@ -4,7 +4,8 @@ import { defineActor } from '../../src/actor-system/kind.ts';
 import { CHANNEL_EVENT_NAMES, callEventOf } from '../../src/freeswitch/call-events.ts';
 import type { CallEvent } from '../../src/freeswitch/call-events.ts';
 import { EslClient } from '../../src/freeswitch/esl/client.ts';
-import type { EslCloseReason, EslEvent } from '../../src/freeswitch/esl/client.ts';
+import type { EslCloseReason } from '../../src/freeswitch/esl/client.ts';
+import type { EslEvent } from '../../src/freeswitch/esl/event.ts';
 import { EslConnectionLost } from '../../src/freeswitch/esl/errors.ts';
 import type { Clock, TimerHandle } from '../../src/supervision/clock.ts';
 import type { FsFarm } from './farm.ts';
@@ -109,7 +110,7 @@ class FreeswitchHostActor implements Behavior<FsHostProtocol> {
 
   private async connect(): Promise<void> {
     const { host } = this.a;
-    const connect = this.a.connect ?? EslClient.connect;
+    const connect = this.a.connect ?? ((o: Parameters<typeof EslClient.connect>[0]) => EslClient.connect(o));
     let esl: EslClient;
     try {
       esl = await connect({
@@ -376,5 +377,5 @@ export const freeswitchHostActor = defineActor<FsHostProtocol, FsHostArgs>({
     },
     channels: { payload: z.null(), scope: 'read', summary: 'The live channels of the host' },
   },
-  create: (args, ctx) => new FreeswitchHostActor(args, ctx as ActorContext),
+  create: (args, ctx) => new FreeswitchHostActor(args, ctx),
 });

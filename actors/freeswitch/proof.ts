@@ -52,8 +52,16 @@ export class MigrationProof {
       case 'ended':
         leg.ended ??= { cause: e.cause ?? 'UNKNOWN', at: e.at };
         break;
-      default:
+      case 'answered':
+      case 'unbridged':
+      case 'transferred':
+      case 'conference-joined':
+      case 'conference-left':
         break;
+      default: {
+        const never: never = e.kind;
+        return never;
+      }
     }
     this.update(leg.call);
   }

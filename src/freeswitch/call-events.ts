@@ -1,4 +1,4 @@
-import type { EslEvent } from './esl/client.ts';
+import type { EslEvent } from './esl/event.ts';
 
 /**
  * The farm's call events as one typed stream (05-freeswitch.md, issue 9 item 3): what the FreeSWITCH host actors

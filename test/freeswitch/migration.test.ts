@@ -75,7 +75,8 @@ describe('FreeSWITCH call recovery and migration (simulated hosts, real PostgreS
       const s = await node.farm();
       const up = s.hosts.filter((h) => names.includes(h.name) && h.state === 'up').length;
       if (up === names.length) return;
-      if (Date.now() > deadline) throw new Error(`hosts not up: ${JSON.stringify(s.hosts.map((h) => [h.name, h.state, h.error]))}`);
+      if (Date.now() > deadline)
+        throw new Error(`hosts not up: ${JSON.stringify(s.hosts.map((h) => [h.name, h.state, h.error]))}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   }
@@ -107,18 +108,28 @@ describe('FreeSWITCH call recovery and migration (simulated hosts, real PostgreS
     const fs01 = sims.fs01!;
     const pairs = [];
     for (let i = 0; i < 4; i++)
-      pairs.push(await fs01.placeCall({ profile: 'internal', domain: 'a.test', caller: `10${i}`, callee: `20${i}` }));
+      pairs.push(
+        await fs01.placeCall({ profile: 'internal', domain: 'a.test', caller: `10${i}`, callee: `20${i}` }),
+      );
     const members = [];
     for (let i = 0; i < 3; i++)
       members.push(
-        await fs01.placeCall({ profile: 'internal', domain: 'a.test', caller: `30${i}`, callee: '3000', bridged: false, conference: 'room' }),
+        await fs01.placeCall({
+          profile: 'internal',
+          domain: 'a.test',
+          caller: `30${i}`,
+          callee: '3000',
+          bridged: false,
+          conference: 'room',
+        }),
       );
     const since = Date.now();
     await fs01.crash();
     const m = await node.migrationOf('fs01', since - 1);
     assertMoved(m, 5);
     const live = liveEverywhere();
-    for (const [uuid, where] of live) assert.equal(where.length, 1, `${uuid} lives on ${where.join(' and ')}`);
+    for (const [uuid, where] of live)
+      assert.equal(where.length, 1, `${uuid} lives on ${where.join(' and ')}`);
     for (const p of pairs) {
       const hosts = p.legs.map((u) => live.get(u)?.[0]);
       assert.ok(hosts[0] && hosts[0] === hosts[1], `a bridged pair split: ${hosts.join(', ')}`);
@@ -144,7 +155,12 @@ describe('FreeSWITCH call recovery and migration (simulated hosts, real PostgreS
   it('a call migrated twice is rewritten twice, and a second failure recovers no call twice', async () => {
     const fs02 = sims.fs02!;
     const before = fs02.channels().map((c) => c.uuid);
-    const call = await fs02.placeCall({ profile: 'external', domain: 'b.test', caller: '5001', callee: '6001' });
+    const call = await fs02.placeCall({
+      profile: 'external',
+      domain: 'b.test',
+      caller: '5001',
+      callee: '6001',
+    });
     const since = Date.now();
     await fs02.crash();
     const m = await node.migrationOf('fs02', since - 1);
@@ -155,7 +171,8 @@ describe('FreeSWITCH call recovery and migration (simulated hosts, real PostgreS
     const ch = sims.fs01!.channels().find((c) => c.uuid === call.legs[0])!;
     assert.equal(ch.mediaIp, ADDR.fs01);
     assert.equal(ch.viaHost, ADDR.fs01);
-    for (const u of before) assert.equal(live.get(u)?.length, 1, `${u} is on ${live.get(u)?.join(', ') ?? 'no host'}`);
+    for (const u of before)
+      assert.equal(live.get(u)?.length, 1, `${u} is on ${live.get(u)?.join(', ') ?? 'no host'}`);
     await assertTableMatchesLiveCalls();
     await fs02.restart();
     await waitUp(['fs02']);
@@ -168,7 +185,10 @@ describe('FreeSWITCH call recovery and migration (simulated hosts, real PostgreS
     fs02.failNextCleanup();
     fs03.failNextCleanup();
     const calls = [];
-    for (let i = 0; i < 3; i++) calls.push(await fs03.placeCall({ profile: 'internal', domain: 'c.test', caller: `7${i}`, callee: `8${i}` }));
+    for (let i = 0; i < 3; i++)
+      calls.push(
+        await fs03.placeCall({ profile: 'internal', domain: 'c.test', caller: `7${i}`, callee: `8${i}` }),
+      );
     const since = Date.now();
     await fs03.crash();
     const m = await node.migrationOf('fs03', since - 1);
@@ -181,8 +201,12 @@ describe('FreeSWITCH call recovery and migration (simulated hosts, real PostgreS
     const since2 = Date.now();
     await sims.fs01!.crash();
     const m2 = await node.migrationOf('fs01', since2 - 1);
-    assert.ok(m2.calls.every((c) => c.outcome === 'moved'), JSON.stringify(m2.calls));
-    for (const [uuid, where] of liveEverywhere()) assert.equal(where.length, 1, `${uuid} lives on ${where.join(' and ')}`);
+    assert.ok(
+      m2.calls.every((c) => c.outcome === 'moved'),
+      JSON.stringify(m2.calls),
+    );
+    for (const [uuid, where] of liveEverywhere())
+      assert.equal(where.length, 1, `${uuid} lives on ${where.join(' and ')}`);
     await assertTableMatchesLiveCalls();
     await sims.fs01!.restart();
     await waitUp(['fs01']);
@@ -190,7 +214,13 @@ describe('FreeSWITCH call recovery and migration (simulated hosts, real PostgreS
 
   it('a peer answering the old address is reported lost with RECOVERY_ON_TIMER_EXPIRE; a paused target is not chosen', async () => {
     const fs01 = sims.fs01!;
-    const lostCall = await fs01.placeCall({ profile: 'internal', domain: 'd.test', caller: '901', callee: '902', peer: 'old-address' });
+    const lostCall = await fs01.placeCall({
+      profile: 'internal',
+      domain: 'd.test',
+      caller: '901',
+      callee: '902',
+      peer: 'old-address',
+    });
     const ok = await fs01.placeCall({ profile: 'internal', domain: 'd.test', caller: '903', callee: '904' });
     await node.ask('/freeswitch/hosts/fs03', 'bgapi', { command: 'fsctl pause' });
     try {
@@ -198,13 +228,26 @@ describe('FreeSWITCH call recovery and migration (simulated hosts, real PostgreS
       await fs01.crash();
       const m = await node.migrationOf('fs01', since - 1);
       const byId = (legs: string[]) => m.calls.find((c) => c.legs.includes(legs[0]!))!;
-      assert.deepEqual([byId(lostCall.legs).outcome, byId(lostCall.legs).cause], ['lost', 'RECOVERY_ON_TIMER_EXPIRE']);
+      assert.deepEqual(
+        [byId(lostCall.legs).outcome, byId(lostCall.legs).cause],
+        ['lost', 'RECOVERY_ON_TIMER_EXPIRE'],
+      );
       assert.equal(byId(ok.legs).outcome, 'moved');
-      assert.ok(m.calls.every((c) => c.target === 'fs02'), 'a paused host was chosen');
+      assert.ok(
+        m.calls.every((c) => c.target === 'fs02'),
+        'a paused host was chosen',
+      );
       // Lost calls are not silently dropped: their rows' metadata is in the migration's file.
       assert.ok(m.failed_file);
-      const saved = JSON.parse(readFileSync(m.failed_file, 'utf8')) as { legs: string[]; rows: { metadata: string | null }[] }[];
-      assert.ok(saved.some((c) => c.legs.includes(lostCall.legs[0]!) && c.rows.every((r) => r.metadata?.includes('<cdr'))));
+      const saved = JSON.parse(readFileSync(m.failed_file, 'utf8')) as {
+        legs: string[];
+        rows: { metadata: string | null }[];
+      }[];
+      assert.ok(
+        saved.some(
+          (c) => c.legs.includes(lostCall.legs[0]!) && c.rows.every((r) => r.metadata?.includes('<cdr')),
+        ),
+      );
     } finally {
       await node.ask('/freeswitch/hosts/fs03', 'bgapi', { command: 'fsctl resume' });
     }
@@ -215,7 +258,10 @@ describe('FreeSWITCH call recovery and migration (simulated hosts, real PostgreS
   it('drain moves every call of a living host, stops it without BYE, and pauses it first', async () => {
     const fs02 = sims.fs02!;
     const calls = [];
-    for (let i = 0; i < 3; i++) calls.push(await fs02.placeCall({ profile: 'internal', domain: 'e.test', caller: `4${i}`, callee: `5${i}` }));
+    for (let i = 0; i < 3; i++)
+      calls.push(
+        await fs02.placeCall({ profile: 'internal', domain: 'e.test', caller: `4${i}`, callee: `5${i}` }),
+      );
     const since = Date.now();
     const { id } = (await node.ask('/freeswitch/migrator', 'drain', { host: 'fs02' })) as { id: string };
     assert.ok(id);
@@ -224,7 +270,10 @@ describe('FreeSWITCH call recovery and migration (simulated hosts, real PostgreS
     for (const c of calls) for (const u of c.legs) assert.notEqual(liveEverywhere().get(u)?.[0], 'fs02');
     // No BYE: the source hung nothing up (a BYE from it would have ended the calls on their new hosts).
     const legs = new Set(calls.flatMap((c) => c.legs));
-    assert.deepEqual(fs02.hangups().filter((h) => legs.has(h.uuid)), []);
+    assert.deepEqual(
+      fs02.hangups().filter((h) => legs.has(h.uuid)),
+      [],
+    );
     assert.equal(fs02.paused, true, 'the source was not paused before it stopped');
     await assertTableMatchesLiveCalls();
     await fs02.restart();

@@ -56,7 +56,7 @@ describe('recovery table fencing (row-level security)', () => {
     admin = new pg.Client({ connectionString: server.url });
     await admin.connect();
     await admin.query('CREATE ROLE fs LOGIN');
-    table = new RecoveryTable(admin as never);
+    table = new RecoveryTable(admin);
     await table.install();
   });
   after(async () => {

@@ -103,7 +103,9 @@ export async function startFsNode(dir: string, topology: Record<string, unknown>
         const done = [...s.recent].reverse().find((m) => m.source === source && m.started_at >= since);
         if (done) return (await ask('/freeswitch/migrator', 'migration', { id: done.id })) as MigrationRecord;
         if (Date.now() > deadline)
-          throw new Error(`no finished migration of ${source}; active: ${JSON.stringify(s.active?.phase ?? null)}`);
+          throw new Error(
+            `no finished migration of ${source}; active: ${JSON.stringify(s.active?.phase ?? null)}`,
+          );
         await new Promise((r) => setTimeout(r, 50));
       }
     },
