@@ -49,15 +49,19 @@ async function client(h: SimHost, events?: string): Promise<RawEsl> {
   return c;
 }
 
-async function rows(
-  db: string,
-): Promise<
-  { runtime_uuid: string; hostname: string; uuid: string; profile_name: string; metadata: string }[]
-> {
+interface RecoveryRow {
+  runtime_uuid: string;
+  hostname: string;
+  uuid: string;
+  profile_name: string;
+  metadata: string;
+}
+
+async function rows(db: string): Promise<RecoveryRow[]> {
   const c = new pg.Client({ connectionString: db });
   await c.connect();
   try {
-    return (await c.query('select * from recovery order by uuid')).rows;
+    return (await c.query<RecoveryRow>('select * from recovery order by uuid')).rows;
   } finally {
     await c.end();
   }
@@ -241,6 +245,308 @@ describe('the FreeSWITCH ESL simulator', () => {
       assert.equal((await c.next()).headers['Reply-Text'], '+OK bye');
       assert.equal((await c.next()).headers['Content-Type'], 'text/disconnect-notice');
       await c.waitClosed();
+    });
+  });
+
+  describe('recovery table and fsctl recover', () => {
+    /** b owns a's media address too (a floating IP), unless told otherwise. */
+    async function pair(
+      o: Partial<SimHostOptions> = { addresses: ['127.0.0.26', '127.0.0.25'] },
+    ): Promise<{ db: string; a: SimHost; b: SimHost }> {
+      const db = await freshDb();
+      const a = await host(db, 5);
+      const b = await host(db, 6, o);
+      return { db, a, b };
+    }
+
+    it('writes a row per answered leg with its core UUID and switchname, over a connection named after the switchname', async () => {
+      const { db, a } = await pair();
+      const placed = await a.placeCall(call);
+      const r = await rows(db);
+      assert.deepEqual(r.map((x) => x.uuid).sort(), [...placed.legs].sort());
+      assert.ok(r.every((x) => x.runtime_uuid === a.coreUuid() && x.hostname === 'freeswitch05'));
+      assert.match(r[0]?.metadata ?? '', /<variables>[\s\S]*<local_media_ip>127.0.0.25<\/local_media_ip>/);
+      const apps = await admin.query(
+        `select application_name from pg_stat_activity where datname = $1 and application_name like 'freeswitch%'`,
+        [db.split('/').pop()],
+      );
+      assert.ok(apps.rows.some((x: { application_name: string }) => x.application_name === 'freeswitch05'));
+    });
+
+    it("updates a row by uuid on uuid_bridge and deletes only the hung-up call's rows by uuid", async () => {
+      const { db, a } = await pair();
+      const x = await a.placeCall({ ...call, bridged: false });
+      const y = await a.placeCall({ ...call, bridged: false });
+      const keep = await a.placeCall(call);
+      const c = await client(a);
+      assert.equal(await c.api(`uuid_bridge ${x.legs[0]} ${y.legs[0]}`), `+OK ${y.legs[0]}\n`);
+      await a.idle();
+      const meta = (await rows(db)).find((r) => r.uuid === x.legs[0])?.metadata ?? '';
+      assert.match(meta, new RegExp(`<signal_bond>${y.legs[0]}</signal_bond>`));
+      assert.equal(await c.api(`uuid_kill ${x.legs[0]}`), '+OK\n');
+      assert.equal(await c.api(`uuid_kill ${x.legs[0]}`), '-ERR No such channel!\n');
+      assert.deepEqual((await rows(db)).map((r) => r.uuid).sort(), [...keep.legs].sort());
+    });
+
+    it('has a new core UUID after every restart, and fsctl crash closes the connection with no reply and leaves the rows', async () => {
+      const { db, a } = await pair();
+      await a.placeCall(call);
+      const first = a.coreUuid();
+      const c = await client(a);
+      c.send('api fsctl crash');
+      await c.waitClosed();
+      await assert.rejects(c.next(50));
+      assert.equal(a.channels().length, 0);
+      assert.equal((await rows(db)).length, 2);
+      await a.restart();
+      const c2 = await client(a);
+      const second = await c2.api('global_getvar core_uuid');
+      assert.notEqual(second, first);
+      assert.equal(second, a.coreUuid());
+    });
+
+    it('recovers the rows of other runtimes: same uuids, recovered CHANNEL_CREATE, CHANNEL_BRIDGE, no CHANNEL_ANSWER, rows moved', async () => {
+      const { db, a, b } = await pair();
+      const placed = await a.placeCall(call);
+      const answered = (await rows(db))[0]?.metadata.match(/<answered_time>(\d+)</)?.[1];
+      await a.crash();
+      const c = await client(b, 'json ALL');
+      c.send('api fsctl recover');
+      const reply = await c.until((f) => f.headers['Content-Type'] === 'api/response');
+      assert.equal(reply.body, '+OK 2 session(s) recovered in total\n');
+      const r = await rows(db);
+      assert.deepEqual(r.map((x) => x.uuid).sort(), [...placed.legs].sort());
+      assert.ok(r.every((x) => x.runtime_uuid === b.coreUuid() && x.hostname === 'freeswitch06'));
+      const seen: Record<string, string>[] = [];
+      await c.until((f) => {
+        if (f.headers['Content-Type'] === 'text/event-json') seen.push(RawEsl.json(f));
+        return f.body.includes('"CHANNEL_BRIDGE"');
+      });
+      const creates = seen.filter((e) => e['Event-Name'] === 'CHANNEL_CREATE');
+      assert.equal(creates.length, 2);
+      for (const e of creates) {
+        assert.equal(e['Channel-State'], 'CS_INIT');
+        assert.equal(e['Answer-State'], 'answered');
+        assert.equal(e['variable_recovered'], 'true');
+        assert.ok(Number(e['Caller-Channel-Resurrect-Time']) > 0);
+      }
+      assert.ok(creates.some((e) => e['Caller-Channel-Answered-Time'] === answered));
+      assert.ok(!seen.some((e) => e['Event-Name'] === 'CHANNEL_ANSWER'));
+      const bridge = seen.at(-1) ?? {};
+      assert.equal(bridge['Bridge-A-Unique-ID'], placed.legs[0]);
+      const json = JSON.parse(await c.api('show channels as json')) as {
+        rows: { direction: string; callstate: string }[];
+      };
+      assert.equal(json.rows.find((x) => x.direction === 'outbound')?.callstate, 'DOWN');
+    });
+
+    it("recovers with the profile form only that profile's rows and deletes only those", async () => {
+      const { db, a, b } = await pair();
+      const internal = await a.placeCall(call);
+      const external = await a.placeCall({ ...call, profile: 'external' });
+      await a.crash();
+      const c = await client(b);
+      assert.equal(await c.api('fsctl recover sofia:internal'), '+OK 2 session(s) recovered in total\n');
+      const r = await rows(db);
+      assert.deepEqual(
+        r
+          .filter((x) => x.runtime_uuid !== b.coreUuid())
+          .map((x) => x.uuid)
+          .sort(),
+        [...external.legs].sort(),
+      );
+      assert.deepEqual(
+        b
+          .channels()
+          .map((x) => x.uuid)
+          .sort(),
+        [...internal.legs].sort(),
+      );
+    });
+
+    it('fails every recovery on a paused target and deletes the rows anyway', async () => {
+      const { db, a, b } = await pair();
+      await a.placeCall(call);
+      await a.crash();
+      const c = await client(b);
+      assert.equal(await c.api('fsctl pause'), '+OK\n');
+      assert.equal(await c.api('fsctl recover'), '+OK 0 session(s) recovered in total\n');
+      assert.equal((await rows(db)).length, 0);
+      assert.equal(b.channels().length, 0);
+    });
+
+    it('refuses a row whose uuid already lives here (not counted) and still deletes it', async () => {
+      const { db, a, b } = await pair();
+      const live = await b.placeCall({ ...call, bridged: false });
+      const copy = (await rows(db))[0];
+      await admin.query('select 1');
+      const w = new pg.Client({ connectionString: db });
+      await w.connect();
+      await w.query(
+        `insert into recovery values ('old-runtime', 'sofia', 'internal', 'freeswitch05', $1, $2)`,
+        [copy?.uuid, copy?.metadata],
+      );
+      await w.end();
+      void a;
+      const c = await client(b);
+      assert.equal(await c.api('fsctl recover'), '+OK 0 session(s) recovered in total\n');
+      const r = await rows(db);
+      assert.deepEqual(
+        r.map((x) => x.runtime_uuid),
+        [b.coreUuid()],
+      );
+      assert.equal(r[0]?.uuid, live.legs[0]);
+    });
+
+    it("hangs up at once with INCOMPATIBLE_DESTINATION a leg whose media IP is not the target's, counted, rows gone", async () => {
+      const { db, a, b } = await pair({});
+      const placed = await a.placeCall(call);
+      await a.crash();
+      // Both hosts share 127/8 locally, but b owns only 127.0.0.26: a's media IP 127.0.0.25 cannot be bound.
+      const c = await client(b);
+      assert.equal(await c.api('fsctl recover'), '+OK 2 session(s) recovered in total\n');
+      const causes = b.hangups().map((x) => [x.uuid, x.cause]);
+      assert.deepEqual(causes.sort(), placed.legs.map((u) => [u, 'INCOMPATIBLE_DESTINATION']).sort());
+      assert.equal(b.channels().length, 0);
+      assert.equal((await rows(db)).length, 0);
+    });
+
+    it('hangs up with RECOVERY_ON_TIMER_EXPIRE after the re-INVITE window the legs whose peer answers the old address', async () => {
+      const db = await freshDb();
+      const shared = { addresses: ['127.0.0.30'], mediaIp: '127.0.0.30', reinviteWindowMs: 300 };
+      const a = await host(db, 7, shared);
+      const b = await host(db, 8, shared);
+      const lost = await a.placeCall({ ...call, peer: 'old-address' });
+      const kept = await a.placeCall({ ...call, peer: 'rport' });
+      await a.crash();
+      const c = await client(b);
+      const t0 = Date.now();
+      assert.equal(await c.api('fsctl recover'), '+OK 4 session(s) recovered in total\n');
+      assert.equal(b.hangups().length, 0);
+      await new Promise((r) => setTimeout(r, 600));
+      const h = b.hangups();
+      assert.deepEqual(h.map((x) => x.uuid).sort(), [...lost.legs].sort());
+      assert.ok(h.every((x) => x.cause === 'RECOVERY_ON_TIMER_EXPIRE' && x.at - t0 >= 300));
+      assert.deepEqual(
+        b
+          .channels()
+          .map((x) => x.uuid)
+          .sort(),
+        [...kept.legs].sort(),
+      );
+    });
+
+    it('loses in via mode the outbound leg whose Via names a host the target does not own, and keeps it when it does', async () => {
+      const db = await freshDb();
+      const a = await host(db, 9, { addresses: ['127.0.0.30'], mediaIp: '127.0.0.30' });
+      const b = await host(db, 10, {
+        addresses: ['127.0.0.30'],
+        mediaIp: '127.0.0.30',
+        reinviteWindowMs: 200,
+      });
+      const placed = await a.placeCall({ ...call, peer: 'via' });
+      await a.crash();
+      const c = await client(b);
+      await c.api('fsctl recover');
+      await new Promise((r) => setTimeout(r, 400));
+      // The outbound leg's re-INVITE goes unanswered; its hangup ends the bridge, so the call is lost.
+      const h = b.hangups();
+      assert.equal(h[0]?.uuid, placed.legs[1]);
+      assert.deepEqual(
+        h.map((x) => [x.uuid, x.cause]).sort(),
+        placed.legs.map((u) => [u, 'RECOVERY_ON_TIMER_EXPIRE']).sort(),
+      );
+      // The same with the source's SIP address floating to the target: nothing is lost.
+      const db2 = await freshDb();
+      const a2 = await host(db2, 11, { addresses: ['127.0.0.30'], mediaIp: '127.0.0.30' });
+      const b2 = await host(db2, 12, {
+        addresses: ['127.0.0.30', '127.0.0.31'],
+        mediaIp: '127.0.0.30',
+        reinviteWindowMs: 200,
+      });
+      await a2.placeCall({ ...call, peer: 'via' });
+      await a2.crash();
+      const c2 = await client(b2);
+      await c2.api('fsctl recover');
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(b2.hangups().length, 0);
+    });
+
+    it('leaves the selected rows when the clean-up is made to fail', async () => {
+      const db = await freshDb();
+      const shared = { addresses: ['127.0.0.30'], mediaIp: '127.0.0.30' };
+      const a = await host(db, 13, shared);
+      const b = await host(db, 14, shared);
+      const placed = await a.placeCall(call);
+      await a.crash();
+      b.failNextCleanup();
+      const c = await client(b);
+      assert.equal(await c.api('fsctl recover'), '+OK 2 session(s) recovered in total\n');
+      const r = await rows(db);
+      assert.equal(r.length, 4);
+      assert.deepEqual(
+        r
+          .filter((x) => x.runtime_uuid === b.coreUuid())
+          .map((x) => x.uuid)
+          .sort(),
+        [...placed.legs].sort(),
+      );
+    });
+
+    it("lets a living source delete by uuid the target's row of a call it hangs up", async () => {
+      const db = await freshDb();
+      const shared = { addresses: ['127.0.0.30'], mediaIp: '127.0.0.30' };
+      const a = await host(db, 15, shared);
+      const b = await host(db, 16, shared);
+      const placed = await a.placeCall(call);
+      await (await client(b)).api('fsctl recover');
+      assert.equal((await rows(db)).filter((x) => x.runtime_uuid === b.coreUuid()).length, 2);
+      await a.hangup(placed.legs[0] as string);
+      assert.equal((await rows(db)).length, 0);
+    });
+
+    it('re-joins a conference member under the same conference name', async () => {
+      const db = await freshDb();
+      const shared = { addresses: ['127.0.0.30'], mediaIp: '127.0.0.30' };
+      const a = await host(db, 17, shared);
+      const b = await host(db, 18, shared);
+      const m = await a.placeCall({ ...call, conference: 'room1' });
+      assert.match(
+        await (await client(a)).api('conference room1 list'),
+        new RegExp(`^1;sofia/internal/1001@example.com;${m.legs[0]};1001;1001;hear\\|speak;0;0;300\\n$`),
+      );
+      await a.crash();
+      const c = await client(b, 'json CUSTOM conference::maintenance');
+      await c.api('fsctl recover');
+      const e = RawEsl.json(await c.until((f) => f.headers['Content-Type'] === 'text/event-json'));
+      assert.equal(e['Action'], 'add-member');
+      assert.equal(e['Conference-Name'], 'room1');
+      assert.match(await c.api('conference room1 list'), new RegExp(`;${m.legs[0]};`));
+    });
+
+    it('takes recoverMsPerLeg per leg: 200 legs take at least 200 × 5 ms', async () => {
+      const db = await freshDb();
+      const shared = { addresses: ['127.0.0.30'], mediaIp: '127.0.0.30' };
+      const a = await host(db, 19, shared);
+      const b = await host(db, 20, { ...shared, recoverMsPerLeg: 5 });
+      await a.placeCalls(100, call);
+      await a.crash();
+      const c = await client(b);
+      const t0 = Date.now();
+      assert.equal(await c.api('fsctl recover'), '+OK 200 session(s) recovered in total\n');
+      assert.ok(Date.now() - t0 >= 1_000, `took ${Date.now() - t0} ms`);
+    });
+
+    it('holds 2,000 channels: 1,000 bridged calls placed in seconds and listed by show channels', async () => {
+      const db = await freshDb();
+      const a = await host(db, 21);
+      const t0 = Date.now();
+      await a.placeCalls(1_000, call);
+      assert.ok(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`);
+      const c = await client(a);
+      const json = JSON.parse(await c.api('show channels as json')) as { row_count: number };
+      assert.equal(json.row_count, 2_000);
+      assert.equal((await rows(db)).length, 2_000);
     });
   });
 });

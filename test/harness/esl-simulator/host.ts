@@ -476,11 +476,11 @@ export class SimFreeswitch implements SimHost {
     return deleteRow ? this.track(this.sql.deleteByUuid(c.uuid)) : Promise.resolve();
   }
 
-  /** A leg hangs up and takes its bridge partner with it (the partner's cause is NORMAL_CLEARING). */
+  /** A leg hangs up and takes its bridge partner with it; the bridge hands the cause on to the partner. */
   async hangupCall(c: ChannelRec, cause: string): Promise<void> {
     const partner = this.unbridge(c);
     const work = [this.hangupLeg(c, cause)];
-    if (partner) work.push(this.hangupLeg(partner, 'NORMAL_CLEARING'));
+    if (partner) work.push(this.hangupLeg(partner, cause));
     await Promise.all(work);
   }
 
