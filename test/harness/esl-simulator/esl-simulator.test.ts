@@ -223,7 +223,6 @@ describe('the FreeSWITCH ESL simulator', () => {
       const c = await client(k, 'json ALL');
       // The api blocks the connection (no flush meanwhile), as in mod_event_socket: a recover of 500 foreign rows
       // of a profile not running here takes 1.5 s, while 150 calls fire 750 events into a queue of 20.
-      await admin.query('select 1');
       const filler = new pg.Client({ connectionString: kdb });
       await filler.connect();
       await filler.query(
@@ -236,6 +235,20 @@ describe('the FreeSWITCH ESL simulator', () => {
       const notice = await c.until((f) => f.headers['Content-Type'] === 'text/disconnect-notice', 10_000);
       assert.equal(notice.body, 'killed listener because of lost events\n');
       await c.waitClosed();
+    });
+
+    it('originates an answered outbound leg with +OK <uuid>, and fails with -ERR <CAUSE>', async () => {
+      const c = await RawEsl.authed(h.eslPort, 'Secret1');
+      clients.push(c);
+      const ok = await c.api('originate sofia/internal/1003@example.com &park()');
+      const uuid = /^\+OK (\S+)\n$/.exec(ok)?.[1];
+      assert.ok(uuid, ok);
+      assert.equal(h.channels().find((x) => x.uuid === uuid)?.direction, 'outbound');
+      assert.equal(await c.api('originate error/USER_BUSY &park()'), '-ERR USER_BUSY\n');
+      assert.equal(
+        await c.api('originate sofia/nosuch/1003@example.com &park()'),
+        '-ERR NORMAL_TEMPORARY_FAILURE\n',
+      );
     });
 
     it('says +OK bye to exit and then sends the disconnect notice', async () => {
@@ -376,10 +389,9 @@ describe('the FreeSWITCH ESL simulator', () => {
     });
 
     it('refuses a row whose uuid already lives here (not counted) and still deletes it', async () => {
-      const { db, a, b } = await pair();
+      const { db, b } = await pair();
       const live = await b.placeCall({ ...call, bridged: false });
       const copy = (await rows(db))[0];
-      await admin.query('select 1');
       const w = new pg.Client({ connectionString: db });
       await w.connect();
       await w.query(
@@ -387,7 +399,6 @@ describe('the FreeSWITCH ESL simulator', () => {
         [copy?.uuid, copy?.metadata],
       );
       await w.end();
-      void a;
       const c = await client(b);
       assert.equal(await c.api('fsctl recover'), '+OK 0 session(s) recovered in total\n');
       const r = await rows(db);
