@@ -16,3 +16,5 @@ export { startSshd } from './sshd.ts';
 export type { SshServer } from './sshd.ts';
 export type { RedisServer } from './redis.ts';
 export { tempDir } from './temp.ts';
+export { startEslSimulator } from './esl-simulator/index.ts';
+export type { PeerMode, SimCall, SimChannel, SimHost, SimHostOptions } from './esl-simulator/index.ts';
