@@ -49,7 +49,7 @@ const KINDS: Readonly<Record<string, CallEventKind>> = {
   CHANNEL_HANGUP: 'ended',
 };
 
-/** The channel events a host actor subscribes to (and HEARTBEAT, BACKGROUND_JOB, conference maintenance). */
+/** What a host actor subscribes to: channel events, HEARTBEAT, and the CUSTOM subclasses it reads. */
 export const CHANNEL_EVENT_NAMES = [
   'CHANNEL_CREATE',
   'CHANNEL_ANSWER',
@@ -58,7 +58,11 @@ export const CHANNEL_EVENT_NAMES = [
   'CHANNEL_HANGUP',
   'CHANNEL_EXECUTE',
   'HEARTBEAT',
+  // Last: every word after CUSTOM names a subclass.
   'CUSTOM',
+  'conference::maintenance',
+  'sofia::transferor',
+  'sofia::transferee',
 ] as const;
 
 /** The call event an ESL event means, or null when it is not one. */

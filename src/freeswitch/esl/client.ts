@@ -223,13 +223,14 @@ export class EslClient {
   }
 
   /**
-   * `event json <events…> BACKGROUND_JOB` (ALL alone stays ALL). FreeSWITCH adds to the subscription; it never
-   * narrows it. Rejects with EslCommandFailed on `-ERR`, EslTimeout, EslConnectionLost or EslInvalidCommand.
+   * `event json BACKGROUND_JOB <events…>` (ALL alone stays ALL). FreeSWITCH adds to the subscription; it never
+   * narrows it. BACKGROUND_JOB goes first: every word after `CUSTOM` is taken as a subclass (mod_event_socket.c),
+   * so `… CUSTOM conference::maintenance BACKGROUND_JOB` would never deliver a job's result. Rejects with EslCommandFailed on `-ERR`, EslTimeout, EslConnectionLost or EslInvalidCommand.
    */
   async subscribe(events: readonly string[], opts: EslCommandOptions = {}): Promise<void> {
     const names = new Set(events.map((e) => e.trim()));
     const all = [...names].some((n) => n.toUpperCase() === 'ALL');
-    const list = all ? 'ALL' : [...names, 'BACKGROUND_JOB'].filter((n, i, a) => a.indexOf(n) === i).join(' ');
+    const list = all ? 'ALL' : ['BACKGROUND_JOB', ...names].filter((n, i, a) => a.indexOf(n) === i).join(' ');
     const bad = events.find((e) => e.trim() === '' || /\s/.test(e.trim()));
     if (bad !== undefined) {
       throw new EslInvalidCommand(

@@ -173,7 +173,7 @@ describe('EslClient commands', () => {
     const sub = client.subscribe(['CHANNEL_CREATE', 'CHANNEL_HANGUP_COMPLETE', 'CHANNEL_CREATE']);
     assert.equal(
       await conn.nextCommand(),
-      'event json CHANNEL_CREATE CHANNEL_HANGUP_COMPLETE BACKGROUND_JOB',
+      'event json BACKGROUND_JOB CHANNEL_CREATE CHANNEL_HANGUP_COMPLETE',
     );
     conn.send(commandReply('+OK event listener enabled json'));
     await sub;

@@ -257,6 +257,13 @@ async function fsctl(h: SimFreeswitch, w: string[]): Promise<string> {
     case 'resume':
       h.paused = false;
       return '+OK\n';
+    case 'pause_check':
+      // mod_commands.c:2514: "true"/"false" with no newline (inbound/outbound are one flag here).
+      return h.paused ? 'true' : 'false';
+    case 'ready_check':
+      return 'true';
+    case 'shutdown_check':
+      return 'false';
     case 'crash':
       // The process dies inside the command: no reply ever leaves (observed on 1.10.12).
       await h.crash();
@@ -279,7 +286,7 @@ async function fsctl(h: SimFreeswitch, w: string[]): Promise<string> {
       return `+OK ${n} session(s) recovered in total\n`;
     }
     default:
-      return '-USAGE: [recover|send_sighup|hupall|pause [inbound|outbound]|resume [inbound|outbound]|shutdown [cancel|elegant|asap|now|restart]|sps|sps_peak_reset|sync_clock|sync_clock_when_idle|reclaim_mem|max_sessions|min_dtmf_duration [num]|max_dtmf_duration [num]|default_dtmf_duration [num]|min_idle_cpu|loglevel [level]|debug_level [level]|mdns_resolve [enable|disable]]\n';
+      return '-USAGE: [api_expansion [on|off]|recover|send_sighup|hupall|pause [inbound|outbound]|resume [inbound|outbound]|shutdown [cancel|elegant|asap|now|restart]|sps|sps_peak_reset|sync_clock|sync_clock_when_idle|reclaim_mem|max_sessions|min_dtmf_duration [num]|max_dtmf_duration [num]|default_dtmf_duration [num]|min_idle_cpu|loglevel [level]|debug_level [level]|mdns_resolve [enable|disable]]\n';
   }
 }
 
