@@ -23,12 +23,19 @@ export interface Hangup {
 }
 
 const HANGUPS_KEPT = 20_000;
+/** Call events kept for readers that poll or resume (`events` after a sequence number). */
+const EVENTS_KEPT = 10_000;
+
+/** A call event with its place in the farm's stream. */
+export type SequencedCallEvent = CallEvent & { seq: number };
 
 export class FsFarm {
   private readonly views = new Map<string, HostView>();
   private readonly callListeners = new Set<(e: CallEvent) => void>();
   private readonly hostListeners = new Set<(name: string) => void>();
   private readonly hangups = new Map<string, Hangup>();
+  private readonly recent: SequencedCallEvent[] = [];
+  private seq = 0;
 
   constructor(readonly hosts: readonly string[]) {}
 
@@ -47,6 +54,8 @@ export class FsFarm {
 
   /** A call event from a host: remembered when it ends a leg, then given to every listener. */
   publish(e: CallEvent): void {
+    this.recent.push({ ...e, seq: ++this.seq });
+    if (this.recent.length > EVENTS_KEPT) this.recent.splice(0, this.recent.length - EVENTS_KEPT);
     if (e.kind === 'ended') {
       this.hangups.delete(e.uuid);
       this.hangups.set(e.uuid, { host: e.host, cause: e.cause ?? 'UNKNOWN', at: e.at });
@@ -59,6 +68,18 @@ export class FsFarm {
         // A listener's fault is its own: the stream goes on for the others.
       }
     }
+  }
+
+  /**
+   * Events after `seq`, oldest first, at most `limit`; `missed` counts those that already left the bounded buffer
+   * (a reader that fell behind learns it lost some rather than silently skipping them).
+   */
+  since(seq: number, limit: number): { events: SequencedCallEvent[]; next: number; missed: number } {
+    const first = this.recent[0]?.seq ?? this.seq + 1;
+    const missed = Math.max(0, first - seq - 1);
+    const start = this.recent.findIndex((e) => e.seq > seq);
+    const events = start < 0 ? [] : this.recent.slice(start, start + limit);
+    return { events, next: events.at(-1)?.seq ?? Math.max(seq, this.seq), missed };
   }
 
   hangupOf(uuid: string): Hangup | undefined {

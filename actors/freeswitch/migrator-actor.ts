@@ -72,6 +72,9 @@ class MigratorActor implements Behavior<FsMigratorProtocol> {
     status() {
       return this.status();
     },
+    events({ after, limit }) {
+      return this.a.farm.since(after, Math.min(limit ?? 1_000, 10_000));
+    },
     migration({ id }) {
       const r = this.memory.active?.id === id ? this.memory.active : this.finished.get(id);
       if (!r) throw new FsUnknownMigration(`no migration "${id}" is kept on this node`);
@@ -267,6 +270,11 @@ export const migratorActor = defineActor<FsMigratorProtocol, MigratorArgs, Saved
       payload: z.null(),
       scope: 'read',
       summary: 'The farm: hosts, the migration in progress, recent ones',
+    },
+    events: {
+      payload: z.strictObject({ after: z.int().min(0), limit: z.int().min(1).max(10_000).optional() }),
+      scope: 'read',
+      summary: 'Call events of every host after a sequence number (created, answered, bridged, transferred, ended …)',
     },
     migration: {
       payload: z.strictObject({ id: z.string().min(1) }),

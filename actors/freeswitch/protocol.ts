@@ -1,3 +1,5 @@
+import type { CallEvent } from '../../src/freeswitch/call-events.ts';
+
 /**
  * Messages and reports of the FreeSWITCH farm (05-freeswitch.md). The tree under `/freeswitch`:
  *
@@ -156,8 +158,18 @@ export interface FarmStatus {
   epoch: number | null;
 }
 
+/** The farm's call events after a sequence number (the stream other services and tools read). */
+export interface CallEventsReply {
+  events: (CallEvent & { seq: number })[];
+  /** Ask again with this as `after`. */
+  next: number;
+  /** Events that left the bounded buffer before this read (0: nothing was lost to the reader). */
+  missed: number;
+}
+
 export type FsMigratorProtocol = {
   status: { request: null; reply: FarmStatus; scope: 'read' };
+  events: { request: { after: number; limit?: number }; reply: CallEventsReply; scope: 'read' };
   migration: { request: { id: string }; reply: MigrationRecord; scope: 'read' };
   /** Moves every answered call of `host` to the others (or to `to`); the host keeps running. */
   migrate: { request: { host: string; to?: string[] }; reply: { id: string }; scope: 'admin' };

@@ -49,6 +49,7 @@ export class SimFreeswitch implements SimHost {
   private readonly inflight = new Set<Promise<unknown>>();
   private heartbeat?: NodeJS.Timeout;
   private isPaused = false;
+  private frozen: { release: () => void; gate: Promise<void> } | undefined;
   up = false;
   cleanupFails = false;
   private nextMediaPort = 16384;
@@ -126,7 +127,7 @@ export class SimFreeswitch implements SimHost {
     s.on('close', () => this.sockets.delete(s));
     const l = new EslListener(s, {
       password: this.o.password,
-      runApi: (cmd, arg) => this.track(runApi(this, cmd, arg)),
+      runApi: (cmd, arg) => this.track(this.notFrozen().then(() => runApi(this, cmd, arg))),
       finishBgapi: (job, cmd, arg, out) => {
         if (!this.up) return;
         const h: [string, string][] = [
@@ -506,6 +507,30 @@ export class SimFreeswitch implements SimHost {
 
   failNextCleanup(): void {
     this.cleanupFails = true;
+  }
+
+  /** The ESL sessions end (mod_event_socket reloaded, a network blip): channels and rows stay, the host runs on. */
+  dropConnections(): void {
+    for (const l of [...this.listeners]) l.destroy();
+    for (const s of this.sockets) s.destroy();
+  }
+
+  /** A hung process (SIGSTOP): sockets stay open, nothing is answered or sent until `thaw()`. */
+  freeze(): void {
+    let release = (): void => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    this.frozen = { release, gate };
+  }
+
+  thaw(): void {
+    const f = this.frozen;
+    this.frozen = undefined;
+    f?.release();
+  }
+
+  /** Resolves when the host is not frozen (every api command waits here first). */
+  async notFrozen(): Promise<void> {
+    while (this.frozen) await this.frozen.gate;
   }
 
   /** `fsctl recover [tech[:profile]]`, `sofia recover`, `sofia profile P recover`. */

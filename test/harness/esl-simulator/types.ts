@@ -95,4 +95,9 @@ export interface SimHost {
   readonly paused: boolean;
   /** Addition: resolves when the SQL and timers started so far have settled (for tests). */
   idle(): Promise<void>;
+  /** The ESL sessions end (a network blip): channels and rows stay, the host runs on. */
+  dropConnections(): void;
+  /** A hung process: sockets stay open, no command is answered until `thaw()`. */
+  freeze(): void;
+  thaw(): void;
 }
