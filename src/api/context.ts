@@ -38,6 +38,8 @@ export interface ControllerServices {
   readonly pg: readonly string[];
   /** The role has a `backup_controller`. */
   readonly backup: boolean;
+  /** Host names of the role's `freeswitch` farm, in the file's order (empty: no farm). */
+  readonly freeswitch: readonly string[];
 }
 
 /** What the API needs of its node. */

@@ -20,6 +20,14 @@ import type {
   PgSwitchoverBody,
   PgSwitchoverReplySchema,
 } from '../api/controller-schemas.ts';
+import type {
+  FarmStatusSchema,
+  FsCallsSchema,
+  FsMigrationListSchema,
+  FsMoveBody,
+  FsMoveReplySchema,
+  MigrationRecordSchema,
+} from '../api/freeswitch-schemas.ts';
 import type { ChannelOutcome } from './channel.ts';
 import { ScriptChannelClient } from './channel.ts';
 import { ClientRequestFailed, MutexLockTimeout, responseError } from './errors.ts';
@@ -213,6 +221,40 @@ export class MwareClient {
   /** Runs a backup now; answers with its report once it has ended (admin). */
   backupRunNow(o?: CallOptions): Promise<z.infer<typeof BackupRunReportSchema>> {
     return this.request('POST', '/api/v1/backup/run-now', undefined, { timeoutMs: 300_000, ...o });
+  }
+
+  /** The FreeSWITCH farm: hosts, the migration in progress, recent ones. */
+  freeswitch(o?: CallOptions): Promise<z.infer<typeof FarmStatusSchema>> {
+    return this.request('GET', '/api/v1/freeswitch', undefined, o);
+  }
+
+  /** The live channels of every host of the farm, or of `host`. */
+  freeswitchCalls(host?: string, o?: CallOptions): Promise<z.infer<typeof FsCallsSchema>> {
+    const q = host === undefined ? '' : `?host=${encodeURIComponent(host)}`;
+    return this.request('GET', `/api/v1/freeswitch/calls${q}`, undefined, o);
+  }
+
+  /**
+   * Starts moving the calls of `host` (`migrate`: the host runs on; `drain`: paused, then stopped without BYE);
+   * answers with the migration's id at once (admin).
+   */
+  freeswitchMove(
+    verb: 'migrate' | 'drain',
+    host: string,
+    body: z.infer<typeof FsMoveBody> = {},
+    o?: CallOptions,
+  ): Promise<z.infer<typeof FsMoveReplySchema>> {
+    return this.request('POST', `/api/v1/freeswitch/hosts/${encodeURIComponent(host)}/${verb}`, body, o);
+  }
+
+  /** The migration in progress and the recent ones, in counts. */
+  freeswitchMigrations(o?: CallOptions): Promise<z.infer<typeof FsMigrationListSchema>> {
+    return this.request('GET', '/api/v1/freeswitch/migrations', undefined, o);
+  }
+
+  /** One migration, call by call, as it stands now. */
+  freeswitchMigration(id: string, o?: CallOptions): Promise<z.infer<typeof MigrationRecordSchema>> {
+    return this.request('GET', `/api/v1/freeswitch/migrations/${encodeURIComponent(id)}`, undefined, o);
   }
 
   health(o?: CallOptions): Promise<{ status: string; node: string; state: string }> {

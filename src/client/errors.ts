@@ -3,6 +3,7 @@ import { errorClassForCode, errorKind, MwareError, registerErrorClass } from '..
 // Every error class the API can answer with, so a response's code becomes the matching class.
 import '../actor-system/errors.ts';
 import '../api/errors.ts';
+import '../freeswitch/errors.ts';
 import '../supervision/errors.ts';
 import '../../actors/mutex/errors.ts';
 

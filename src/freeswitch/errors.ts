@@ -24,3 +24,10 @@ registerErrorClass(FsUnknownMigration);
 /** The role has no `freeswitch` parameter. */
 export class FsNotConfigured extends errorKind('MW_ERR_FS_NOT_CONFIGURED', CallerError) {}
 registerErrorClass(FsNotConfigured);
+
+/**
+ * A migration the operator followed ended failed, or with calls lost or not recovered (`migrate`/`drain` in the shell
+ * exit non-zero with it, so a script does not carry on as if every call had moved). Not a caller's mistake.
+ */
+export class FsMigrationUnsuccessful extends errorKind('MW_ERR_FS_MIGRATION_UNSUCCESSFUL') {}
+registerErrorClass(FsMigrationUnsuccessful);

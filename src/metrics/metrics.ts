@@ -6,6 +6,7 @@ import type { EventStream } from '../supervision/events.ts';
 import type { ActorStats } from '../supervision/stats.ts';
 import { registerBackupMetrics } from './backup-metrics.ts';
 import { registerPgMetrics } from './pg-metrics.ts';
+import { registerFsMetrics } from './fs-metrics.ts';
 import { askIfRunning } from './ask-running.ts';
 
 const SCRAPE_ASK_MS = 1_000;
@@ -282,6 +283,7 @@ export class NodeMetrics {
     registerPgMetrics(r, src.events, src.pgClusters ?? [], (key) =>
       askIfRunning(src.directory, `/pg/${key}/controller`, 'status', SCRAPE_ASK_MS),
     );
+    registerFsMetrics(r, () => askIfRunning(src.directory, '/freeswitch/migrator', 'status', SCRAPE_ASK_MS));
 
     this.apiRequests = new Counter({
       name: 'mware_api_requests_total',

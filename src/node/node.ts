@@ -153,6 +153,7 @@ export class MwareNode {
       controllers: {
         pg: p.placement.role.pg_controller.map((c) => c.key),
         backup: p.placement.role.backup_controller !== undefined,
+        freeswitch: p.placement.role.freeswitch?.hosts.map((h) => h.name) ?? [],
       },
       logs: this.logs,
       metrics: this.metrics,

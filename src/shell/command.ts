@@ -14,6 +14,11 @@ export interface ShellContext {
   style: Style;
   /** Aborted when the user presses Ctrl-C while a command runs (stops `events` and `logs -f`). */
   signal: AbortSignal;
+  /**
+   * The output is a terminal, this many rows high now: a command may redraw its last lines in place (a live
+   * view). Undefined when the output is piped: print lines once, in order.
+   */
+  terminalRows?: () => number;
 }
 
 export interface ShellCommand {

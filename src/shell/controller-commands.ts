@@ -50,8 +50,8 @@ export function duration(ms: number): string {
   return h < 48 ? `${h} h ${m % 60} min` : `${Math.floor(h / 24)} d ${h % 24} h`;
 }
 
-/** Columns padded to their widest cell. */
-function table(rows: string[][]): string[] {
+/** Columns padded to their widest cell (the last one is not padded). */
+export function table(rows: string[][]): string[] {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
   return rows.map((r) =>
     r

@@ -4,6 +4,7 @@ import type { MwareClient, Tree } from '../client/client.ts';
 import { MwareError } from '../errors.ts';
 import { registerBuiltinCommands } from './builtin-commands.ts';
 import { registerControllerCommands } from './controller-commands.ts';
+import { registerFreeswitchCommands } from './freeswitch-commands.ts';
 import type { ShellContext } from './command.ts';
 import { after, resolvePath, shellCommand, shellCommands, words } from './command.ts';
 import type { Style } from './style.ts';
@@ -17,6 +18,7 @@ import { style } from './style.ts';
 
 registerBuiltinCommands();
 registerControllerCommands();
+registerFreeswitchCommands();
 
 export interface ShellOptions {
   client: MwareClient;
@@ -49,8 +51,20 @@ export async function runLine(line: string, ctx: ShellContext): Promise<boolean>
   }
 }
 
-function context(client: MwareClient, out: (s: string) => void, s: Style): ShellContext {
-  return { client, cwd: '/', out, style: s, signal: new AbortController().signal };
+function context(
+  client: MwareClient,
+  out: (s: string) => void,
+  s: Style,
+  output: NodeJS.WritableStream & { isTTY?: boolean; rows?: number },
+): ShellContext {
+  return {
+    client,
+    cwd: '/',
+    out,
+    style: s,
+    signal: new AbortController().signal,
+    ...(output.isTTY === true && { terminalRows: () => output.rows ?? 24 }),
+  };
 }
 
 /** `mware shell -c "CMD"`: one command, exit code 0 or 1. */
@@ -62,7 +76,7 @@ export async function runOnce(
 ): Promise<number> {
   return (await runLine(
     line,
-    context(client, (l) => void output.write(l + '\n'), style(color)),
+    context(client, (l) => void output.write(l + '\n'), style(color), output),
   ))
     ? 0
     : 1;
@@ -72,7 +86,7 @@ export async function runOnce(
 export async function runShell(o: ShellOptions): Promise<number> {
   const s = style(o.color);
   const out = (l: string) => void o.output.write(l + '\n');
-  const ctx = context(o.client, out, s);
+  const ctx = context(o.client, out, s, o.output);
   if (!o.input.isTTY) return runPiped(o, ctx);
 
   let running: AbortController | undefined;

@@ -45,7 +45,7 @@ describe('routing during a takeover', () => {
 });
 
 describe('where a path belongs', () => {
-  it('gives the group’s controllers (/pg, /backup) to the node’s group, so a passive node forwards them', () => {
+  it('gives the group’s controllers (/pg, /backup) and farm (/freeswitch) to the node’s group, so a passive node forwards them', () => {
     const routing = new NodeRouting({
       topology: {} as Topology,
       placement: { group: 7, role: { name: 'mware2' } } as unknown as Placement,
@@ -54,7 +54,16 @@ describe('where a path belongs', () => {
       cluster: undefined,
       clock: systemClock,
     });
-    for (const path of ['/pg', '/pg/general', '/pg/general/controller', '/pg/general/db1:5441', '/backup'])
+    for (const path of [
+      '/pg',
+      '/pg/general',
+      '/pg/general/controller',
+      '/pg/general/db1:5441',
+      '/backup',
+      '/freeswitch',
+      '/freeswitch/migrator',
+      '/freeswitch/hosts/fs01',
+    ])
       assert.equal(routing.groupOfPath(path), 7, path);
     // The node's own actors stay its own.
     assert.equal(routing.groupOfPath('/cluster'), undefined);

@@ -38,6 +38,8 @@ const state = {
   hasBackup: null,
   controllersTimer: null,
   controllersBusy: false,
+  /** Listeners of the stream's notices (a panel of another file, farm.js, reads again on its topic). */
+  onNotice: [],
 };
 
 function takeToken() {
@@ -569,6 +571,7 @@ function onEvent(type, data) {
         clearTimeout(state.controllersTimer);
         state.controllersTimer = setTimeout(() => void pollControllers(), 200);
       }
+      for (const listener of state.onNotice) listener(data);
       break;
     case 'node':
     case 'coordination':
