@@ -37,6 +37,11 @@ export interface FsHostArgs {
 /** HEARTBEAT comes every 20 s; two missed ones mean the host's event thread is stuck even if `status` answers. */
 const HEARTBEAT_SILENCE_MS = 45_000;
 const MAX_SESSIONS_DEFAULT = 1000;
+/**
+ * `status` must answer within this. FreeSWITCH runs an `api` command in the connection's own thread, so one slow
+ * command delays the probe behind it: the node's own long commands go by `bgapi`, and the deadline leaves room.
+ */
+const PROBE_DEADLINE_MS = 2_000;
 
 class FreeswitchHostActor implements Behavior<FsHostProtocol> {
   private esl: EslClient | undefined;
@@ -136,8 +141,8 @@ class FreeswitchHostActor implements Behavior<FsHostProtocol> {
       await esl.subscribe([...CHANNEL_EVENT_NAMES]);
       await this.reconcile(esl);
     } catch (err) {
-      esl.close();
       this.lost(err);
+      esl.close();
       return;
     }
     this.schedule();
@@ -265,22 +270,22 @@ class FreeswitchHostActor implements Behavior<FsHostProtocol> {
     const esl = this.esl;
     if (!esl || esl.closed || this.stopped) return;
     if (this.a.clock.now() - this.lastHeartbeat > HEARTBEAT_SILENCE_MS) {
-      esl.close();
       this.lost(
         new EslConnectionLost(`no HEARTBEAT from ${this.a.host.name} for ${HEARTBEAT_SILENCE_MS} ms`),
       );
+      esl.close();
       return;
     }
     try {
       const [status, paused] = await Promise.all([
-        esl.api('status', { timeoutMs: Math.max(this.a.probeMs, 1_000) }),
-        esl.api('fsctl pause_check', { timeoutMs: Math.max(this.a.probeMs, 1_000) }),
+        esl.api('status', { timeoutMs: PROBE_DEADLINE_MS }),
+        esl.api('fsctl pause_check', { timeoutMs: PROBE_DEADLINE_MS }),
       ]);
       this.paused = paused.trim() === 'true';
       this.readStatus(status);
     } catch (err) {
-      esl.close();
       this.lost(err);
+      esl.close();
       return;
     }
     this.schedule();

@@ -274,7 +274,8 @@ export const migratorActor = defineActor<FsMigratorProtocol, MigratorArgs, Saved
     events: {
       payload: z.strictObject({ after: z.int().min(0), limit: z.int().min(1).max(10_000).optional() }),
       scope: 'read',
-      summary: 'Call events of every host after a sequence number (created, answered, bridged, transferred, ended …)',
+      summary:
+        'Call events of every host after a sequence number (created, answered, bridged, transferred, ended …)',
     },
     migration: {
       payload: z.strictObject({ id: z.string().min(1) }),

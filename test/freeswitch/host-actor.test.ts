@@ -103,7 +103,7 @@ describe('FreeswitchHostActor (a simulated host, an unruly ESL peer, real Postgr
     admin = new pg.Client({ connectionString: server.url });
     await admin.connect();
     await admin.query('CREATE ROLE fs LOGIN');
-    await new RecoveryTable(admin as never).install();
+    await new RecoveryTable(admin).install();
     sim = await startEslSimulator({
       name: 'fs01',
       switchname: 'freeswitch01',
@@ -200,7 +200,7 @@ describe('FreeswitchHostActor (a simulated host, an unruly ESL peer, real Postgr
     await until('tracked', async () => (await channels('fs01')).length === 2);
     // The session drops (the ESL socket closed by the host); channels on the host stay.
     const before = restartsOf('/freeswitch/hosts/fs01');
-    await sim.dropConnections();
+    sim.dropConnections();
     await until(
       'restarted and up again',
       async () =>

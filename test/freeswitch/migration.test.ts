@@ -254,7 +254,8 @@ describe('FreeSWITCH call recovery and migration (simulated hosts, real PostgreS
         ),
       );
     } finally {
-      await node.ask('/freeswitch/hosts/fs03', 'bgapi', { command: 'fsctl resume' });
+      // Straight to the host: its actor may be reconnecting.
+      sims.fs03!.resume();
     }
     await fs01.restart();
     await waitUp(['fs01']);

@@ -505,6 +505,11 @@ export class SimFreeswitch implements SimHost {
     return [...this.history];
   }
 
+  /** As `fsctl resume` from the console. */
+  resume(): void {
+    this.paused = false;
+  }
+
   failNextCleanup(): void {
     this.cleanupFails = true;
   }

@@ -89,6 +89,8 @@ export interface SimHost {
   channels(): SimChannel[];
   hangups(): SimHangup[];
   failNextCleanup(): void;
+  /** As `fsctl resume` from the console. */
+  resume(): void;
   crash(): Promise<void>;
   restart(): Promise<void>;
   stop(): Promise<void>;
