@@ -14,6 +14,7 @@ import { clusterRoutes } from './routes/cluster.ts';
 import { healthRoutes } from './routes/health.ts';
 import { mutexRoutes } from './routes/mutex.ts';
 import { backupRoutes } from './routes/backup.ts';
+import { callRoutes } from './routes/calls.ts';
 import { pgRoutes } from './routes/pg.ts';
 import { statsRoutes } from './routes/stats.ts';
 import { streamRoutes } from './routes/streams.ts';
@@ -58,6 +59,7 @@ export const ALL_ROUTES: Route[] = [
   ...mutexRoutes,
   ...pgRoutes,
   ...backupRoutes,
+  ...callRoutes,
   ...uiRoutes,
 ];
 

@@ -48,8 +48,8 @@ export class NodeRouting implements Routing {
     const mine = this.o.placement.group;
     if (top === 'domains') return id === undefined ? mine : (groupOf(this.o.topology, id) ?? mine);
     if (top === 'mutexes') return id === undefined ? mine : this.groupOfMutexKey(safeDecode(id));
-    // The group's controllers run on its active instance only (04-postgres.md).
-    if (top === 'pg' || top === 'backup') return mine;
+    // The group's controllers run on its active instance only (04-postgres.md), and so does its FreeSWITCH farm.
+    if (top === 'pg' || top === 'backup' || top === 'freeswitch') return mine;
     return undefined;
   }
 
