@@ -1,3 +1,4 @@
+import { callManagerActor } from '../actors/freeswitch/call-manager.ts';
 import { freeswitchHostActor } from '../actors/freeswitch/host-actor.ts';
 import { FsFarm } from '../actors/freeswitch/farm.ts';
 import { migratorActor } from '../actors/freeswitch/migrator-actor.ts';
@@ -16,7 +17,8 @@ import { supervisorChild } from '../src/supervision/supervisor-child.ts';
 
 /**
  * `/freeswitch`: the FreeSWITCH farm of the group's `freeswitch` parameter (05-freeswitch.md). The host actors
- * start first; the migrator last (rest_for_one: a restarted host actor leaves it running — it reads the board).
+ * start first, then the migrator (rest_for_one: a restarted host actor leaves it running — it reads the board), and
+ * last the call manager (`/freeswitch/calls`), which also acts through the host actors and reads the board.
  * A host that stays down makes its actor fail again and again: its supervisor's intensity is high and its backoff
  * caps at two seconds, so a dead host is retried every couple of seconds and never takes the farm down with it.
  */
@@ -86,6 +88,22 @@ export function freeswitchChild(deps: GroupDeps): ChildSpec | undefined {
         },
         mode: ACTOR_MODES.freeswitch,
         shutdown: 5_000,
+      }),
+      actorChild(deps.runtime, {
+        id: 'calls',
+        kind: callManagerActor,
+        args: {
+          settings: settings.callManager,
+          farm,
+          command: (host, kind, command, timeoutMs) =>
+            new ActorRef<FsHostProtocol>(`${base}/hosts/${host}`, deps.directory).ask(
+              kind,
+              { command, timeout_ms: timeoutMs },
+              { timeoutMs: timeoutMs + 1_000 },
+            ),
+        },
+        mode: ACTOR_MODES.freeswitch,
+        shutdown: 2_000,
       }),
     ],
   });

@@ -232,6 +232,26 @@ export const Freeswitch = z.strictObject({
   /** How often a host actor asks its host `status` (a hung host is noticed by this, a dead one by the socket). */
   probe_ms: z.int().min(100).default(1000),
   hosts: z.array(FreeswitchHost).min(1),
+  /** The call manager facade (`/rest/v1/uc/calls`): where recordings go and how new calls are placed. */
+  call_manager: z
+    .strictObject({
+      /** Recordings are written under `<recordings_dir>/<domain>/` on the FreeSWITCH host; nowhere else. */
+      recordings_dir: absolutePath
+        .refine((v) => /^\/[A-Za-z0-9._/-]*$/.test(v) && !v.split('/').includes('..'), {
+          // It goes into an ESL command line as it is.
+          error: 'must be an absolute path of letters, digits, `.`, `_`, `-` and `/`, without `..`',
+        })
+        .default('/var/lib/freeswitch/recordings'),
+      /** How long an originate rings the first party (FreeSWITCH's `originate_timeout`). */
+      originate_timeout_s: z.int().min(5).max(300).default(60),
+      /** Dialplan context the first party is sent to: `domain` (the request's domain, multi-tenant) or a name. */
+      context: entityName.default('domain'),
+    })
+    .default({
+      recordings_dir: '/var/lib/freeswitch/recordings',
+      originate_timeout_s: 60,
+      context: 'domain',
+    }),
 });
 
 // ------------------------------------------------------------------------------------------------------- CTI

@@ -4,10 +4,11 @@ import type { CallEvent } from '../../src/freeswitch/call-events.ts';
  * Messages and reports of the FreeSWITCH farm (05-freeswitch.md). The tree under `/freeswitch`:
  *
  * ```
- * /freeswitch                 supervisor (rest_for_one): the hosts first, the migrator last
+ * /freeswitch                 supervisor (rest_for_one): the hosts first, then the migrator, the call manager
  * ├── /freeswitch/hosts       supervisor (one_for_one, backoff): one FreeswitchHostActor per host
  * │   └── /freeswitch/hosts/<name>
- * └── /freeswitch/migrator    the migration actor: host-down detection, failover, drain, migrate
+ * ├── /freeswitch/migrator    the migration actor: host-down detection, failover, drain, migrate
+ * └── /freeswitch/calls       the call manager (REST `/rest/v1/uc/calls`, call-manager-protocol.ts)
  * ```
  * The API, the shell and the web view read these shapes.
  */

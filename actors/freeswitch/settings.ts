@@ -21,6 +21,14 @@ export interface FsFarmSettings {
   rewriteMedia: boolean;
   probeMs: number;
   hosts: FsHostSettings[];
+  callManager: FsCallManagerSettings;
+}
+
+export interface FsCallManagerSettings {
+  recordingsDir: string;
+  originateTimeoutS: number;
+  /** `domain`: the request's domain is the dialplan context. */
+  context: string;
 }
 
 export function compileFarm(fs: Freeswitch): FsFarmSettings {
@@ -46,6 +54,12 @@ export function compileFarm(fs: Freeswitch): FsFarmSettings {
       mediaIp: h.media_ip,
       profiles: [...h.profiles],
     })),
+    callManager: {
+      // No trailing slash: a recording's path is checked to lie strictly under `<dir>/`.
+      recordingsDir: fs.call_manager.recordings_dir.replace(/\/+$/, '') || '/',
+      originateTimeoutS: fs.call_manager.originate_timeout_s,
+      context: fs.call_manager.context,
+    },
   };
 }
 

@@ -10,7 +10,7 @@ import { BadRequest } from './errors.ts';
  */
 
 export interface OperationDoc {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'delete';
   path: string;
   summary: string;
   params?: z.ZodObject;
@@ -20,7 +20,7 @@ export interface OperationDoc {
 }
 
 export interface Route {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   url: string;
   /** Scope a token needs; `public` routes need no token at all (the static web view only). */
   scope: Scope | 'public';
@@ -49,6 +49,7 @@ export function errors(...statuses: number[]): OperationDoc['responses'] {
     403: 'The token lacks the scope',
     404: 'No actor at that path',
     409: 'The request conflicts with the current state (a stale mutex token, an operation the supervisor refuses)',
+    502: 'The server behind the facade refused or failed (the code and details say why)',
     413: 'The body is too large',
     503: 'Not available now (the actor restarts, the node drains or is passive); retry',
     504: 'No reply before the deadline',

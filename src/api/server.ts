@@ -15,6 +15,7 @@ import { healthRoutes } from './routes/health.ts';
 import { mutexRoutes } from './routes/mutex.ts';
 import { backupRoutes } from './routes/backup.ts';
 import { freeswitchRoutes } from './routes/freeswitch.ts';
+import { callRoutes } from './routes/calls.ts';
 import { pgRoutes } from './routes/pg.ts';
 import { statsRoutes } from './routes/stats.ts';
 import { streamRoutes } from './routes/streams.ts';
@@ -60,6 +61,7 @@ export const ALL_ROUTES: Route[] = [
   ...pgRoutes,
   ...backupRoutes,
   ...freeswitchRoutes,
+  ...callRoutes,
   ...uiRoutes,
 ];
 
