@@ -53,7 +53,13 @@ class UnrulyPeer {
       }
     });
   }
+  /** While a frame trickles out, replies wait (FreeSWITCH writes one frame at a time). */
+  private held: (() => void)[] | null = null;
   private answer(s: Socket, cmd: string): void {
+    if (this.held) {
+      this.held.push(() => this.answer(s, cmd));
+      return;
+    }
     const reply = (t: string): void => void s.write(`Content-Type: command/reply\nReply-Text: ${t}\n\n`);
     const api = (body: string): void =>
       void s.write(`Content-Type: api/response\nContent-Length: ${Buffer.byteLength(body)}\n\n${body}`);
@@ -70,11 +76,15 @@ class UnrulyPeer {
   }
   /** Sends a frame to every connection, one byte at a time. */
   async trickle(frame: string): Promise<void> {
+    this.held = [];
     for (const s of this.sockets)
       for (const ch of Buffer.from(frame)) {
         s.write(Buffer.from([ch]));
         await new Promise((r) => setImmediate(r));
       }
+    const held = this.held;
+    this.held = null;
+    for (const f of held) f();
   }
   send(raw: string): void {
     for (const s of this.sockets) s.write(raw);
