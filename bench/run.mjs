@@ -2,7 +2,8 @@
 // Runs every benchmark in turn; each prints one line per figure with its target beside it.
 // Usage: node bench/run.mjs [name …]   (names: messaging restart mutex memory startup api cluster; soak, the
 // 10-minute no-false-failover soak; backup, a few minutes on a 1 GB database; pg-failover, PostgreSQL failover
-// beside Patroni (about 6 minutes; subjects from PG_FAILOVER_SUBJECTS): these run only when named)
+// beside Patroni (about 6 minutes; subjects from PG_FAILOVER_SUBJECTS); fs-migration, FreeSWITCH call recovery at
+// 100 and 1,000 calls (a few minutes): these run only when named)
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 
@@ -17,8 +18,9 @@ const ALL = {
   soak: ['bench/soak.ts'],
   backup: ['bench/backup.ts'],
   'pg-failover': ['bench/pg-failover/run.ts'],
+  'fs-migration': ['bench/fs-migration/run.ts'],
 };
-const OPT_IN = new Set(['soak', 'backup', 'pg-failover']);
+const OPT_IN = new Set(['soak', 'backup', 'pg-failover', 'fs-migration']);
 const chosen = process.argv.slice(2).length
   ? process.argv.slice(2)
   : Object.keys(ALL).filter((n) => !OPT_IN.has(n));

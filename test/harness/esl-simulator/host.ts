@@ -505,6 +505,11 @@ export class SimFreeswitch implements SimHost {
     return [...this.history];
   }
 
+  /** As `fsctl pause` from the console. */
+  pause(): void {
+    this.paused = true;
+  }
+
   /** As `fsctl resume` from the console. */
   resume(): void {
     this.paused = false;

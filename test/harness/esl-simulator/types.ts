@@ -89,7 +89,8 @@ export interface SimHost {
   channels(): SimChannel[];
   hangups(): SimHangup[];
   failNextCleanup(): void;
-  /** As `fsctl resume` from the console. */
+  /** As `fsctl pause` / `fsctl resume` from the console. */
+  pause(): void;
   resume(): void;
   crash(): Promise<void>;
   restart(): Promise<void>;
