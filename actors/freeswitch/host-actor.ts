@@ -173,8 +173,13 @@ class FreeswitchHostActor implements Behavior<FsHostProtocol> {
     if (sessions?.[1]) this.sessions = Number(sessions[1]);
     const max = /(\d+)\s+session\(s\)\s+max/i.exec(body);
     if (max?.[1]) this.maxSessions = Number(max[1]);
-    const ready = /is ready/i.test(body);
-    this.setState(ready ? 'up' : 'not-ready', ready ? null : 'the core reports it is not ready');
+    // switch_core_ready() is false while paused (SCF_NO_NEW_SESSIONS, switch_core.c:2997): a paused host says
+    // "not ready" though its calls run on. Only a host not ready and not paused (shutting down) is not ready.
+    const ready = /is ready/i.test(body) || this.paused;
+    this.setState(
+      ready ? 'up' : 'not-ready',
+      ready ? null : 'the core reports it is not ready (shutting down)',
+    );
   }
 
   private onEvent(e: EslEvent): void {

@@ -13,6 +13,8 @@ const RECOVERY_CAUSES = new Set([
   'RECOVERY_ON_TIMER_EXPIRE',
   'INCOMPATIBLE_DESTINATION',
   'DESTINATION_OUT_OF_ORDER',
+  // A real 1.10.12 ended unanswered re-INVITEs with this too (the transaction ended 503), besides the timer.
+  'NORMAL_TEMPORARY_FAILURE',
   'MEDIA_TIMEOUT',
   'NETWORK_OUT_OF_ORDER',
 ]);

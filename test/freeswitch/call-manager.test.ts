@@ -225,7 +225,7 @@ describe('call manager facade (simulated hosts, real PostgreSQL, real HTTP)', ()
         assert.equal(res.status, 502, text);
         const body = JSON.parse(text) as { error: { code: string; details?: { cause?: string } } };
         assert.equal(body.error.code, 'MW_ERR_CALL_FAILED');
-        assert.equal(body.error.details?.cause, 'NORMAL_TEMPORARY_FAILURE');
+        assert.equal(body.error.details?.cause, 'DESTINATION_OUT_OF_ORDER');
       }
     } finally {
       simPause('fs01', false);

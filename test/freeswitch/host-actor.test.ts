@@ -258,6 +258,20 @@ describe('FreeswitchHostActor (a simulated host, an unruly ESL peer, real Postgr
       assert.equal(restartsOf('/freeswitch/hosts/fs01'), 1, 'the other host was disturbed');
     });
 
+  it('a paused host is up and paused, never down (FreeSWITCH says "not ready" while paused)', async () => {
+    sim.pause();
+    try {
+      await until('paused seen', async () => (await hosts()).find((h) => h.name === 'fs01')?.paused === true);
+      // Longer than confirm_ms (500 ms): a host taken for down would be failed over (and stopped) by now.
+      await new Promise((r) => setTimeout(r, 1_500));
+      const h = (await hosts()).find((x) => x.name === 'fs01')!;
+      assert.deepEqual([h.state, h.paused], ['up', true]);
+      assert.equal((await node.farm()).recent.length, 0, 'a migration was started for a paused host');
+    } finally {
+      sim.resume();
+    }
+  });
+
   it('a host that stops answering status within its deadline is declared down, though its socket stays open', async () => {
     sim.freeze();
     try {

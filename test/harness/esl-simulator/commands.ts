@@ -89,7 +89,7 @@ function show(h: SimFreeswitch, w: string[]): string {
  * `originate <dial string> <exten|&app(args)> [dialplan] [context] [cid_name] [cid_num] [timeout]`.
  * Dial strings: `[{var=…}]sofia/<profile>/<user>@<domain>` and `user/<user>@<domain>` (first profile) answer at
  * once as an outbound leg; `error/<CAUSE>` fails with that cause; a profile not running here fails with
- * `-ERR NORMAL_TEMPORARY_FAILURE`. `&conference(NAME)` joins the leg to NAME; anything else parks it.
+ * `-ERR NORMAL_TEMPORARY_FAILURE`, a paused host with `-ERR DESTINATION_OUT_OF_ORDER`. `&conference(NAME)` joins the leg to NAME; anything else parks it.
  */
 async function originate(h: SimFreeswitch, arg: string): Promise<string> {
   const m = /^(\{[^}]*\})?(\S+)\s+(\S+)(?:\s+(.*))?$/.exec(arg.trim());
@@ -114,7 +114,8 @@ async function originate(h: SimFreeswitch, arg: string): Promise<string> {
     profile = h.o.profiles[0];
     [, user, domain] = userForm as unknown as [string, string, string];
   } else return '-ERR CHAN_NOT_IMPLEMENTED\n';
-  if (!h.up || h.paused) return '-ERR NORMAL_TEMPORARY_FAILURE\n';
+  // A paused host refuses new sessions: DESTINATION_OUT_OF_ORDER (recorded on 1.10.12, fixtures/fsctl-pause).
+  if (!h.up || h.paused) return '-ERR DESTINATION_OUT_OF_ORDER\n';
   if (profile === undefined || !h.o.profiles.includes(profile)) return '-ERR NORMAL_TEMPORARY_FAILURE\n';
   const conf = /^&conference\(([^)@]+)(?:@[^)]*)?\)$/.exec(target);
   const app = target.startsWith('&') ? (/^&([^(]+)/.exec(target)?.[1] ?? 'park') : 'transfer';
