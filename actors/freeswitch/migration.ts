@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { metadataFacts, nextInviteCseq, rewriteMetadata } from '../../src/freeswitch/metadata.ts';
+import type { MetadataFacts } from '../../src/freeswitch/metadata.ts';
 import type { RecoveryRow, RecoveryTable } from '../../src/freeswitch/recovery-table.ts';
 import type { Clock } from '../../src/supervision/clock.ts';
 import type { ServiceNotice } from '../../src/supervision/events.ts';
@@ -44,6 +45,8 @@ const RINGING_WAIT_MS = 10_000;
 export class Migration {
   private proof: MigrationProof | undefined;
   private rows = new Map<string, RecoveryRow>();
+  /** Each row's metadata read once (an XML CDR of a few kB per leg; thousands of them in a big migration). */
+  private readonly facts = new Map<string, MetadataFacts>();
   private stopFollowing: (() => void) | undefined;
   private decidedAt: number;
 
@@ -67,8 +70,7 @@ export class Migration {
         this.note('resumed', 'info', `migration ${r.id} of ${r.source} resumed at ${r.phase}`);
       if (r.phase === 'planning' || r.phase === 'pausing' || r.phase === 'stopping-source')
         await this.prepare();
-      if (r.phase === 'handing-over') await this.handOver();
-      if (r.phase === 'recovering') await this.recover();
+      if (r.phase === 'handing-over' || r.phase === 'recovering') await this.recover();
       if (r.phase === 'confirming') await this.confirm();
       if (r.phase === 'cleaning') await this.clean();
       await this.finish('done', null);
@@ -93,12 +95,24 @@ export class Migration {
         const out = await this.d.command(r.source, 'bgapi', 'fsctl pause', 10_000);
         this.note('source-paused', 'info', `${r.source} paused: no new calls (${out.trim()})`);
         await this.settleSource();
-        // Refused before anything is stopped: a drain must not drop a call it cannot place.
-        this.plan(await this.d.table.rowsOf(source.switchname));
-        const homeless = r.calls.find((c) => c.target === null);
+        // Refused before anything is stopped: a drain must not drop a call it cannot place. Judged on the host's
+        // live channels (the rows are read, and the plan made, once the source has stopped).
+        const live = [...(this.d.farm.get(r.source)?.channels.values() ?? [])].filter((c) => c.answered);
+        const homeless = planMigration(
+          live.map((c) => ({
+            uuid: c.uuid,
+            profile: c.profile ?? '',
+            partner: c.partner,
+            conference: c.conference,
+          })),
+          this.targets(),
+          { exclude: [r.source], ...(r.allowed.length > 0 && { allowed: r.allowed }) },
+        ).find((c) => c.target === null);
         if (homeless) {
           await this.d.command(r.source, 'bgapi', 'fsctl resume', 10_000).catch(() => undefined);
-          throw new FsMigrationRefused(`not every call of ${r.source} has a target: ${homeless.cause ?? ''}`);
+          throw new FsMigrationRefused(
+            `not every call of ${r.source} has a target: ${homeless.reason ?? ''}`,
+          );
         }
       }
       await this.phase('stopping-source');
@@ -135,25 +149,15 @@ export class Migration {
   private plan(rows: readonly RecoveryRow[]): void {
     const r = this.record;
     const legs: PlanLeg[] = rows.map((row) => {
-      const f = metadataFacts(row.metadata);
+      const f = this.factsOf(row);
       return { uuid: row.uuid, profile: row.profile_name, partner: f.partner, conference: f.conference };
     });
-    const targets: PlanTarget[] = this.d.settings.hosts.map((h) => {
-      const v = this.d.farm.get(h.name);
-      return {
-        name: h.name,
-        profiles: h.profiles,
-        sessions: v?.status.sessions ?? 0,
-        maxSessions: v?.status.max_sessions ?? 1000,
-        live: v?.status.state === 'up',
-        paused: v?.status.paused ?? false,
-      };
-    });
+    const targets = this.targets();
     const allowed = r.allowed.length > 0 ? r.allowed : undefined;
     const planned = planMigration(legs, targets, { exclude: [r.source], ...(allowed && { allowed }) });
     r.calls = planned.map((p): MigrationCall => {
       const first = this.rows.get(p.legs[0]!);
-      const f = first ? metadataFacts(first.metadata) : null;
+      const f = first ? this.factsOf(first) : null;
       return {
         id: p.id,
         legs: p.legs,
@@ -170,7 +174,14 @@ export class Migration {
     });
     r.recoveries = [...new Set(planned.flatMap((p) => (p.target ? [p.target] : [])))]
       .sort()
-      .map((target): TargetRecovery => ({ target, sent: false, reply: null, count: null, ms: null }));
+      .map((target): TargetRecovery => ({
+        target,
+        handed: false,
+        sent: false,
+        reply: null,
+        count: null,
+        ms: null,
+      }));
     const placed = r.calls.filter((c) => c.target).length;
     this.note(
       'planned',
@@ -179,60 +190,6 @@ export class Migration {
         `${r.recoveries.map((x) => `${x.target} (${r.calls.filter((c) => c.target === x.target).length})`).join(', ') || 'no host'}`,
       { calls: r.calls.length, legs: rows.length },
     );
-  }
-
-  private async handOver(): Promise<void> {
-    const r = this.record;
-    if (this.rows.size === 0) {
-      // Resumed: the rows are read again (the record keeps only the plan).
-      const all = await this.d.table.rowsByUuid(r.calls.flatMap((c) => c.legs));
-      for (const row of all)
-        if (row.hostname === this.host(r.source).switchname) this.rows.set(row.uuid, row);
-    }
-    const farmAddresses = [...new Set(this.d.settings.hosts.flatMap((h) => [h.sipIp, h.mediaIp]))];
-    for (const rec of r.recoveries) {
-      const target = this.host(rec.target);
-      const calls = r.calls.filter((c) => c.target === rec.target && c.outcome === 'planned');
-      const rows = calls.flatMap((c) => c.legs.flatMap((u) => this.rows.get(u) ?? []));
-      const now = this.d.clock.wallNow();
-      const handed = rows.map((row) => ({
-        uuid: row.uuid,
-        metadata: this.d.settings.rewriteMedia
-          ? rewriteMetadata(row.metadata, {
-              mediaIp: target.mediaIp,
-              sipIp: target.sipIp,
-              farmAddresses,
-              inviteCseq: nextInviteCseq(row.metadata, now),
-            })
-          : row.metadata,
-      }));
-      const n = await this.d.table.assign(
-        {
-          target: target.switchname,
-          source: this.host(r.source).switchname,
-          migration: r.id,
-          epoch: this.d.epoch(),
-        },
-        handed,
-      );
-      for (const c of calls) {
-        const missing = c.legs.filter((u) => !this.rows.has(u));
-        if (missing.length > 0) {
-          c.outcome = 'failed';
-          c.cause = `its recovery row is gone (${missing.join(', ')}): the call ended before the hand-over`;
-        } else c.outcome = 'handed';
-      }
-      this.note(
-        'handed',
-        'info',
-        `${n} row(s) handed to ${rec.target}${this.d.settings.rewriteMedia ? ` (media and Via rewritten to ${target.mediaIp})` : ''}`,
-        {
-          target: rec.target,
-          rows: n,
-        },
-      );
-    }
-    await this.phase('recovering');
   }
 
   /** A living source must stop without BYE, or it would hang up the calls once they are on their targets. */
@@ -246,33 +203,102 @@ export class Migration {
     this.note('source-stopped', 'info', `${r.source} stopped without BYE (fsctl crash)`);
   }
 
+  /** Resumed: the source's rows are read again (the record keeps only the plan). */
+  private async rereadRows(): Promise<void> {
+    const r = this.record;
+    if (this.rows.size > 0) return;
+    const all = await this.d.table.rowsByUuid(r.calls.flatMap((c) => c.legs));
+    for (const row of all) if (row.hostname === this.host(r.source).switchname) this.rows.set(row.uuid, row);
+  }
+
+  /** One target's share: its rows rewritten and assigned to it, in one fenced statement. */
+  private async handOverTo(rec: TargetRecovery): Promise<void> {
+    const r = this.record;
+    const target = this.host(rec.target);
+    const calls = r.calls.filter((c) => c.target === rec.target && c.outcome === 'planned');
+    const rows = calls.flatMap((c) => c.legs.flatMap((u) => this.rows.get(u) ?? []));
+    const now = this.d.clock.wallNow();
+    const farmAddresses = [...new Set(this.d.settings.hosts.flatMap((h) => [h.sipIp, h.mediaIp]))];
+    const handed = rows.map((row) => ({
+      uuid: row.uuid,
+      metadata: this.d.settings.rewriteMedia
+        ? rewriteMetadata(row.metadata, {
+            mediaIp: target.mediaIp,
+            sipIp: target.sipIp,
+            farmAddresses,
+            inviteCseq: nextInviteCseq(this.factsOf(row).inviteCseq, now),
+          })
+        : row.metadata,
+    }));
+    const n = await this.d.table.assign(
+      {
+        target: target.switchname,
+        source: this.host(r.source).switchname,
+        migration: r.id,
+        epoch: this.d.epoch(),
+      },
+      handed,
+    );
+    for (const c of calls) {
+      const missing = c.legs.filter((u) => !this.rows.has(u));
+      if (missing.length > 0) {
+        c.outcome = 'failed';
+        c.cause = `its recovery row is gone (${missing.join(', ')}): the call ended before the hand-over`;
+      } else c.outcome = 'handed';
+    }
+    rec.handed = true;
+    const rewritten = this.d.settings.rewriteMedia ? ` (media and Via rewritten to ${target.mediaIp})` : '';
+    this.note('handed', 'info', `${n} row(s) handed to ${rec.target}${rewritten}`, {
+      target: rec.target,
+      rows: n,
+    });
+  }
+
+  /**
+   * Every target at once, each on its own: its share handed over, then its `fsctl recover` (a target need not wait
+   * for the others' hand-over — the rows it sees are its own). Per target, `handed` and `sent` are saved before
+   * the next step, so a resumed migration knows what may already have happened.
+   */
   private async recover(): Promise<void> {
     const r = this.record;
+    if (r.phase !== 'handing-over') await this.phase('handing-over');
+    await this.rereadRows();
     this.follow();
+    let handedAll = r.recoveries.every((x) => x.handed);
     await Promise.all(
       r.recoveries.map(async (rec) => {
-        const legs = r.calls.filter((c) => c.target === rec.target).reduce((n, c) => n + c.legs.length, 0);
-        if (rec.sent && this.resumed) {
-          // Sent before the takeover: FreeSWITCH may still be at it. Its rows say what is left.
-          if (await this.recoveredMeanwhile(rec.target)) return;
+        if (!rec.handed) await this.handOverTo(rec);
+        if (!handedAll && r.recoveries.every((x) => x.handed)) {
+          handedAll = true;
+          // Every share is handed over: the phase says so (recoveries may have begun already).
+          await this.phase('recovering');
         }
-        rec.sent = true;
-        await this.d.save(r);
-        const started = this.d.clock.now();
-        const reply = await this.d.command(rec.target, 'bgapi', 'fsctl recover', 30_000 + legs * 20);
-        rec.ms = Math.round(this.d.clock.now() - started);
-        rec.reply = reply.trim();
-        const m = /\+OK\s+(\d+)\s+session/.exec(reply);
-        rec.count = m?.[1] ? Number(m[1]) : null;
-        this.note('recover-replied', 'info', `${rec.target}: ${rec.reply} in ${rec.ms} ms (not proof yet)`, {
-          target: rec.target,
-          count: rec.count,
-          ms: rec.ms,
-        });
+        await this.recoverOn(rec);
       }),
     );
+    if (r.phase !== 'recovering') await this.phase('recovering');
     r.recover_ms = Math.max(0, ...r.recoveries.map((x) => x.ms ?? 0));
     await this.phase('confirming');
+  }
+
+  private async recoverOn(rec: TargetRecovery): Promise<void> {
+    const r = this.record;
+    const legs = r.calls.filter((c) => c.target === rec.target).reduce((n, c) => n + c.legs.length, 0);
+    // Sent before a takeover: FreeSWITCH may still be at it. Its rows say what is left.
+    if (rec.sent && this.resumed && (await this.recoveredMeanwhile(rec.target))) return;
+    rec.sent = true;
+    await this.d.save(r);
+    const started = this.d.clock.now();
+    const reply = await this.d.command(rec.target, 'bgapi', 'fsctl recover', 30_000 + legs * 20);
+    rec.ms = Math.round(this.d.clock.now() - started);
+    rec.reply = reply.trim();
+    const m = /\+OK\s+(\d+)\s+session/.exec(reply);
+    rec.count = m?.[1] ? Number(m[1]) : null;
+    this.note('recover-replied', 'info', `${rec.target}: ${rec.reply} in ${rec.ms} ms (not proof yet)`, {
+      target: rec.target,
+      count: rec.count,
+      ms: rec.ms,
+    });
   }
 
   /** After a takeover: true when the target's assigned rows are gone or only stale (their legs live there). */
@@ -312,7 +338,7 @@ export class Migration {
       }
     }
     const until = this.d.clock.now() + RECREATE_GRACE_MS;
-    while (!proof.allRecreated() && this.d.clock.now() < until) await this.sleep(50);
+    while (!proof.allRecreated() && this.d.clock.now() < until) await this.sleep(10);
     proof.giveUpRecreation((c) =>
       c.recreated < c.legs.length
         ? `${c.legs.length - c.recreated} of ${c.legs.length} leg(s) not re-created on ${c.target} (the target refused or lost them)`
@@ -401,13 +427,37 @@ export class Migration {
 
   // ------------------------------------------------------------------------------------------------ helpers
 
+  /** Every host as a candidate, as the board sees it now. */
+  private targets(): PlanTarget[] {
+    return this.d.settings.hosts.map((h) => {
+      const v = this.d.farm.get(h.name);
+      return {
+        name: h.name,
+        profiles: h.profiles,
+        sessions: v?.status.sessions ?? 0,
+        maxSessions: v?.status.max_sessions ?? 1000,
+        live: v?.status.state === 'up',
+        paused: v?.status.paused ?? false,
+      };
+    });
+  }
+
+  private factsOf(row: RecoveryRow): MetadataFacts {
+    let f = this.facts.get(row.uuid);
+    if (!f) {
+      f = metadataFacts(row.metadata);
+      this.facts.set(row.uuid, f);
+    }
+    return f;
+  }
+
   private follow(): void {
     if (this.proof) return;
     const bridged = new Set<string>();
     for (const c of this.record.calls)
       for (const u of c.legs) {
         const row = this.rows.get(u);
-        const partner = row ? metadataFacts(row.metadata).partner : null;
+        const partner = row ? this.factsOf(row).partner : null;
         if (partner && c.legs.includes(partner)) bridged.add(c.id);
       }
     // Resumed without the rows: a two-leg call with no conference is a bridge.

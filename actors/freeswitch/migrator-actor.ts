@@ -48,6 +48,8 @@ interface Saved {
 
 const RECENT_KEPT = 50;
 const TICK_MS = 100;
+/** How often the fencing of the recovery table is checked (and installed, if it went missing). */
+const FENCE_CHECK_MS = 30_000;
 
 class MigratorActor implements Behavior<FsMigratorProtocol> {
   private readonly memory: Saved;
@@ -55,6 +57,8 @@ class MigratorActor implements Behavior<FsMigratorProtocol> {
   private timer: TimerHandle | undefined;
   private stopped = false;
   private tableReady: Promise<void> | undefined;
+  private problems: string[] = ['the fencing of the recovery table is not checked yet'];
+  private fenceTimer: TimerHandle | undefined;
 
   constructor(
     private readonly a: MigratorArgs,
@@ -62,6 +66,29 @@ class MigratorActor implements Behavior<FsMigratorProtocol> {
   ) {
     this.memory = ctx.state.restored ?? { active: null, queue: [], recent: [], handled: {} };
     this.tick();
+    // The fencing is in place before any recovery is needed; checked again now and then (a host reconnecting
+    // with another DSN, say). The first look waits for the host actors' sessions.
+    this.checkFence(2_000);
+  }
+
+  private checkFence(ms: number): void {
+    if (this.stopped) return;
+    this.fenceTimer = this.a.clock.setTimeout(() => {
+      void this.lookAtFence().finally(() => this.checkFence(FENCE_CHECK_MS));
+    }, ms);
+  }
+
+  private async lookAtFence(): Promise<void> {
+    if (!this.a.leading()) return;
+    try {
+      await this.prepareTable();
+      const up = this.a.settings.hosts.filter((h) => this.a.farm.get(h.name)?.status.state === 'up');
+      this.problems = await this.a.table.problems(up.map((h) => h.switchname));
+    } catch (err) {
+      this.problems = [
+        `cannot install or check the recovery table's fencing: ${err instanceof Error ? err.message : String(err)}`,
+      ];
+    }
   }
 
   get handlers(): Handlers<FsMigratorProtocol> {
@@ -94,6 +121,7 @@ class MigratorActor implements Behavior<FsMigratorProtocol> {
   stop(): void {
     this.stopped = true;
     if (this.timer) this.a.clock.clearTimeout(this.timer);
+    if (this.fenceTimer) this.a.clock.clearTimeout(this.fenceTimer);
     this.running?.stop();
   }
 
@@ -232,6 +260,7 @@ class MigratorActor implements Behavior<FsMigratorProtocol> {
       active: this.memory.active,
       recent: this.memory.recent,
       epoch: this.a.leading() ? this.a.epoch() : null,
+      problems: this.problems,
     };
   }
 }

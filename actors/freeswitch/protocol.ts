@@ -100,6 +100,8 @@ export interface MigrationCall {
 
 export interface TargetRecovery {
   target: string;
+  /** Its share was rewritten and assigned to it (visible to its `fsctl recover` only). */
+  handed: boolean;
   /** `fsctl recover` was sent (a takeover sends it again: FreeSWITCH refuses a uuid it already has). */
   sent: boolean;
   /** FreeSWITCH's reply, e.g. `+OK 10 session(s) recovered in total` — not proof of anything. */
@@ -157,6 +159,11 @@ export interface FarmStatus {
   /** Finished migrations, the newest last. */
   recent: MigrationSummary[];
   epoch: number | null;
+  /**
+   * What would defeat the recovery fencing, in plain words (a host connected to the core database without its
+   * switchname as application_name, or as a role that bypasses row-level security; the policies not installed).
+   */
+  problems: string[];
 }
 
 /** The farm's call events after a sequence number (the stream other services and tools read). */

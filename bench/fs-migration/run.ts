@@ -129,6 +129,13 @@ async function finished(source: string, since: number): Promise<MigrationRecord>
   return api<MigrationRecord>('GET', `/api/v1/freeswitch/migrations/${id}`);
 }
 
+/** VERBOSE=1: the migration's steps from the node's log, with the time since its first line. */
+function printSteps(id: string): void {
+  const lines = node.logs().filter((l) => l['migration'] === id);
+  const t0 = Date.parse(String(lines[0]?.['time'] ?? ''));
+  for (const l of lines) console.log(`    +${Date.parse(String(l['time'])) - t0} ms ${String(l['msg'])}`);
+}
+
 interface Trial {
   recreate: number;
   recover: number;
@@ -146,7 +153,8 @@ async function failoverTrial(n: number, k: number): Promise<Trial> {
   const legs = await placeCalls(n);
   const killedAt = Date.now();
   await sims.fs00!.crash();
-  const m = await finished('fs00', killedAt - 5_000);
+  const m = await finished('fs00', killedAt);
+  if (process.env.VERBOSE) printSteps(m.id);
   await sims.fs00!.restart();
   for (const name of NAMES.slice(1)) sims[name]!.resume();
   if (m.calls.length !== n)
@@ -197,7 +205,8 @@ try {
     await placeCalls(1000);
     const started = Date.now();
     await api('POST', '/api/v1/freeswitch/hosts/fs00/drain', {});
-    const m = await finished('fs00', started - 5_000);
+    const m = await finished('fs00', started);
+    if (process.env.VERBOSE) printSteps(m.id);
     drains.push(m.recreate_ms ?? NaN);
     shares.push((m.recreate_ms ?? NaN) - (m.recover_ms ?? NaN));
     if (m.calls.some((c) => c.outcome !== 'moved'))

@@ -97,6 +97,7 @@ export const MigrationCallSchema = z
 
 const TargetRecoverySchema = z.object({
   target: z.string(),
+  handed: z.boolean(),
   sent: z.boolean(),
   reply: nullableString.meta({
     description: 'FreeSWITCH’s reply to `fsctl recover` (not proof of anything)',
@@ -149,6 +150,10 @@ export const FarmStatusSchema = z
     active: MigrationRecordSchema.nullable().meta({ description: 'The migration in progress, if any' }),
     recent: z.array(MigrationSummarySchema).meta({ description: 'Finished migrations, the newest last' }),
     epoch: nullableNumber,
+    problems: z.array(z.string()).meta({
+      description:
+        'What would defeat the recovery fencing (row-level security on the core database), in plain words',
+    }),
   })
   .meta({ id: 'FsFarmStatus' });
 

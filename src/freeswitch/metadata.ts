@@ -9,7 +9,10 @@
 
 /** What the migration planner needs from one row's metadata. */
 export interface MetadataFacts {
-  /** The bridged partner leg (`signal_bond`, FreeSWITCH's bond between bridged legs), if any. */
+  /**
+   * The bridged partner leg: `signal_bond`, else `originate_signal_bond` — what FreeSWITCH's recovery reads to
+   * re-bridge (switch_channel_get_partner_uuid, switch_channel.c:4864); `bridge_uuid` is not read by it.
+   */
   partner: string | null;
   conference: string | null;
   domain: string | null;
@@ -20,6 +23,8 @@ export interface MetadataFacts {
   mediaIp: string | null;
   /** The host part of `sip_recover_via` (the Via the re-INVITE will carry). */
   viaHost: string | null;
+  /** `sip_invite_cseq` when set (by an earlier migration). */
+  inviteCseq: number | null;
 }
 
 /** Where the re-INVITE and its media go after the rewrite: the target's addresses. */
@@ -32,28 +37,62 @@ export interface MetadataRewrite {
   inviteCseq: number;
 }
 
-const MEDIA_VARS = ['local_media_ip', 'advertised_media_ip'] as const;
-const ROUTE_VARS = ['sip_recover_via', 'sip_invite_route_uri', 'sip_invite_record_route'] as const;
+const MEDIA_VARS: ReadonlySet<string> = new Set(['local_media_ip', 'advertised_media_ip']);
+const ROUTE_VARS: ReadonlySet<string> = new Set([
+  'sip_recover_via',
+  'sip_invite_route_uri',
+  'sip_invite_record_route',
+]);
 
 /** The value of one channel variable (decoded), or null. A value that does not decode is returned raw. */
 export function variable(xml: string, name: string): string | null {
-  const section = variablesSection(xml);
-  if (!section) return null;
-  const m = new RegExp(`<${escapeRe(name)}>([^<]*)</${escapeRe(name)}>`).exec(
-    xml.slice(section.start, section.end),
-  );
-  return m?.[1] === undefined ? null : decode(m[1]);
+  return variables(xml).get(name) ?? null;
 }
 
+/** Every channel variable of the metadata (decoded), in one pass over `<variables>`. */
+export function variables(xml: string, only?: ReadonlySet<string>): Map<string, string> {
+  const out = new Map<string, string>();
+  const section = variablesSection(xml);
+  if (!section) return out;
+  // FreeSWITCH writes each variable as a flat element whose text is URL-encoded (no nested tags, no `<` in it).
+  const re = /<([A-Za-z0-9_.:-]+)>([^<]*)<\/\1>/g;
+  re.lastIndex = section.start;
+  for (let m = re.exec(xml); m && m.index < section.end; m = re.exec(xml)) {
+    const name = m[1]!;
+    if ((only === undefined || only.has(name)) && !out.has(name)) out.set(name, decode(m[2]!));
+  }
+  return out;
+}
+
+const FACT_VARS = new Set([
+  'signal_bond',
+  'originate_signal_bond',
+  'conference_name',
+  'domain_name',
+  'sip_req_host',
+  'sip_to_host',
+  'sip_call_id',
+  'caller_id_number',
+  'sip_from_user',
+  'destination_number',
+  'sip_to_user',
+  'sip_req_user',
+  'direction',
+  'local_media_ip',
+  'sip_recover_via',
+  'sip_invite_cseq',
+]);
+
 export function metadataFacts(xml: string): MetadataFacts {
+  const all = variables(xml, FACT_VARS);
   const v = (n: string): string | null => {
-    const s = variable(xml, n);
-    return s === null || s === '' ? null : s;
+    const s = all.get(n);
+    return s === undefined || s === '' ? null : s;
   };
   const direction = v('direction');
   const via = v('sip_recover_via');
   return {
-    partner: v('signal_bond') ?? v('bridge_uuid'),
+    partner: v('signal_bond') ?? v('originate_signal_bond'),
     conference: v('conference_name'),
     domain: v('domain_name') ?? v('sip_req_host') ?? v('sip_to_host'),
     callId: v('sip_call_id'),
@@ -62,7 +101,13 @@ export function metadataFacts(xml: string): MetadataFacts {
     direction: direction === 'inbound' || direction === 'outbound' ? direction : null,
     mediaIp: v('local_media_ip'),
     viaHost: via ? viaHostOf(via) : null,
+    inviteCseq: numberOrNull(v('sip_invite_cseq')),
   };
+}
+
+function numberOrNull(s: string | null): number | null {
+  const n = Number(s ?? NaN);
+  return Number.isFinite(n) ? n : null;
 }
 
 /**
@@ -73,25 +118,47 @@ export function metadataFacts(xml: string): MetadataFacts {
 export function rewriteMetadata(xml: string, r: MetadataRewrite): string {
   const section = variablesSection(xml);
   if (!section) return xml;
-  let vars = xml.slice(section.start, section.end);
-  for (const name of MEDIA_VARS) vars = setVariable(vars, name, r.mediaIp, false);
-  for (const name of ROUTE_VARS) {
-    const current = readIn(vars, name);
-    if (current === null) continue;
-    let next = current;
-    for (const addr of r.farmAddresses) if (addr !== r.sipIp) next = replaceHost(next, addr, r.sipIp);
-    if (next !== current) vars = setVariable(vars, name, next, false);
+  const others = r.farmAddresses.filter((a) => a !== r.sipIp);
+  const hosts = others.length > 0 ? hostPattern(others) : null;
+  // The few elements to change are found with indexOf (a CDR has some 200 variables; thousands of rows at once).
+  const edits: { at: number; end: number; text: string }[] = [];
+  const edit = (name: string, next: (current: string) => string | null): boolean => {
+    const open = `<${name}>`;
+    const at = xml.indexOf(open, section.start);
+    if (at < 0 || at >= section.end) return false;
+    const from = at + open.length;
+    const end = xml.indexOf(`</${name}>`, from);
+    if (end < 0 || end > section.end) return false;
+    const text = next(xml.slice(from, end));
+    if (text !== null) edits.push({ at: from, end, text });
+    return true;
+  };
+  for (const name of MEDIA_VARS) edit(name, () => encodeURIComponent(r.mediaIp));
+  if (hosts)
+    for (const name of ROUTE_VARS)
+      edit(name, (raw) => {
+        const current = decode(raw);
+        const next = current.replace(hosts, (_m, pre: string) => `${pre}${r.sipIp}`);
+        return next === current ? null : encodeURIComponent(next);
+      });
+  const hasCseq = edit('sip_invite_cseq', () => String(r.inviteCseq));
+  edits.sort((x, y) => x.at - y.at);
+  let out = '';
+  let pos = 0;
+  for (const e of edits) {
+    out += xml.slice(pos, e.at) + e.text;
+    pos = e.end;
   }
-  vars = setVariable(vars, 'sip_invite_cseq', String(r.inviteCseq), true);
-  return xml.slice(0, section.start) + vars + xml.slice(section.end);
+  out += xml.slice(pos, section.end);
+  if (!hasCseq) out += element('sip_invite_cseq', String(r.inviteCseq));
+  return out + xml.slice(section.end);
 }
 
 /** The next CSeq for a re-INVITE: past the one in the metadata, and past the clock (as FreeSWITCH derives it). */
-export function nextInviteCseq(xml: string, nowMs: number): number {
-  const current = Number(variable(xml, 'sip_invite_cseq') ?? NaN);
+export function nextInviteCseq(current: number | null, nowMs: number): number {
   // FreeSWITCH starts a dialog's CSeq from the clock; a target whose clock lags would go below the peer's.
   const fromClock = Math.floor(nowMs / 1000) % 2_000_000_000;
-  return Math.max(Number.isFinite(current) ? current + 100 : 0, fromClock);
+  return Math.max(current === null ? 0 : current + 100, fromClock);
 }
 
 function viaHostOf(via: string): string | null {
@@ -100,11 +167,11 @@ function viaHostOf(via: string): string | null {
   return m?.[1] ?? null;
 }
 
-/** Replaces `host` where it stands as a whole host (not inside a longer address such as 127.0.0.210). */
-function replaceHost(text: string, host: string, by: string): string {
-  return text.replace(
-    new RegExp(`(^|[^0-9A-Za-z.\\-])${escapeRe(host)}(?![0-9A-Za-z\\-]|\\.[0-9A-Za-z])`, 'g'),
-    `$1${by}`,
+/** Any of `hosts` where it stands as a whole host (not inside a longer address such as 127.0.0.210). */
+function hostPattern(hosts: readonly string[]): RegExp {
+  return new RegExp(
+    `(^|[^0-9A-Za-z.\\-])(?:${hosts.map(escapeRe).join('|')})(?![0-9A-Za-z\\-]|\\.[0-9A-Za-z])`,
+    'g',
   );
 }
 
@@ -116,16 +183,8 @@ function variablesSection(xml: string): { start: number; end: number } | null {
   return end < 0 ? null : { start, end };
 }
 
-function readIn(vars: string, name: string): string | null {
-  const m = new RegExp(`<${escapeRe(name)}>([^<]*)</${escapeRe(name)}>`).exec(vars);
-  return m?.[1] === undefined ? null : decode(m[1]);
-}
-
-function setVariable(vars: string, name: string, value: string, addIfMissing: boolean): string {
-  const re = new RegExp(`<${escapeRe(name)}>[^<]*</${escapeRe(name)}>`);
-  const element = `<${name}>${encodeURIComponent(value)}</${name}>`;
-  if (re.test(vars)) return vars.replace(re, () => element);
-  return addIfMissing ? vars + element : vars;
+function element(name: string, value: string): string {
+  return `<${name}>${encodeURIComponent(value)}</${name}>`;
 }
 
 function decode(s: string): string {

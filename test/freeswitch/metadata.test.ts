@@ -38,6 +38,7 @@ describe('recovery metadata', () => {
       direction: 'inbound',
       mediaIp: '127.0.0.21',
       viaHost: '127.0.0.21',
+      inviteCseq: null,
     });
   });
 
@@ -85,8 +86,9 @@ describe('recovery metadata', () => {
       farmAddresses: [],
       inviteCseq: 1_900_000_000,
     });
-    assert.equal(nextInviteCseq(withCseq, 1_000_000), 1_900_000_100);
-    assert.equal(nextInviteCseq(A, 1_700_000_000_000), 1_700_000_000);
+    assert.equal(metadataFacts(withCseq).inviteCseq, 1_900_000_000);
+    assert.equal(nextInviteCseq(metadataFacts(withCseq).inviteCseq, 1_000_000), 1_900_000_100);
+    assert.equal(nextInviteCseq(metadataFacts(A).inviteCseq, 1_700_000_000_000), 1_700_000_000);
   });
 
   it('a value FreeSWITCH encoded as surrogate halves (an emoji) is kept raw rather than throwing', () => {

@@ -286,6 +286,21 @@ describe('FreeSWITCH call recovery and migration (simulated hosts, real PostgreS
     await waitUp(['fs02']);
   });
 
+  it('the fencing is in place and reported clean: every host connects with its switchname, as a plain role', async () => {
+    const deadline = Date.now() + 40_000;
+    let s = await node.farm();
+    // The check runs 2 s after the start, then every 30 s.
+    while (Date.now() < deadline && s.problems.length > 0) {
+      await new Promise((r) => setTimeout(r, 200));
+      s = await node.farm();
+    }
+    assert.deepEqual(s.problems, []);
+    const policies = await admin.query<{ n: string }>(
+      "SELECT count(*) AS n FROM pg_policies WHERE tablename = 'recovery'",
+    );
+    assert.equal(policies.rows[0]?.n, '4');
+  });
+
   it('every step was an event carrying the epoch; nothing secret in the log', () => {
     const notices = node.events.filter((e) => e.type === 'notice' && e.topic === 'freeswitch');
     assert.ok(notices.length > 10);

@@ -28,6 +28,7 @@ function farm(recent: MigrationSummary[], epoch: number | null = 7): FarmStatus 
       hostStatus('fs02', { state: 'down', paused: true, channels: 0 }),
     ],
     active: null,
+    problems: [],
     recent,
     epoch,
   };

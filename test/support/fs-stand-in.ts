@@ -55,6 +55,7 @@ export class FarmScript {
       active: this.active,
       recent: [...this.recent],
       epoch: this.epoch,
+      problems: [],
     };
     this.advance();
     return s;
@@ -209,7 +210,14 @@ export function threeCallMigration(o: {
     call('call-b', 1, { target, ...b }),
     call('call-c', 1, { target, conference: 'room-1', ...c }),
   ];
-  const sent = { target, sent: true, reply: '+OK 4 session(s) recovered in total', count: 4, ms: 35 };
+  const sent = {
+    target,
+    handed: true,
+    sent: true,
+    reply: '+OK 4 session(s) recovered in total',
+    count: 4,
+    ms: 35,
+  };
   return [
     { ...base, calls: calls({ target: null }, { target: null }, { target: null }) },
     {
