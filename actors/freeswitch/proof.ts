@@ -85,10 +85,6 @@ export class MigrationProof {
     this.update(leg.call);
   }
 
-  recreatedAt(uuid: string): number | null {
-    return this.legs.get(uuid)?.recreatedAt ?? null;
-  }
-
   /** True when every call with a target has every leg re-created and re-bridged, or is decided already. */
   allRecreated(): boolean {
     return this.calls.every((c) => c.outcome !== 'handed');
@@ -146,8 +142,4 @@ export class MigrationProof {
     }
     if (all && (!this.bridgedCall(c) || c.bridged)) c.outcome = 'recreated';
   }
-}
-
-export function isRecoveryCause(cause: string): boolean {
-  return RECOVERY_CAUSES.has(cause);
 }

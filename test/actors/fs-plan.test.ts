@@ -45,6 +45,36 @@ describe('migration planner', () => {
 
   it('a partner that is not among the rows (on another host) does not join anything', () => {
     assert.equal(groupCalls([leg('a', { partner: 'elsewhere' })]).length, 1);
+    // Two legs whose partners are both elsewhere stay two calls.
+    assert.equal(groupCalls([leg('a', { partner: 'x1' }), leg('b', { partner: 'x2' })]).length, 2);
+  });
+
+  it('a call’s legs and profiles are listed sorted, its id the smallest uuid', () => {
+    const [c] = groupCalls([
+      leg('m', { partner: 'd', profile: 'internal' }),
+      leg('d', { partner: 'm', profile: 'external' }),
+    ]);
+    assert.deepEqual([c?.id, c?.legs, c?.profiles], ['d', ['d', 'm'], ['external', 'internal']]);
+  });
+
+  it('load is relative to capacity: a big host with more calls can still be the lighter one', () => {
+    const plan = planMigration(
+      [leg('a')],
+      [host('small', { sessions: 50, maxSessions: 100 }), host('big', { sessions: 100, maxSessions: 1000 })],
+      { exclude: [] },
+    );
+    assert.equal(plan[0]?.target, 'big');
+  });
+
+  it('a tie goes to the first host in the topology’s order, whatever the order of the rows', () => {
+    const rows = [leg('b'), leg('a')];
+    const targets = [host('fs02'), host('fs03')];
+    const one = planMigration(rows, targets, { exclude: [] });
+    const other = planMigration([...rows].reverse(), targets, { exclude: [] });
+    const byId = (p: typeof one) => Object.fromEntries(p.map((c) => [c.id, c.target]));
+    assert.deepEqual(byId(one), byId(other));
+    // Equal loads: the first call (by id) goes to the first host.
+    assert.deepEqual(byId(one), { a: 'fs02', b: 'fs03' });
   });
 
   it('spreads calls by load relative to capacity', () => {
@@ -73,14 +103,12 @@ describe('migration planner', () => {
 
   it('says why when no host fits', () => {
     const [noProfile] = planMigration(
-      pair('a', 'b', 'external'),
+      [leg('a', { partner: 'b', profile: 'external' }), leg('b', { partner: 'a', profile: 'wss' })],
       [host('fs02', { profiles: ['internal'] })],
-      {
-        exclude: ['fs01'],
-      },
+      { exclude: ['fs01'] },
     );
     assert.equal(noProfile?.target, null);
-    assert.match(noProfile?.reason ?? '', /runs profile "external"/);
+    assert.equal(noProfile?.reason, 'no live, unpaused host runs profile "external", "wss"');
     const [allPaused] = planMigration(
       [leg('a')],
       [host('fs02', { paused: true }), host('fs03', { live: false })],
@@ -89,6 +117,19 @@ describe('migration planner', () => {
       },
     );
     assert.match(allPaused?.reason ?? '', /fs02 paused, fs03 down/);
+    const [nobody] = planMigration([leg('a')], [host('fs02')], { exclude: ['fs01'], allowed: ['fs01'] });
+    assert.match(nobody?.reason ?? '', /the allowed targets exclude every other host/);
+    // Each profile runs somewhere, but no one host runs both.
+    const [split] = planMigration(
+      pair('a', 'b', 'external'),
+      [host('fs02', { profiles: ['internal'] }), host('fs03', { profiles: ['external'] })],
+      { exclude: [] },
+    );
+    assert.equal(split?.target, null);
+    assert.equal(
+      split?.reason,
+      'no live, unpaused host runs every profile the call uses (external, internal)',
+    );
   });
 
   it('honours the operator’s target list', () => {
