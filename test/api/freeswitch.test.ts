@@ -72,6 +72,9 @@ describe('GET /api/v1/freeswitch', () => {
       '/api/v1/freeswitch/calls',
       '/api/v1/freeswitch/migrations',
       '/api/v1/freeswitch/migrations/x',
+      // The call manager too, at once (not after an ask's deadline).
+      '/rest/v1/uc/calls?domain=a.test',
+      '/rest/v1/uc/conferences?domain=a.test',
     ])
       await expectError(await bare.call(path), 404, 'MW_ERR_FS_NOT_CONFIGURED');
     await expectError(

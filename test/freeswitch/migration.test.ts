@@ -286,6 +286,53 @@ describe('FreeSWITCH call recovery and migration (simulated hosts, real PostgreS
     await waitUp(['fs02']);
   });
 
+  it('with no usable target every call is reported failed with the reason, its rows kept and its metadata saved', async () => {
+    sims.fs02!.pause();
+    sims.fs03!.pause();
+    try {
+      const deadline = Date.now() + 5_000;
+      while ((await node.farm()).hosts.filter((h) => h.paused).length < 2) {
+        if (Date.now() > deadline) throw new Error('the pauses were not seen');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const call = await sims.fs01!.placeCall({
+        profile: 'internal',
+        domain: 'f.test',
+        caller: '61',
+        callee: '62',
+      });
+      const since = Date.now();
+      await sims.fs01!.crash();
+      const m = await node.migrationOf('fs01', since - 1);
+      // fs01 also carried calls earlier tests moved to it: every one failed, with the reason.
+      assert.ok(m.calls.some((c) => c.legs.includes(call.legs[0]!)));
+      for (const c of m.calls) {
+        assert.equal(c.outcome, 'failed');
+        assert.match(c.cause ?? '', /no live, unpaused host to recover on \(fs02 paused, fs03 paused\)/);
+      }
+      // Nothing recovered them, so nothing deleted them: the rows stay for a later recovery.
+      const rows = await admin.query<{ uuid: string }>(
+        'SELECT uuid FROM recovery WHERE uuid = ANY($1::text[])',
+        [call.legs],
+      );
+      assert.equal(rows.rowCount, 2);
+      const saved = JSON.parse(readFileSync(m.failed_file!, 'utf8')) as {
+        legs: string[];
+        rows: { metadata: string }[];
+      }[];
+      assert.equal(saved.length, m.calls.length);
+      const mine = saved.find((c) => c.legs.includes(call.legs[0]!));
+      assert.deepEqual(mine?.legs.sort(), [...call.legs].sort());
+      assert.ok(mine?.rows.every((r) => r.metadata.includes('<cdr')));
+      await admin.query("DELETE FROM recovery WHERE hostname = 'freeswitch01'");
+    } finally {
+      sims.fs02!.resume();
+      sims.fs03!.resume();
+    }
+    await sims.fs01!.restart();
+    await waitUp(['fs01']);
+  });
+
   it('the fencing is in place and reported clean: every host connects with its switchname, as a plain role', async () => {
     const deadline = Date.now() + 40_000;
     let s = await node.farm();

@@ -21,6 +21,7 @@ import {
 import type { Principal } from '../auth.ts';
 import type { ApiContext } from '../context.ts';
 import { askActor } from '../dispatch.ts';
+import { FsNotConfigured } from '../../freeswitch/errors.ts';
 import type { OperationDoc, Route } from '../route.ts';
 import { errors, parse } from '../route.ts';
 
@@ -76,8 +77,12 @@ const VerbBody = z
   ])
   .meta({ id: 'CallVerbRequest' });
 
-const ask = (ctx: ApiContext, p: Principal | null, type: string, payload: unknown, ms = ASK_MS) =>
-  askActor(ctx, p, CALLS_PATH, type, payload, ms);
+/** Every call-manager request: a role without a farm answers 404 MW_ERR_FS_NOT_CONFIGURED at once. */
+const ask = (ctx: ApiContext, p: Principal | null, type: string, payload: unknown, ms = ASK_MS) => {
+  if (ctx.controllers.freeswitch.length === 0)
+    throw new FsNotConfigured(`the role of ${ctx.nodeName} has no freeswitch farm: no call manager`);
+  return askActor(ctx, p, CALLS_PATH, type, payload, ms);
+};
 
 const NOT_FOUND_CALL = { '404': { description: 'MW_ERR_CALL_NOT_FOUND: no such call in that domain' } };
 const HOST_DOWN = {
