@@ -131,9 +131,10 @@ async function finished(source: string, since: number): Promise<MigrationRecord>
 
 /** VERBOSE=1: the migration's steps from the node's log, with the time since its first line. */
 function printSteps(id: string): void {
+  const text = (v: unknown): string => (typeof v === 'string' ? v : '');
   const lines = node.logs().filter((l) => l['migration'] === id);
-  const t0 = Date.parse(String(lines[0]?.['time'] ?? ''));
-  for (const l of lines) console.log(`    +${Date.parse(String(l['time'])) - t0} ms ${String(l['msg'])}`);
+  const t0 = Date.parse(text(lines[0]?.['time']));
+  for (const l of lines) console.log(`    +${Date.parse(text(l['time'])) - t0} ms ${text(l['msg'])}`);
 }
 
 interface Trial {
