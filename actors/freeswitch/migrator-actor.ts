@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
 import type { ActorContext, Behavior, Handlers, HandlersOf } from '../../src/actor-system/kind.ts';
 import { defineActor } from '../../src/actor-system/kind.ts';
@@ -102,8 +104,11 @@ class MigratorActor implements Behavior<FsMigratorProtocol> {
     events({ after, limit }) {
       return this.a.farm.since(after, Math.min(limit ?? 1_000, 10_000));
     },
-    migration({ id }) {
-      const r = this.memory.active?.id === id ? this.memory.active : this.finished.get(id);
+    async migration({ id }) {
+      const r =
+        this.memory.active?.id === id
+          ? this.memory.active
+          : (this.finished.get(id) ?? (await this.readRecord(id)));
       if (!r) throw new FsUnknownMigration(`no migration "${id}" is kept on this node`);
       return r;
     },
@@ -212,6 +217,7 @@ class MigratorActor implements Behavior<FsMigratorProtocol> {
         }
         this.finished.set(done.id, done);
         if (this.finished.size > RECENT_KEPT) this.finished.delete(this.finished.keys().next().value!);
+        await this.writeRecord(done);
         this.memory.recent = [...this.memory.recent, summary(done)].slice(-RECENT_KEPT);
         await this.save();
       })
@@ -220,6 +226,41 @@ class MigratorActor implements Behavior<FsMigratorProtocol> {
         this.running = undefined;
         if (!this.stopped) this.ctx.fail(err);
       });
+  }
+
+  /**
+   * Every finished migration, call by call, in `<data dir>/fs-migrations/<id>.json` (the saved state keeps the
+   * summaries): `migration ID` answers after a restart too. A failed write is reported, never fatal.
+   */
+  private async writeRecord(r: MigrationRecord): Promise<void> {
+    try {
+      const dir = join(this.a.dataDir, 'fs-migrations');
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const tmp = join(dir, `${r.id}.json.tmp`);
+      await writeFile(tmp, JSON.stringify(r), { mode: 0o600 });
+      await rename(tmp, join(dir, `${r.id}.json`));
+    } catch (err) {
+      this.a.notify({
+        type: 'notice',
+        topic: 'freeswitch',
+        event: 'record-not-written',
+        level: 'warn',
+        message: `migration ${r.id}: its record could not be written (${err instanceof Error ? err.message : String(err)})`,
+        epoch: this.a.epoch(),
+      });
+    }
+  }
+
+  private async readRecord(id: string): Promise<MigrationRecord | undefined> {
+    // Ids are ours (`<base36 time>-<8 hex>`): anything else is not looked up on disk.
+    if (!/^[a-z0-9]+-[0-9a-f]{8}$/.test(id)) return undefined;
+    try {
+      return JSON.parse(
+        await readFile(join(this.a.dataDir, 'fs-migrations', `${id}.json`), 'utf8'),
+      ) as MigrationRecord;
+    } catch {
+      return undefined;
+    }
   }
 
   /** RLS and the assignment table, once per incarnation (idempotent). */

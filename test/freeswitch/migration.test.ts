@@ -333,6 +333,25 @@ describe('FreeSWITCH call recovery and migration (simulated hosts, real PostgreS
     await waitUp(['fs01']);
   });
 
+  it('every finished migration is kept call by call: listed, and answered after the migrator restarts', async () => {
+    const s = await node.farm();
+    assert.ok(s.recent.length >= 5);
+    const last = s.recent.at(-1)!;
+    const before = (await node.ask('/freeswitch/migrator', 'migration', { id: last.id })) as MigrationRecord;
+    const r = node.node.directory.get('/freeswitch/migrator')!;
+    await r.owner.restartChild(r.id);
+    const after = (await node.ask('/freeswitch/migrator', 'migration', { id: last.id })) as MigrationRecord;
+    assert.deepEqual(after, before);
+    assert.equal((await node.farm()).recent.length, s.recent.length);
+    await assert.rejects(
+      node.ask('/freeswitch/migrator', 'migration', { id: '../../etc-00000000' }),
+      (err) => {
+        assert.equal((err as { code: string }).code, 'MW_ERR_FS_UNKNOWN_MIGRATION');
+        return true;
+      },
+    );
+  });
+
   it('the fencing is in place and reported clean: every host connects with its switchname, as a plain role', async () => {
     const deadline = Date.now() + 40_000;
     let s = await node.farm();
