@@ -18,7 +18,7 @@ import type {
   MigrationRecord,
   MigrationSummary,
 } from './protocol.ts';
-import { FS_MIGRATOR_STATE_KEY } from './protocol.ts';
+import { FS_MIGRATOR_STATE_KEY, summarizeMigration } from './protocol.ts';
 import type { FsFarmSettings } from './settings.ts';
 
 /**
@@ -218,7 +218,7 @@ class MigratorActor implements Behavior<FsMigratorProtocol> {
         this.finished.set(done.id, done);
         if (this.finished.size > RECENT_KEPT) this.finished.delete(this.finished.keys().next().value!);
         await this.writeRecord(done);
-        this.memory.recent = [...this.memory.recent, summary(done)].slice(-RECENT_KEPT);
+        this.memory.recent = [...this.memory.recent, summarizeMigration(done)].slice(-RECENT_KEPT);
         await this.save();
       })
       .catch((err: unknown) => {
@@ -306,24 +306,6 @@ class MigratorActor implements Behavior<FsMigratorProtocol> {
   }
 }
 const HANDLERS = MigratorActor.handlers;
-
-function summary(r: MigrationRecord): MigrationSummary {
-  const count = (o: string): number => r.calls.filter((c) => c.outcome === o).length;
-  return {
-    id: r.id,
-    kind: r.kind,
-    source: r.source,
-    phase: r.phase,
-    started_at: r.started_at,
-    finished_at: r.finished_at,
-    calls: r.calls.length,
-    moved: count('moved'),
-    lost: count('lost'),
-    failed: count('failed'),
-    recreate_ms: r.recreate_ms,
-    epoch: r.epoch,
-  };
-}
 
 const HostRequest = z.strictObject({
   host: z.string().min(1),

@@ -152,6 +152,25 @@ export interface MigrationSummary {
   epoch: number;
 }
 
+/** A migration's record in counts: what the migrator keeps of finished ones, and shows of the one in progress. */
+export function summarizeMigration(r: MigrationRecord): MigrationSummary {
+  const count = (o: CallOutcome): number => r.calls.filter((c) => c.outcome === o).length;
+  return {
+    id: r.id,
+    kind: r.kind,
+    source: r.source,
+    phase: r.phase,
+    started_at: r.started_at,
+    finished_at: r.finished_at,
+    calls: r.calls.length,
+    moved: count('moved'),
+    lost: count('lost'),
+    failed: count('failed'),
+    recreate_ms: r.recreate_ms,
+    epoch: r.epoch,
+  };
+}
+
 export interface FarmStatus {
   hosts: FsHostStatus[];
   /** The migration in progress, if any. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { MigrationRecord } from '../../actors/freeswitch/protocol.ts';
+import { summarizeMigration } from '../../actors/freeswitch/protocol.ts';
 import { MwareClient } from '../../src/client/client.ts';
 import type { ShellContext } from '../../src/shell/command.ts';
 import {
@@ -19,7 +20,6 @@ import {
   FarmScript,
   hostStatus,
   startFsStandIn,
-  summaryOf,
   threeCallMigration,
 } from '../support/fs-stand-in.ts';
 
@@ -297,8 +297,8 @@ describe('migrations and migration ID in the shell', () => {
 
   it('renders the one in progress first, and a list with nothing in it', () => {
     const frames = threeCallMigration({ id: 'x1', kind: 'failover', source: 'fs01', allowed: [], epoch: 3 });
-    const running = summaryOf(frames[2] as MigrationRecord);
-    const done = summaryOf(frames[4] as MigrationRecord);
+    const running = summarizeMigration(frames[2] as MigrationRecord);
+    const done = summarizeMigration(frames[4] as MigrationRecord);
     const lines = renderMigrations(running, [{ ...done, id: 'x0' }], plain, running.started_at + 2_000);
     assert.match(
       lines[1] ?? '',

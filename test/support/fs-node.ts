@@ -1,10 +1,7 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { stringify } from 'yaml';
 import type { FarmStatus, MigrationRecord } from '../../actors/freeswitch/protocol.ts';
 import { ActorRef } from '../../src/actor-system/actor-ref.ts';
-import { createLogger } from '../../src/log/log.ts';
-import { MwareNode } from '../../src/node/node.ts';
+import type { MwareNode } from '../../src/node/node.ts';
+import { startInProcessNode } from './in-process-node.ts';
 import type { InspectionEvent } from '../../src/supervision/events.ts';
 import type { SimHost } from '../harness/esl-simulator/index.ts';
 import { freePort } from '../harness/ports.ts';
@@ -70,22 +67,7 @@ export async function fsTopology(
 }
 
 export async function startFsNode(dir: string, topology: Record<string, unknown>): Promise<FsNode> {
-  const topologyFile = join(dir, 'topology.yaml');
-  writeFileSync(topologyFile, stringify(topology));
-  const logLines: string[] = [];
-  const events: InspectionEvent[] = [];
-  const dataDir = join(dir, 'data');
-  const node = await MwareNode.start({
-    topologyFile,
-    dataDir,
-    log: createLogger({
-      node: 'mware1',
-      group: 1,
-      level: 'debug',
-      destination: { write: (l: string) => void logLines.push(l) },
-    }),
-  });
-  node.events.subscribe((e) => events.push(e));
+  const { node, dataDir, logLines, events } = await startInProcessNode(dir, topology);
   const ask = (path: string, type: string, payload: unknown, timeoutMs = 5_000): Promise<unknown> =>
     new ActorRef(path, node.directory).ask(type, payload, { timeoutMs });
   const farm = (): Promise<FarmStatus> => ask('/freeswitch/migrator', 'status', null) as Promise<FarmStatus>;

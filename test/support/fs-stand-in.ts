@@ -10,6 +10,7 @@ import type {
   MigrationRecord,
   MigrationSummary,
 } from '../../actors/freeswitch/protocol.ts';
+import { summarizeMigration } from '../../actors/freeswitch/protocol.ts';
 import { actorChild } from '../../src/actor-system/actor-child.ts';
 import { defineActor } from '../../src/actor-system/kind.ts';
 import { FsMigrationRefused, FsUnknownHost, FsUnknownMigration } from '../../src/freeswitch/errors.ts';
@@ -95,26 +96,8 @@ export class FarmScript {
     const done = p.frames[p.frames.length - 1] as MigrationRecord;
     this.playing = null;
     this.finished.set(done.id, done);
-    this.recent.push(summaryOf(done));
+    this.recent.push(summarizeMigration(done));
   }
-}
-
-export function summaryOf(r: MigrationRecord): MigrationSummary {
-  const count = (o: string) => r.calls.filter((c) => c.outcome === o).length;
-  return {
-    id: r.id,
-    kind: r.kind,
-    source: r.source,
-    phase: r.phase,
-    started_at: r.started_at,
-    finished_at: r.finished_at,
-    calls: r.calls.length,
-    moved: count('moved'),
-    lost: count('lost'),
-    failed: count('failed'),
-    recreate_ms: r.recreate_ms,
-    epoch: r.epoch,
-  };
 }
 
 export function hostStatus(name: string, o: Partial<FsHostStatus> = {}): FsHostStatus {

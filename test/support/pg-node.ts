@@ -1,11 +1,8 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import pg from 'pg';
-import { stringify } from 'yaml';
 import type { PgClusterStatus } from '../../actors/pg/protocol.ts';
 import { ActorRef } from '../../src/actor-system/actor-ref.ts';
-import { createLogger } from '../../src/log/log.ts';
-import { MwareNode } from '../../src/node/node.ts';
+import type { MwareNode } from '../../src/node/node.ts';
+import { startInProcessNode } from './in-process-node.ts';
 import type { InspectionEvent } from '../../src/supervision/events.ts';
 import type { PgHostServer } from '../harness/pg-host.ts';
 import { freePort } from '../harness/ports.ts';
@@ -45,22 +42,7 @@ export async function pgTopology(clusters: Record<string, unknown>[]): Promise<R
 }
 
 export async function startPgNode(dir: string, clusters: Record<string, unknown>[]): Promise<PgNode> {
-  const topologyFile = join(dir, 'topology.yaml');
-  writeFileSync(topologyFile, stringify(await pgTopology(clusters)));
-  const logLines: string[] = [];
-  const events: InspectionEvent[] = [];
-  const dataDir = join(dir, 'data');
-  const node = await MwareNode.start({
-    topologyFile,
-    dataDir,
-    log: createLogger({
-      node: 'mware1',
-      group: 1,
-      level: 'debug',
-      destination: { write: (l: string) => void logLines.push(l) },
-    }),
-  });
-  node.events.subscribe((e) => events.push(e));
+  const { node, dataDir, logLines, events } = await startInProcessNode(dir, await pgTopology(clusters));
   const ask = (key: string, type: string, payload: unknown, timeoutMs = 5_000) =>
     new ActorRef(`/pg/${key}/controller`, node.directory).ask(type, payload, { timeoutMs });
   return {

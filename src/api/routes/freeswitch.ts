@@ -1,9 +1,5 @@
-import type {
-  FarmStatus,
-  FsChannel,
-  MigrationRecord,
-  MigrationSummary,
-} from '../../../actors/freeswitch/protocol.ts';
+import type { FarmStatus, FsChannel } from '../../../actors/freeswitch/protocol.ts';
+import { summarizeMigration } from '../../../actors/freeswitch/protocol.ts';
 import { FsNotConfigured, FsUnknownHost } from '../../freeswitch/errors.ts';
 import type { ApiContext } from '../context.ts';
 import type { Principal } from '../auth.ts';
@@ -57,25 +53,6 @@ function requireHost(ctx: ApiContext, host: string): string {
 export function farmStatus(ctx: ApiContext, principal: Principal | null): Promise<FarmStatus> {
   requireFarm(ctx);
   return askActor(ctx, principal, MIGRATOR, 'status', null, STATUS_MS) as Promise<FarmStatus>;
-}
-
-/** A migration's record in counts: the shape the migrator keeps for finished ones, for the one in progress too. */
-export function summarizeMigration(r: MigrationRecord): MigrationSummary {
-  const count = (o: string): number => r.calls.filter((c) => c.outcome === o).length;
-  return {
-    id: r.id,
-    kind: r.kind,
-    source: r.source,
-    phase: r.phase,
-    started_at: r.started_at,
-    finished_at: r.finished_at,
-    calls: r.calls.length,
-    moved: count('moved'),
-    lost: count('lost'),
-    failed: count('failed'),
-    recreate_ms: r.recreate_ms,
-    epoch: r.epoch,
-  };
 }
 
 /** Each host's live channels; a host whose actor does not answer is listed with its error, not failing the rest. */
