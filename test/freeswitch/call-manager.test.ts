@@ -3,16 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
 import type { Dialog } from '../../actors/freeswitch/call-manager-protocol.ts';
-import { RecoveryTable } from '../../src/freeswitch/recovery-table.ts';
-import { startEslSimulator } from '../harness/esl-simulator/index.ts';
 import type { SimHost } from '../harness/esl-simulator/index.ts';
-import type { PgServer } from '../harness/postgres.ts';
-import { startPostgres } from '../harness/postgres.ts';
 import { expectError } from '../support/api-errors.ts';
-import type { FsNode } from '../support/fs-node.ts';
-import { fsTopology, startFsNode } from '../support/fs-node.ts';
+import type { FsNode, SimFarm } from '../support/fs-node.ts';
+import { fsTopology, startFsNode, startSimFarm } from '../support/fs-node.ts';
 
 /**
  * The call manager facade (`/rest/v1/uc/calls`, `/rest/v1/uc/conferences`) through the real HTTP API of an
@@ -26,32 +21,21 @@ const A = 'a.example.test';
 const B = 'b.example.test';
 
 describe('call manager facade (simulated hosts, real PostgreSQL, real HTTP)', () => {
-  let server: PgServer;
-  let admin: pg.Client;
+  let farm: SimFarm;
   let dir: string;
   let node: FsNode;
   let url: string;
   const sims: Record<string, SimHost> = {};
 
   before(async () => {
-    server = await startPostgres({ name: 'pg-fs-calls' });
-    admin = new pg.Client({ connectionString: server.url });
-    await admin.connect();
-    await admin.query('CREATE ROLE fs LOGIN');
-    await new RecoveryTable(admin).install();
-    for (const [name, ip] of Object.entries(ADDR))
-      sims[name] = await startEslSimulator({
-        name,
-        switchname: `freeswitch${name.slice(2)}`,
-        addresses: [ip],
-        sipIp: ip,
-        mediaIp: ip,
-        profiles: ['internal'],
-        db: { connectionString: `postgres://fs@${server.host}:${server.port}/postgres` },
-      });
+    farm = await startSimFarm(
+      'pg-fs-calls',
+      Object.entries(ADDR).map(([name, ip]) => ({ name, ip })),
+    );
+    Object.assign(sims, farm.sims);
     dir = mkdtempSync(join(tmpdir(), 'mware-calls-'));
     const topology = await fsTopology(
-      { host: server.host, port: server.port, database: 'postgres', user: 'postgres' },
+      farm.db,
       Object.values(sims).map((sim) => ({
         sim,
         sipIp: ADDR[sim.name]!,
@@ -73,9 +57,7 @@ describe('call manager facade (simulated hosts, real PostgreSQL, real HTTP)', ()
   });
   after(async () => {
     await node?.node.stop();
-    for (const s of Object.values(sims)) await s.stop();
-    await admin?.end();
-    await server?.stop();
+    await farm?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

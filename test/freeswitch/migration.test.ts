@@ -3,15 +3,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import pg from 'pg';
+import type pg from 'pg';
 import type { MigrationRecord } from '../../actors/freeswitch/protocol.ts';
-import { RecoveryTable } from '../../src/freeswitch/recovery-table.ts';
-import { startEslSimulator } from '../harness/esl-simulator/index.ts';
 import type { SimHost } from '../harness/esl-simulator/index.ts';
-import type { PgServer } from '../harness/postgres.ts';
-import { startPostgres } from '../harness/postgres.ts';
-import type { FsNode } from '../support/fs-node.ts';
-import { fsTopology, startFsNode } from '../support/fs-node.ts';
+import type { FsNode, SimFarm } from '../support/fs-node.ts';
+import { fsTopology, startFsNode, startSimFarm } from '../support/fs-node.ts';
 
 /**
  * Call recovery and migration end to end: one mware node, three simulated FreeSWITCH hosts (ESL simulators), and a
@@ -23,36 +19,29 @@ const WINDOW_MS = 1_000;
 const ADDR: Record<string, string> = { fs01: '127.0.0.21', fs02: '127.0.0.22', fs03: '127.0.0.23' };
 
 describe('FreeSWITCH call recovery and migration (simulated hosts, real PostgreSQL)', () => {
-  let server: PgServer;
+  let farm: SimFarm;
   let admin: pg.Client;
   let dir: string;
   let node: FsNode;
   const sims: Record<string, SimHost> = {};
 
   before(async () => {
-    server = await startPostgres({ name: 'pg-fs-migration' });
-    admin = new pg.Client({ connectionString: server.url });
-    await admin.connect();
-    await admin.query('CREATE ROLE fs LOGIN');
-    // As in production: the table exists before the hosts start (PostgreSQL 15 lets no plain role create in public).
-    await new RecoveryTable(admin).install();
-    for (const [name, ip] of Object.entries(ADDR))
-      sims[name] = await startEslSimulator({
+    farm = await startSimFarm(
+      'pg-fs-migration',
+      Object.entries(ADDR).map(([name, ip]) => ({
         name,
-        switchname: `freeswitch${name.slice(2)}`,
-        addresses: [ip],
-        sipIp: ip,
-        mediaIp: ip,
+        ip,
         profiles: name === 'fs03' ? ['internal'] : ['internal', 'external'],
-        db: { connectionString: `postgres://fs@${server.host}:${server.port}/postgres` },
-        recoverMsPerLeg: 1,
-        reinviteWindowMs: WINDOW_MS,
-      });
+      })),
+      { recoverMsPerLeg: 1, reinviteWindowMs: WINDOW_MS },
+    );
+    admin = farm.admin;
+    Object.assign(sims, farm.sims);
     dir = mkdtempSync(join(tmpdir(), 'mware-fs-'));
     node = await startFsNode(
       dir,
       await fsTopology(
-        { host: server.host, port: server.port, database: 'postgres', user: 'postgres' },
+        farm.db,
         Object.values(sims).map((sim) => ({
           sim,
           sipIp: ADDR[sim.name]!,
@@ -66,9 +55,7 @@ describe('FreeSWITCH call recovery and migration (simulated hosts, real PostgreS
   });
   after(async () => {
     await node?.node.stop();
-    for (const s of Object.values(sims)) await s.stop();
-    await admin?.end();
-    await server?.stop();
+    await farm?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

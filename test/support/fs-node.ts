@@ -3,7 +3,12 @@ import { ActorRef } from '../../src/actor-system/actor-ref.ts';
 import type { MwareNode } from '../../src/node/node.ts';
 import { startInProcessNode } from './in-process-node.ts';
 import type { InspectionEvent } from '../../src/supervision/events.ts';
-import type { SimHost } from '../harness/esl-simulator/index.ts';
+import pg from 'pg';
+import { RecoveryTable } from '../../src/freeswitch/recovery-table.ts';
+import { startEslSimulator } from '../harness/esl-simulator/index.ts';
+import type { SimHost, SimHostOptions } from '../harness/esl-simulator/index.ts';
+import type { PgServer } from '../harness/postgres.ts';
+import { startPostgres } from '../harness/postgres.ts';
 import { freePort } from '../harness/ports.ts';
 
 /**
@@ -90,6 +95,57 @@ export async function startFsNode(dir: string, topology: Record<string, unknown>
           );
         await new Promise((r) => setTimeout(r, 50));
       }
+    },
+  };
+}
+
+/** A farm of simulated FreeSWITCH hosts on one real PostgreSQL, prepared as production would be. */
+export interface SimFarm {
+  server: PgServer;
+  /** A superuser connection (the tests' window on the table). */
+  admin: pg.Client;
+  sims: Record<string, SimHost>;
+  /** `recovery_db` for the topology: mware connects as the superuser (it owns the table). */
+  db: { host: string; port: number; database: string; user: string };
+  stop(): Promise<void>;
+}
+
+/**
+ * A real PostgreSQL, the hosts' plain role `fs`, the recovery table with its fencing installed before the hosts start
+ * (PostgreSQL 15 lets no plain role create in `public`), then one simulator per host, each connecting as `fs` with
+ * its switchname (`freeswitch<NN>` for `fsNN`) as application_name.
+ */
+export async function startSimFarm(
+  name: string,
+  hosts: { name: string; ip: string; profiles?: string[] }[],
+  options: Partial<SimHostOptions> = {},
+): Promise<SimFarm> {
+  const server = await startPostgres({ name });
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  await admin.query('CREATE ROLE fs LOGIN');
+  await new RecoveryTable(admin).install();
+  const sims: Record<string, SimHost> = {};
+  for (const h of hosts)
+    sims[h.name] = await startEslSimulator({
+      name: h.name,
+      switchname: `freeswitch${h.name.slice(2)}`,
+      addresses: [h.ip],
+      sipIp: h.ip,
+      mediaIp: h.ip,
+      profiles: h.profiles ?? ['internal'],
+      db: { connectionString: `postgres://fs@${server.host}:${server.port}/postgres` },
+      ...options,
+    });
+  return {
+    server,
+    admin,
+    sims,
+    db: { host: server.host, port: server.port, database: 'postgres', user: 'postgres' },
+    stop: async () => {
+      for (const s of Object.values(sims)) await s.stop();
+      await admin.end();
+      await server.stop();
     },
   };
 }
