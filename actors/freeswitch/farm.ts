@@ -55,7 +55,8 @@ export class FsFarm {
   /** A call event from a host: remembered when it ends a leg, then given to every listener. */
   publish(e: CallEvent): void {
     this.recent.push({ ...e, seq: ++this.seq });
-    if (this.recent.length > EVENTS_KEPT) this.recent.splice(0, this.recent.length - EVENTS_KEPT);
+    // Trimmed a thousand at a time: a splice per event would move the whole buffer on every event of a recovery.
+    if (this.recent.length > EVENTS_KEPT + 1_000) this.recent.splice(0, this.recent.length - EVENTS_KEPT);
     if (e.kind === 'ended') {
       this.hangups.delete(e.uuid);
       this.hangups.set(e.uuid, { host: e.host, cause: e.cause ?? 'UNKNOWN', at: e.at });

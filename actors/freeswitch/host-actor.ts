@@ -370,7 +370,7 @@ function numberOr(s: string | undefined, fallback: number): number {
 }
 
 /** `sofia/internal/1001@example.test` → `internal`. */
-export function profileOf(channelName: string | undefined): string | null {
+function profileOf(channelName: string | undefined): string | null {
   const m = /^sofia\/([^/]+)\//.exec(channelName ?? '');
   return m?.[1] ?? null;
 }

@@ -18,7 +18,7 @@ import type {
   MigrationRecord,
   MigrationSummary,
 } from './protocol.ts';
-import { FS_MIGRATOR_STATE_KEY, summarizeMigration } from './protocol.ts';
+import { FS_EVENT_TOPIC, FS_MIGRATOR_STATE_KEY, summarizeMigration } from './protocol.ts';
 import type { FsFarmSettings } from './settings.ts';
 
 /**
@@ -242,7 +242,7 @@ class MigratorActor implements Behavior<FsMigratorProtocol> {
     } catch (err) {
       this.a.notify({
         type: 'notice',
-        topic: 'freeswitch',
+        topic: FS_EVENT_TOPIC,
         event: 'record-not-written',
         level: 'warn',
         message: `migration ${r.id}: its record could not be written (${err instanceof Error ? err.message : String(err)})`,
@@ -282,7 +282,7 @@ class MigratorActor implements Behavior<FsMigratorProtocol> {
       clock: a.clock,
       epoch: a.epoch,
       leading: a.leading,
-      notify: (n) => a.notify({ ...n, type: 'notice', topic: 'freeswitch', epoch: a.epoch() }),
+      notify: (n) => a.notify({ ...n, type: 'notice', topic: FS_EVENT_TOPIC, epoch: a.epoch() }),
       save: async (r) => {
         this.memory.active = r;
         await this.save();

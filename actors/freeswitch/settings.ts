@@ -62,8 +62,3 @@ export function compileFarm(fs: Freeswitch): FsFarmSettings {
     },
   };
 }
-
-/** Every secret of the farm (for scrubbing what a host or the database says back). */
-export function farmSecrets(f: FsFarmSettings): string[] {
-  return [f.recoveryDb.password, ...f.hosts.map((h) => h.esl.password)].filter((s): s is string => !!s);
-}

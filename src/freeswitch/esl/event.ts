@@ -60,8 +60,3 @@ export function toEslEvent(raw: RawEventData): EslEvent | undefined {
   if (raw.body !== undefined && raw.body !== '') event.body = raw.body;
   return event;
 }
-
-/** Header `name` of `e`, or undefined. */
-export function eventHeader(e: EslEvent, name: string): string | undefined {
-  return Object.hasOwn(e.headers, name) ? e.headers[name] : undefined;
-}
