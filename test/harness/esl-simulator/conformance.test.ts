@@ -31,7 +31,7 @@ async function replay(port: number, sent: string): Promise<string> {
   const quiet = async (): Promise<void> => {
     for (let last = -1; !closed && got.length !== last;) {
       last = got.length;
-      await new Promise((r) => setTimeout(r, 150));
+      await new Promise((r) => setTimeout(r, 80));
     }
   };
   await quiet();
