@@ -16,4 +16,6 @@ export const ACTOR_MODES = {
   freeswitch: 'in-memory',
   /** Waits on the network only (SSH, pg): nothing blocks the event loop. */
   pg: 'in-memory',
+  /** Hold sockets and subscribe to the node's event stream (a function in their arguments). */
+  services: 'in-memory',
 } as const satisfies Record<string, ActorMode>;

@@ -3,7 +3,8 @@
 // Usage: node bench/run.mjs [name …]   (names: messaging restart mutex memory startup api cluster; soak, the
 // 10-minute no-false-failover soak; backup, a few minutes on a 1 GB database; pg-failover, PostgreSQL failover
 // beside Patroni (about 6 minutes; subjects from PG_FAILOVER_SUBJECTS); fs-migration, FreeSWITCH call recovery at
-// 100 and 1,000 calls (a few minutes): these run only when named)
+// 100 and 1,000 calls (a few minutes); syslog-snmp, syslog → trap throughput against a real snmptrapd: these run
+// only when named)
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 
@@ -19,8 +20,9 @@ const ALL = {
   backup: ['bench/backup.ts'],
   'pg-failover': ['bench/pg-failover/run.ts'],
   'fs-migration': ['bench/fs-migration/run.ts'],
+  'syslog-snmp': ['bench/syslog-snmp.ts'],
 };
-const OPT_IN = new Set(['soak', 'backup', 'pg-failover', 'fs-migration']);
+const OPT_IN = new Set(['soak', 'backup', 'pg-failover', 'fs-migration', 'syslog-snmp']);
 const chosen = process.argv.slice(2).length
   ? process.argv.slice(2)
   : Object.keys(ALL).filter((n) => !OPT_IN.has(n));

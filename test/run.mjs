@@ -21,6 +21,7 @@ const PACKAGES = {
   rsync: 'rsync',
   zip: 'zip',
   unzip: 'unzip',
+  snmptrapd: 'snmptrapd',
 };
 const PG_BIN = '/usr/lib/postgresql/15/bin';
 

@@ -140,6 +140,8 @@ export interface Placement {
   server: string;
   /** The address of the role's internal interface: every listener binds here. */
   address: string;
+  /** The server's interface aliases and their addresses (a service listener may name another one). */
+  ifaces: Readonly<Record<string, string>>;
   group: number;
   /** Group members in failover order (lowest `order` first). */
   members: MwareRole[];
@@ -167,6 +169,7 @@ export function placementFor(t: Topology, roleName: string): Placement | undefin
     site,
     server: role.server,
     address,
+    ifaces: server?.ifaces ?? {},
     group: role.group,
     members: g.members,
     rank: g.members.indexOf(role),

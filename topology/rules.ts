@@ -42,6 +42,7 @@ export function checkRules(input: RuleInput): ProblemList {
   domainPlacement(ctx);
   controllers(ctx);
   securityAndCoordination(ctx);
+  syslogSnmp(ctx);
   listeners(ctx);
   return p;
 }
@@ -392,6 +393,41 @@ function controllers(c: RuleContext): void {
   }
 }
 
+/** `syslog_snmp`: what each manager's SNMP version needs, rule regexes that compile, a listener at all. */
+function syslogSnmp(c: RuleContext): void {
+  const { p } = c;
+  for (const { role, at } of c.mware) {
+    const conf = role.syslog_snmp;
+    if (!conf || c.isRepaired(at, 'syslog_snmp')) continue;
+    const base = [...at, 'syslog_snmp'];
+    if (conf.listen.udp_port === undefined && conf.listen.tcp_port === undefined)
+      p.add([...base, 'listen'], 'needs udp_port, tcp_port or both');
+    conf.managers.forEach((m, i) => {
+      const need =
+        m.version === 'v2c' ? (['community'] as const) : (['user', 'auth_key', 'priv_key'] as const);
+      for (const key of need)
+        if (m[key] === undefined) p.add([...base, 'managers', i, key], `is required for SNMP ${m.version}`);
+      if (m.version === 'v2c')
+        for (const key of ['user', 'auth_key', 'priv_key'] as const)
+          if (m[key] !== undefined)
+            p.add([...base, 'managers', i, key], 'is for v3 only (this manager is v2c)');
+    });
+    conf.rules.forEach((r, i) => {
+      if (r.regex === undefined) return;
+      try {
+        new RegExp(r.regex);
+      } catch (err) {
+        p.add([...base, 'rules', i, 'regex'], `is not a valid regular expression: ${(err as Error).message}`);
+      }
+    });
+    duplicates(
+      conf.rules,
+      (r) => r.name,
+      (i) => p.add([...base, 'rules', i, 'name'], `rule name "${conf.rules[i]?.name}" is used twice`),
+    );
+  }
+}
+
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
@@ -460,5 +496,25 @@ function listeners(c: RuleContext): void {
       }
       claim(addr, a.port, [...at, 'cti_adapters', i, 'port'], 'CTI adapter', role.group);
     });
+    const syslog = role.syslog_snmp;
+    if (!syslog || c.isRepaired(at, 'syslog_snmp')) continue;
+    const addr = syslog.listen.iface === 'default' ? address : server.ifaces[syslog.listen.iface];
+    if (addr === undefined) {
+      if (!c.isBrokenIface(server.name, syslog.listen.iface))
+        p.add(
+          [...at, 'syslog_snmp', 'listen', 'iface'],
+          `server "${server.name}" has no interface "${syslog.listen.iface}" (use "default" for the role's own)`,
+        );
+      continue;
+    }
+    // Like a CTI adapter, the syslog listener runs on the group's active member only.
+    if (syslog.listen.tcp_port !== undefined)
+      claim(
+        addr,
+        syslog.listen.tcp_port,
+        [...at, 'syslog_snmp', 'listen', 'tcp_port'],
+        'syslog listener',
+        role.group,
+      );
   }
 }

@@ -254,6 +254,111 @@ export const Freeswitch = z.strictObject({
     }),
 });
 
+// ----------------------------------------------------------------------------------------------- syslog_snmp
+
+export const SYSLOG_SEVERITIES = [
+  'emerg',
+  'alert',
+  'crit',
+  'err',
+  'warning',
+  'notice',
+  'info',
+  'debug',
+] as const;
+export const SYSLOG_FACILITIES = [
+  'kern',
+  'user',
+  'mail',
+  'daemon',
+  'auth',
+  'syslog',
+  'lpr',
+  'news',
+  'uucp',
+  'cron',
+  'authpriv',
+  'ftp',
+  'ntp',
+  'security',
+  'console',
+  'solaris-cron',
+  'local0',
+  'local1',
+  'local2',
+  'local3',
+  'local4',
+  'local5',
+  'local6',
+  'local7',
+] as const;
+
+const severity = z
+  .union([z.int().min(0).max(7), z.enum(SYSLOG_SEVERITIES)], {
+    error: (i) =>
+      `must be a syslog severity 0-7 or ${SYSLOG_SEVERITIES.join(', ')} (got ${JSON.stringify(i.input)})`,
+  })
+  .describe('0 (emerg) … 7 (debug), by number or name');
+const facility = z
+  .union([z.int().min(0).max(23), z.enum(SYSLOG_FACILITIES)], {
+    error: (i) =>
+      `must be a syslog facility 0-23 or a name such as daemon, local0 (got ${JSON.stringify(i.input)})`,
+  })
+  .describe('0 (kern) … 23 (local7), by number or name');
+const oid = z.string().regex(/^1(\.(0|[1-9][0-9]*)){2,127}$/, {
+  error: (i) => `must be a numeric OID such as 1.3.6.1.4.1.32473.1.0.1 (got ${JSON.stringify(i.input)})`,
+});
+
+export const SyslogRule = z.strictObject({
+  name: entityName,
+  severity_max: severity
+    .optional()
+    .describe('Matches this severity and the more severe ones (lower numbers)'),
+  facility: facility.optional(),
+  host: z.string().min(1).optional().describe('The sending host as the message names it (case-insensitive)'),
+  program: z.string().min(1).optional().describe('The program (RFC 3164 tag, RFC 5424 APP-NAME)'),
+  regex: z.string().min(1).optional().describe('A JavaScript regular expression the message text must match'),
+  trap_oid: oid.optional().describe('The notification OID sent (default: MWARE-MIB mwareSyslogTrap)'),
+});
+
+export const SnmpAuthProtocol = z.enum(['md5', 'sha', 'sha224', 'sha256', 'sha384', 'sha512']);
+export const SnmpPrivProtocol = z.enum(['des', 'aes', 'aes256b', 'aes256r']);
+
+export const SnmpManager = z.strictObject({
+  host: host,
+  port: port.default(162),
+  version: z.enum(['v2c', 'v3'], { error: (i) => `version is v2c or v3 (got ${JSON.stringify(i.input)})` }),
+  community: z.string().min(1).optional().describe('v2c community (a secret: use ${env:…} or ${file:…})'),
+  user: z.string().min(1).max(32).optional().describe('v3 USM user (authPriv)'),
+  auth_protocol: SnmpAuthProtocol.default('sha'),
+  auth_key: z.string().min(8).optional().describe('v3 authentication passphrase, 8 characters or more'),
+  priv_protocol: SnmpPrivProtocol.default('aes'),
+  priv_key: z.string().min(8).optional().describe('v3 privacy passphrase, 8 characters or more'),
+});
+
+export const SyslogSnmp = z.strictObject({
+  listen: z.strictObject({
+    udp_port: port.optional(),
+    tcp_port: port.optional(),
+    iface: z.string().min(1).default('default').describe("A server interface alias; default: the role's own"),
+  }),
+  rules: z.array(SyslogRule).default([]),
+  managers: z.array(SnmpManager).min(1, { error: 'at least one SNMP manager is required' }),
+  rate_limit: z
+    .strictObject({
+      per_second: z.number().positive().max(100_000).default(50),
+      burst: z.int().min(1).max(100_000).default(100),
+    })
+    .default({ per_second: 50, burst: 100 })
+    .describe('Token bucket on syslog traps (mware alarms are not limited)'),
+  engine_id: z
+    .string()
+    .regex(/^(0x)?([0-9A-Fa-f]{2}){5,32}$/, { error: 'must be 5-32 bytes in hex' })
+    .optional()
+    .describe('SNMPv3 engine ID of this sender (hex); default 80007ED904 + the role name in hex'),
+  alarms: z.boolean().default(true).describe("Also trap mware's own alarms (notices at warn/error)"),
+});
+
 // ------------------------------------------------------------------------------------------------------- CTI
 
 export const CtiAdapter = z.strictObject({
@@ -316,6 +421,7 @@ export const MwareRole = z.strictObject({
   backup_controller: BackupController.optional(),
   freeswitch: Freeswitch.optional(),
   cti_adapters: z.array(CtiAdapter).default([]),
+  syslog_snmp: SyslogSnmp.optional(),
 });
 
 /** Instances of the platform's other roletypes: only the common fields are checked. */
@@ -363,6 +469,9 @@ export type PgServer = z.infer<typeof PgServer>;
 export type BackupController = z.infer<typeof BackupController>;
 export type Freeswitch = z.infer<typeof Freeswitch>;
 export type CtiAdapter = z.infer<typeof CtiAdapter>;
+export type SyslogSnmp = z.infer<typeof SyslogSnmp>;
+export type SyslogRule = z.infer<typeof SyslogRule>;
+export type SnmpManager = z.infer<typeof SnmpManager>;
 
 /** Group-level settings: identical on every member of a group. */
 export const GROUP_LEVEL_FIELDS = [
@@ -372,6 +481,7 @@ export const GROUP_LEVEL_FIELDS = [
   'freeswitch',
   'cti_adapters',
   'mutex',
+  'syslog_snmp',
 ] as const satisfies readonly (keyof MwareRole)[];
 
 export function isMwareRole(r: RoleInstance): r is MwareRole {

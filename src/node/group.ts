@@ -12,6 +12,7 @@ import type { Supervisor } from '../supervision/supervisor.ts';
 import type { Directory } from '../supervision/directory.ts';
 import { pgChild } from '../../supervisors/pg.ts';
 import { freeswitchChild } from '../../supervisors/freeswitch.ts';
+import { servicesChild } from '../../supervisors/services.ts';
 
 /**
  * The group's subtrees: what runs only on the active instance of a group (00-overview.md "The actor tree"). They
@@ -47,6 +48,7 @@ const SUBTREES: readonly { id: string; build: SubtreeBuilder }[] = [
   { id: 'pg', build: (d) => pgChild(d) },
   { id: 'backup', build: (d) => backupChild(d) },
   { id: 'freeswitch', build: (d) => freeswitchChild(d) },
+  { id: 'services', build: (d) => servicesChild(d) },
 ];
 
 /** A service's notice on the node's event stream (and so in its log), from the actor at `path`. */

@@ -18,3 +18,5 @@ export type { RedisServer } from './redis.ts';
 export { tempDir } from './temp.ts';
 export { startEslSimulator } from './esl-simulator/index.ts';
 export type { PeerMode, SimCall, SimChannel, SimHost, SimHostOptions } from './esl-simulator/index.ts';
+export { startSnmpTrapd } from './snmptrapd.ts';
+export type { ReceivedTrap, SnmpTrapd } from './snmptrapd.ts';

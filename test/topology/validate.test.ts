@@ -19,6 +19,9 @@ const CLUSTER_SECRETS = {
   PG_REPLICA_PWD: 'replica-password',
   FS_DB_PWD: 'fs-db-password',
   ESL_PWD: 'ClueCon',
+  MWARE_SNMP_COMMUNITY: 'snmp-community',
+  MWARE_SNMP_AUTH_KEY: 'snmp-auth-key',
+  MWARE_SNMP_PRIV_KEY: 'snmp-priv-key',
 };
 
 function sources(env: Record<string, string> = {}, files: Record<string, string> = {}) {

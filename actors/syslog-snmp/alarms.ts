@@ -1,0 +1,19 @@
+import type { InspectionEvent, ServiceNotice } from '../../src/supervision/events.ts';
+
+/**
+ * Which of mware's own notices become traps (`mwareAlarmTrap`): those at level `warn` or `error` from
+ *  - `pg`: the PostgreSQL controller (a failover, a failed promotion, a lost standby — actors/pg),
+ *  - `backup`: the backup controller (`run-failed` — actors/backup),
+ *  - `freeswitch`: the migrator (a host lost, a migration that failed or lost calls — actors/freeswitch).
+ * Info notices (a backup started, a planned switchover) are not alarms.
+ */
+export const ALARM_TOPICS: ReadonlySet<string> = new Set(['pg', 'backup', 'freeswitch']);
+
+export type AlarmNotice = ServiceNotice & { path: string; at: number };
+
+/** The event as an alarm to trap, or undefined when it is not one. */
+export function alarmOf(e: InspectionEvent): AlarmNotice | undefined {
+  if (e.type !== 'notice') return undefined;
+  if (e.level !== 'warn' && e.level !== 'error') return undefined;
+  return ALARM_TOPICS.has(e.topic) ? e : undefined;
+}
