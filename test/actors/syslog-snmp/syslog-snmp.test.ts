@@ -14,6 +14,11 @@ import { SyslogSnmp } from '../../../topology/schema.ts';
 import type { ReceivedTrap, SnmpTrapd } from '../../harness/index.ts';
 import { freePort, startSnmpTrapd } from '../../harness/index.ts';
 import { until } from '../../harness/poll.ts';
+import { startInProcessNode } from '../../support/in-process-node.ts';
+import { ActorRef } from '../../../src/actor-system/actor-ref.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** Starts: one real snmptrapd (v2c community and a v3 authPriv user) shared by the tests. */
 
@@ -265,5 +270,64 @@ describe('syslog → SNMP traps, against a real snmptrapd', () => {
       assert.equal(t.varbinds.get(VARBIND.alarmSource), '/backup');
     }
     assert.equal(s.status().alarms, 1);
+  });
+});
+
+describe('syslog → SNMP traps in a node (topology → /services/syslog-snmp), against a real snmptrapd', () => {
+  it('listens where the topology says, traps a matched message and the node’s own alarm, and answers status', async () => {
+    const udp = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'mware-syslog-'));
+    const n = await startInProcessNode(dir, {
+      cluster: 'syslogtest',
+      sites: [{ name: 'main', master: true }],
+      servers: [{ name: 'srv1', site: 'main', ifaces: { eth0: '127.0.0.1' } }],
+      roles: [
+        {
+          name: 'mware1',
+          roletype: 'mware',
+          server: 'srv1',
+          iface: 'eth0',
+          group: 1,
+          order: 1,
+          api: { port: await freePort() },
+          syslog_snmp: {
+            listen: { udp_port: udp },
+            rules: [{ name: 'kernel', program: 'kernel' }],
+            managers: [{ host: '127.0.0.1', port: trapd.port, version: 'v2c', community: 'public' }],
+          },
+        },
+      ],
+    });
+    try {
+      const from = trapd.traps().length;
+      await sendUdp(udp, '<0>Jan  5 10:00:00 db2 kernel: Out of memory: Killed process 4242');
+      const [t] = await nextTraps(from, 1);
+      assertSyslogTrap(t!, {
+        syslogHost: 'db2',
+        syslogProgram: 'kernel',
+        syslogSeverity: 0,
+        syslogRule: 'kernel',
+      });
+      n.node.events.emit({
+        type: 'notice',
+        topic: 'pg',
+        event: 'failover',
+        level: 'warn',
+        message: 'cluster general: 127.0.0.32:5432 promoted',
+        path: '/pg/general/controller',
+        at: Date.now(),
+      });
+      const [alarm] = await nextTraps(from + 1, 1);
+      assert.equal(alarm?.trapOid, TRAP.alarm);
+      const status = (await new ActorRef('/services/syslog-snmp', n.node.directory).ask(
+        'status',
+        null,
+      )) as SyslogSnmpStatus;
+      assert.equal(status.matched, 1);
+      assert.equal(status.alarms, 1);
+    } finally {
+      await n.node.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
