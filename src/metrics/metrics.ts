@@ -7,6 +7,7 @@ import type { ActorStats } from '../supervision/stats.ts';
 import { registerBackupMetrics } from './backup-metrics.ts';
 import { registerPgMetrics } from './pg-metrics.ts';
 import { registerFsMetrics } from './fs-metrics.ts';
+import { registerSyslogSnmpMetrics } from './syslog-snmp-metrics.ts';
 import { askIfRunning } from './ask-running.ts';
 
 const SCRAPE_ASK_MS = 1_000;
@@ -284,6 +285,9 @@ export class NodeMetrics {
       askIfRunning(src.directory, `/pg/${key}/controller`, 'status', SCRAPE_ASK_MS),
     );
     registerFsMetrics(r, () => askIfRunning(src.directory, '/freeswitch/migrator', 'status', SCRAPE_ASK_MS));
+    registerSyslogSnmpMetrics(r, () =>
+      askIfRunning(src.directory, '/services/syslog-snmp', 'status', SCRAPE_ASK_MS),
+    );
 
     this.apiRequests = new Counter({
       name: 'mware_api_requests_total',
