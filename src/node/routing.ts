@@ -103,6 +103,9 @@ export class NodeRouting implements Routing {
       // This node took the group over while the request waited for an active instance: it serves it itself.
       if (this.servesHere(group)) return here();
       const holder = await this.holderOf(cluster, group).catch((err: unknown) => ((last = err), undefined));
+      // A retry with next to no time left could not be answered: it would only end in MW_ERR_PEER_LOST ("may have
+      // been handled"), which the caller cannot safely retry, where the truth is that no active took it.
+      if (last !== undefined && deadline - this.o.clock.now() < RETRY_MS) break;
       if (holder !== undefined && holder !== self) {
         try {
           return await cluster.channel.request(holder, request, Math.max(1, deadline - this.o.clock.now()));
@@ -113,12 +116,12 @@ export class NodeRouting implements Routing {
         }
       }
       // A takeover under way: wait for the new active, until the caller's deadline.
-      if (this.o.clock.now() + RETRY_MS >= deadline)
-        throw new NotReady(
-          `no active instance of group ${group} took the request in time${last instanceof Error ? ` (${last.message})` : ''}`,
-        );
+      if (this.o.clock.now() + RETRY_MS >= deadline) break;
       await new Promise((r) => this.o.clock.setTimeout(() => r(undefined), RETRY_MS));
     }
+    throw new NotReady(
+      `no active instance of group ${group} took the request in time${last instanceof Error ? ` (${last.message})` : ''}`,
+    );
   }
 
   private async holderOf(cluster: ClusterRuntime, group: number): Promise<string | undefined> {
