@@ -6,6 +6,9 @@ import { NodeRouting } from '../../src/node/routing.ts';
 import type { ClusterRuntime } from '../../src/node/cluster-runtime.ts';
 import type { CoordinationBackend } from '../../src/coordination/backend.ts';
 import { systemClock } from '../../src/supervision/clock.ts';
+import type { Clock } from '../../src/supervision/clock.ts';
+import { NotReady } from '../../src/api/errors.ts';
+import { PeerLost } from '../../src/cluster/errors.ts';
 import type { Placement } from '../../topology/placement.ts';
 import type { Topology } from '../../topology/schema.ts';
 
@@ -41,6 +44,53 @@ describe('routing during a takeover', () => {
     const took = performance.now() - t0;
     assert.equal(r, 'served here');
     assert.ok(took < 2_000, `served ${Math.round(took)} ms after it arrived, not at its deadline`);
+  });
+});
+
+describe('routing while no active instance answers', () => {
+  it('never sends a retry with next to no time left: the caller hears MW_ERR_NOT_READY, not a lost request', async () => {
+    // A loaded machine: every pause overruns by 48 ms, so a retry can find ~12 ms left of its deadline.
+    let now = 0;
+    const lateClock: Clock = {
+      now: () => now,
+      wallNow: () => now,
+      setTimeout: (fn, ms) => {
+        now += ms + 48;
+        setImmediate(fn);
+        return { __timer: true };
+      },
+      clearTimeout: () => undefined,
+    };
+    const deadlines: number[] = [];
+    const cluster = {
+      coordination: { holderOf: async () => ({ holder: 'mware1', epoch: 2 }) },
+      channel: {
+        request: async (_to: string, _r: unknown, deadlineMs: number) => {
+          deadlines.push(deadlineMs);
+          // Too little time to be answered: the channel cannot tell whether it was handled.
+          if (deadlineMs < 20)
+            throw new PeerLost('mware1 did not answer (the request may have been handled)');
+          throw new NotReady('mware1 is passive, not active');
+        },
+      },
+    } as unknown as ClusterRuntime;
+    const routing = new NodeRouting({
+      topology: {} as Topology,
+      placement: { group: 7, role: { name: 'mware2' } } as unknown as Placement,
+      state: () => 'passive',
+      coordination: { leading: () => false } as unknown as CoordinationBackend,
+      cluster,
+      clock: lateClock,
+    });
+    const err = await routing
+      .forward(7, {} as ForwardedRequest, 600, async () => 'never here')
+      .then(
+        () => assert.fail('served'),
+        (e: unknown) => e,
+      );
+    assert.equal((err as { code?: string }).code, 'MW_ERR_NOT_READY', String(err));
+    assert.ok(deadlines.length > 1, 'retried while waiting');
+    assert.ok(Math.min(...deadlines) >= 50, `a retry went out with ${Math.min(...deadlines)} ms left`);
   });
 });
 
