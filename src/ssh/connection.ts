@@ -3,6 +3,7 @@ import ssh2 from 'ssh2';
 import { scrubber } from '../redaction.ts';
 import {
   SshAuthFailed,
+  SshKeyUnusable,
   SshCommandFailed,
   SshConnectionLost,
   SshHostKeyMismatch,
@@ -61,6 +62,15 @@ export class SshConnection {
     const scrub = scrubber([target.password, target.passphrase, target.privateKey].filter(isString));
     const where = endpoint(target);
     const details = { host: target.host, port: target.port, user: target.user };
+    if (target.privateKey !== undefined) {
+      const parsed = ssh2.utils.parseKey(target.privateKey, target.passphrase);
+      if (parsed instanceof Error)
+        return Promise.reject(
+          new SshKeyUnusable(`ssh ${where}: the private key cannot be read: ${scrub(parsed.message)}`, {
+            details,
+          }),
+        );
+    }
     return new Promise((resolve, reject) => {
       const client = new ssh2.Client();
       let hostKeyRefused: string | undefined;
@@ -131,23 +141,36 @@ export class SshConnection {
         fail(new SshUnreachable(`ssh ${where}: the server closed the connection`, { details })),
       );
       const pin = target.hostKeyFingerprint;
-      client.connect({
-        host: target.host,
-        port: target.port,
-        username: target.user,
-        ...(target.password !== undefined && { password: target.password }),
-        ...(target.privateKey !== undefined && { privateKey: target.privateKey }),
-        ...(target.passphrase !== undefined && { passphrase: target.passphrase }),
-        readyTimeout: limits.connectTimeoutMs,
-        keepaliveInterval: limits.keepaliveIntervalMs,
-        keepaliveCountMax: 3,
-        // A pinned key that does not match stops the handshake before any credential is sent.
-        hostVerifier: (key: Buffer) => {
-          if (pin === undefined || matchesPin(key, pin)) return true;
-          hostKeyRefused = fingerprintOf(key);
-          return false;
-        },
-      });
+      try {
+        connect();
+      } catch (err) {
+        // ssh2 throws at once on options it cannot use; that must come back as one of our kinds, scrubbed.
+        fail(
+          new SshConnectionLost(`ssh ${where}: cannot connect: ${scrub((err as Error).message)}`, {
+            details,
+            cause: clean(err as Error, scrub),
+          }),
+        );
+      }
+      function connect(): void {
+        client.connect({
+          host: target.host,
+          port: target.port,
+          username: target.user,
+          ...(target.password !== undefined && { password: target.password }),
+          ...(target.privateKey !== undefined && { privateKey: target.privateKey }),
+          ...(target.passphrase !== undefined && { passphrase: target.passphrase }),
+          readyTimeout: limits.connectTimeoutMs,
+          keepaliveInterval: limits.keepaliveIntervalMs,
+          keepaliveCountMax: 3,
+          // A pinned key that does not match stops the handshake before any credential is sent.
+          hostVerifier: (key: Buffer) => {
+            if (pin === undefined || matchesPin(key, pin)) return true;
+            hostKeyRefused = fingerprintOf(key);
+            return false;
+          },
+        });
+      }
     });
   }
 

@@ -9,6 +9,13 @@ import { errorKind, registerErrorClass } from '../errors.ts';
 export class SshAuthFailed extends errorKind('MW_ERR_SSH_AUTH') {}
 registerErrorClass(SshAuthFailed);
 
+/**
+ * The configured private key cannot be read (malformed, cut short, an unsupported format, or encrypted with another
+ * passphrase): refused before any connection is made. The message gives the reader's reason, never the key.
+ */
+export class SshKeyUnusable extends errorKind('MW_ERR_SSH_KEY') {}
+registerErrorClass(SshKeyUnusable);
+
 /** No SSH server could be reached: the port refuses, no route, the name does not resolve. */
 export class SshUnreachable extends errorKind('MW_ERR_SSH_UNREACHABLE') {}
 registerErrorClass(SshUnreachable);

@@ -15,6 +15,14 @@ import { tempDir } from '../harness/temp.ts';
 
 /** The SSH layer against a real OpenSSH server (Debian's sshd, started once for this file on a loopback port). */
 
+/** A key pair ssh2 can read back: its generator writes an unreadable ed25519 key about once in 300. */
+function readableKey(): { private: string } {
+  for (;;) {
+    const pair = ssh2.utils.generateKeyPairSync('ed25519');
+    if (!(ssh2.utils.parseKey(pair.private) instanceof Error)) return pair;
+  }
+}
+
 describe('the SSH layer', () => {
   let sshd: SshServer;
   let byKey: SshTarget;
@@ -115,7 +123,7 @@ describe('the SSH layer', () => {
       assertNoSecret(err);
       return true;
     });
-    const stranger = ssh2.utils.generateKeyPairSync('ed25519');
+    const stranger = readableKey();
     await assert.rejects(
       SshConnection.open({ ...byKey, privateKey: stranger.private }, sshLimits()),
       (err: Error & { code: string }) => {
@@ -124,6 +132,22 @@ describe('the SSH layer', () => {
         return true;
       },
     );
+  });
+
+  it('refuses a private key it cannot read with MW_ERR_SSH_KEY before connecting, naming no secret', async () => {
+    // ssh2's own generator writes an unreadable ed25519 key about once in 300 (seen in CI); this one is cut short.
+    const lines = sshd.privateKey.trim().split('\n');
+    const truncated = [...lines.slice(0, 3), lines.at(-1)].join('\n') + '\n';
+    const closed = { ...byKey, port: await freePort(), privateKey: truncated };
+    await assert.rejects(SshConnection.open(closed, sshLimits()), (err: Error & { code: string }) => {
+      assert.equal(err.code, 'MW_ERR_SSH_KEY');
+      assert.match(err.message, /private key/);
+      const text = JSON.stringify(err) + String(err) + JSON.stringify(err.cause ?? null);
+      assert.ok(!text.includes(lines[1] ?? '-'), `the key leaked into: ${text}`);
+      return true;
+    });
+    // The pool answers the same, and keeps no half-open connection for it.
+    await assert.rejects(pool.exec(closed, 'true'), { code: 'MW_ERR_SSH_KEY' });
   });
 
   it('reports a closed port as MW_ERR_SSH_UNREACHABLE at once', async () => {
