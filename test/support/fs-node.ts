@@ -1,7 +1,7 @@
 import type { FarmStatus, MigrationRecord } from '../../actors/freeswitch/protocol.ts';
 import { ActorRef } from '../../src/actor-system/actor-ref.ts';
 import type { MwareNode } from '../../src/node/node.ts';
-import { startInProcessNode } from './in-process-node.ts';
+import { oneNodeTopology, startInProcessNode } from './in-process-node.ts';
 import type { InspectionEvent } from '../../src/supervision/events.ts';
 import pg from 'pg';
 import { RecoveryTable } from '../../src/freeswitch/recovery-table.ts';
@@ -9,7 +9,6 @@ import { startEslSimulator } from '../harness/esl-simulator/index.ts';
 import type { SimHost, SimHostOptions } from '../harness/esl-simulator/index.ts';
 import type { PgServer } from '../harness/postgres.ts';
 import { startPostgres } from '../harness/postgres.ts';
-import { freePort } from '../harness/ports.ts';
 
 /**
  * An in-process mware node on the embedded default whose group runs a FreeSWITCH farm of simulated hosts, with its
@@ -38,37 +37,23 @@ export async function fsTopology(
   hosts: FsHostConfig[],
   failover: Record<string, unknown> = {},
 ): Promise<Record<string, unknown>> {
-  return {
-    cluster: 'fstest',
-    sites: [{ name: 'main', master: true }],
-    servers: [{ name: 'srv1', site: 'main', ifaces: { eth0: '127.0.0.1' } }],
-    roles: [
-      {
-        name: 'mware1',
-        roletype: 'mware',
-        server: 'srv1',
-        iface: 'eth0',
-        group: 1,
-        order: 1,
-        api: { port: await freePort() },
-        freeswitch: {
-          recovery_db: db,
-          failover: { confirm_ms: 500, reinvite_window_ms: 1_000, ...failover },
-          probe_ms: 200,
-          hosts: hosts.map((h) => ({
-            name: h.sim.name,
-            esl_host: '127.0.0.1',
-            esl_port: h.sim.eslPort,
-            esl_password: 'ClueCon',
-            switchname: h.sim.switchname,
-            sip_ip: h.sipIp,
-            media_ip: h.mediaIp,
-            profiles: h.profiles,
-          })),
-        },
-      },
-    ],
-  };
+  return oneNodeTopology('fstest', {
+    freeswitch: {
+      recovery_db: db,
+      failover: { confirm_ms: 500, reinvite_window_ms: 1_000, ...failover },
+      probe_ms: 200,
+      hosts: hosts.map((h) => ({
+        name: h.sim.name,
+        esl_host: '127.0.0.1',
+        esl_port: h.sim.eslPort,
+        esl_password: 'ClueCon',
+        switchname: h.sim.switchname,
+        sip_ip: h.sipIp,
+        media_ip: h.mediaIp,
+        profiles: h.profiles,
+      })),
+    },
+  });
 }
 
 export async function startFsNode(dir: string, topology: Record<string, unknown>): Promise<FsNode> {

@@ -2,10 +2,9 @@ import pg from 'pg';
 import type { PgClusterStatus } from '../../actors/pg/protocol.ts';
 import { ActorRef } from '../../src/actor-system/actor-ref.ts';
 import type { MwareNode } from '../../src/node/node.ts';
-import { startInProcessNode } from './in-process-node.ts';
+import { oneNodeTopology, startInProcessNode } from './in-process-node.ts';
 import type { InspectionEvent } from '../../src/supervision/events.ts';
 import type { PgHostServer } from '../harness/pg-host.ts';
-import { freePort } from '../harness/ports.ts';
 
 /**
  * An in-process mware node on the embedded default whose group runs a `pg_controller`, with its log lines and its
@@ -21,24 +20,8 @@ export interface PgNode {
 }
 
 /** A one-node topology (embedded coordination) whose group runs `clusters` as its `pg_controller`. */
-export async function pgTopology(clusters: Record<string, unknown>[]): Promise<Record<string, unknown>> {
-  return {
-    cluster: 'pgtest',
-    sites: [{ name: 'main', master: true }],
-    servers: [{ name: 'srv1', site: 'main', ifaces: { eth0: '127.0.0.1' } }],
-    roles: [
-      {
-        name: 'mware1',
-        roletype: 'mware',
-        server: 'srv1',
-        iface: 'eth0',
-        group: 1,
-        order: 1,
-        api: { port: await freePort() },
-        pg_controller: clusters,
-      },
-    ],
-  };
+export function pgTopology(clusters: Record<string, unknown>[]): Promise<Record<string, unknown>> {
+  return oneNodeTopology('pgtest', { pg_controller: clusters });
 }
 
 export async function startPgNode(dir: string, clusters: Record<string, unknown>[]): Promise<PgNode> {

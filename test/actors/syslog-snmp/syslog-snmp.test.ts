@@ -14,7 +14,7 @@ import { SyslogSnmp } from '../../../topology/schema.ts';
 import type { ReceivedTrap, SnmpTrapd } from '../../harness/index.ts';
 import { freePort, startSnmpTrapd } from '../../harness/index.ts';
 import { until } from '../../harness/poll.ts';
-import { startInProcessNode } from '../../support/in-process-node.ts';
+import { oneNodeTopology, startInProcessNode } from '../../support/in-process-node.ts';
 import { ActorRef } from '../../../src/actor-system/actor-ref.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -277,27 +277,16 @@ describe('syslog → SNMP traps in a node (topology → /services/syslog-snmp), 
   it('listens where the topology says, traps a matched message and the node’s own alarm, and answers status', async () => {
     const udp = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'mware-syslog-'));
-    const n = await startInProcessNode(dir, {
-      cluster: 'syslogtest',
-      sites: [{ name: 'main', master: true }],
-      servers: [{ name: 'srv1', site: 'main', ifaces: { eth0: '127.0.0.1' } }],
-      roles: [
-        {
-          name: 'mware1',
-          roletype: 'mware',
-          server: 'srv1',
-          iface: 'eth0',
-          group: 1,
-          order: 1,
-          api: { port: await freePort() },
-          syslog_snmp: {
-            listen: { udp_port: udp },
-            rules: [{ name: 'kernel', program: 'kernel' }],
-            managers: [{ host: '127.0.0.1', port: trapd.port, version: 'v2c', community: 'public' }],
-          },
+    const n = await startInProcessNode(
+      dir,
+      await oneNodeTopology('syslogtest', {
+        syslog_snmp: {
+          listen: { udp_port: udp },
+          rules: [{ name: 'kernel', program: 'kernel' }],
+          managers: [{ host: '127.0.0.1', port: trapd.port, version: 'v2c', community: 'public' }],
         },
-      ],
-    });
+      }),
+    );
     try {
       const from = trapd.traps().length;
       await sendUdp(udp, '<0>Jan  5 10:00:00 db2 kernel: Out of memory: Killed process 4242');
