@@ -50,6 +50,8 @@ interface Heard {
 
 export class Membership {
   private readonly heard = new Map<string, Heard>();
+  /** Each member's last advertised epoch and state, kept when it is forgotten (for {@link previousActive}). */
+  private readonly advertised = new Map<string, { epoch: number; state: string | null }>();
   /** Members whose host refused their channel since this node started (no reason to wait for them). */
   private readonly gone = new Set<string>();
   private startedAt = -Infinity;
@@ -72,10 +74,18 @@ export class Membership {
     this.startedAt = this.o.clock.now();
     const beat = () => {
       this.timer = this.o.clock.setTimeout(beat, HEARTBEAT_MS);
-      const msg = { t: 'hb', ...this.o.report(), sentAt: this.o.clock.now() };
-      for (const m of this.o.members) if (m.name !== this.o.self.name) void this.o.send(m.name, msg);
+      this.announce();
     };
     beat();
+  }
+
+  /**
+   * Sends a heartbeat now, outside the beat: a node that starts to drain tells its peers at once, so the member
+   * taking over knows the hand-over was planned, not a loss (a beat could come only after the lease is given up).
+   */
+  announce(): void {
+    const msg = { t: 'hb', ...this.o.report(), sentAt: this.o.clock.now() };
+    for (const m of this.o.members) if (m.name !== this.o.self.name) void this.o.send(m.name, msg);
   }
 
   stop(): void {
@@ -90,6 +100,7 @@ export class Membership {
     const role: MemberRole = m.role === 'active' || m.role === 'passive' ? m.role : 'unknown';
     const state = typeof m.state === 'string' ? m.state : null;
     const now = this.o.clock.now();
+    if ((m.t === 'hb' || m.t === 'hb-ack') && epoch !== null) this.advertised.set(from, { epoch, state });
     if (m.t === 'hb') {
       this.note(from, { at: now, role, epoch, state, rttMs: this.heard.get(from)?.rttMs ?? null });
       return { t: 'hb-ack', ...this.o.report(), echo: m.sentAt };
@@ -127,6 +138,19 @@ export class Membership {
       !this.heard.has(name) &&
       !this.gone.has(name)
     );
+  }
+
+  /**
+   * The member that last advertised the highest epoch below `epoch` — the previous active, for a node that has just
+   * taken over at `epoch` — with the state it last reported (`draining` if it announced its stop), even if it has
+   * been forgotten since. Undefined when no member advertised one (this node is the group's first active).
+   */
+  previousActive(epoch: number): { name: string; epoch: number; state: string | null } | undefined {
+    let best: { name: string; epoch: number; state: string | null } | undefined;
+    for (const [name, a] of this.advertised)
+      if (name !== this.o.self.name && a.epoch < epoch && (!best || a.epoch > best.epoch))
+        best = { name, ...a };
+    return best;
   }
 
   /** A member's host refused its channel: not live from now on. */

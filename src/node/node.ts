@@ -26,7 +26,7 @@ import type { TreeNode } from '../supervision/tree.ts';
 import { buildApiContext, clusterStatus } from './api-context.ts';
 import type { NodeParts } from './assemble.ts';
 import { assembleNode } from './assemble.ts';
-import { GroupSubtrees } from './group.ts';
+import { GroupSubtrees, noticeTo } from './group.ts';
 import type { NodeState } from './lifecycle.ts';
 import { canMove } from './lifecycle.ts';
 import { logCoordinationEvents, logInspectionEvents } from './log-events.ts';
@@ -279,6 +279,7 @@ export class MwareNode {
       this.leadership = leadership;
       await this.group.start();
       this.move('active');
+      this.noticeTakeover(leadership.epoch);
       this.log.info(
         {
           ms: Math.round(performance.now() - t0),
@@ -288,6 +289,35 @@ export class MwareNode {
         },
         'node active',
       );
+    });
+  }
+
+  /**
+   * After a takeover, once the group's services run (so the syslog → SNMP service traps it): a notice (topic
+   * `cluster`) saying whether the previous active was lost (`active-lost`, warn) or handed over while draining
+   * (`handed-over`, info). The previous active is the member whose heartbeats last advertised the highest epoch
+   * below ours; a draining node announces its state at once ({@link Membership.announce}), while a dead or silent
+   * one was last heard active. Nothing is said for the group's first active.
+   */
+  private noticeTakeover(epoch: number): void {
+    const previous = this.parts.cluster?.membership.previousActive(epoch);
+    if (!previous) return;
+    const planned = previous.state === 'draining' || previous.state === 'stopped';
+    const group = this.placement.group;
+    noticeTo(
+      this.events,
+      this.clock,
+      '/cluster',
+    )({
+      type: 'notice',
+      topic: 'cluster',
+      event: planned ? 'handed-over' : 'active-lost',
+      level: planned ? 'info' : 'warn',
+      message: planned
+        ? `group ${group}: ${previous.name} handed over while draining; ${this.name} is active at epoch ${epoch}`
+        : `group ${group}: its active ${previous.name} was lost; ${this.name} took over at epoch ${epoch}`,
+      epoch,
+      data: { group, previous: previous.name, previousEpoch: previous.epoch, previousState: previous.state },
     });
   }
 
@@ -374,6 +404,8 @@ export class MwareNode {
     const t0 = performance.now();
     // Draining: the API answers 503 from here on, so clients retry elsewhere instead of losing requests.
     if (this.state !== 'failed') this.move('draining');
+    // The peers learn now that this is a planned hand-over (see noticeTakeover), before the lease is given up.
+    this.parts.cluster?.membership.announce();
     this.log.info('node stopping');
     const p = this.parts;
     await runStopSteps(

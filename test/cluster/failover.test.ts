@@ -32,6 +32,21 @@ const post = (name: string, path: string, body: unknown) => nodes.post(name, pat
 const until = (what: string, fn: () => Promise<boolean>, ms?: number) => nodes.until(what, fn, ms);
 const activeAt = (name: string) => nodes.activeAt(name);
 
+/**
+ * The takeover notices (topic `cluster`) `name` logged for `epoch` — what the syslog → SNMP service traps — once
+ * there is one (its log line comes through a pipe, after the node says it is active).
+ */
+async function takeovers(name: string, epoch: number): Promise<Record<string, unknown>[]> {
+  const logged = () =>
+    nodes
+      .node(name)
+      .logs()
+      .filter((l) => l.topic === 'cluster' && l.epoch === epoch)
+      .map((l) => ({ event: l.event, level: l.level, previous: l.previous, epoch: l.epoch }));
+  await until(`a takeover notice on ${name}`, async () => logged().length > 0, 3_000).catch(() => undefined);
+  return logged();
+}
+
 /** One `mware shell -c` command against `name`, in this process, its plain output. */
 async function shell(name: string, line: string): Promise<string> {
   let out = '';
@@ -142,6 +157,9 @@ describe('a group of two nodes over Redis', { timeout: 120_000 }, () => {
       ['script'],
       'the hold survived',
     );
+    assert.deepEqual(await takeovers('mware2', c.epoch as number), [
+      { event: 'active-lost', level: 40, previous: 'mware1', epoch: c.epoch },
+    ]);
   });
 
   it('lists a dead node with an error in the whole-cluster tree, in bounded time, the rest intact', async () => {
@@ -192,14 +210,22 @@ describe('a group of two nodes over Redis', { timeout: 120_000 }, () => {
       !stalled.logs().some((l) => l.msg === 'node active' && (l.epoch as number) >= epochAfter),
       'never active again under the new epoch',
     );
+    // A silent active is a lost one, whatever it said last.
+    assert.deepEqual(await takeovers('mware1', epochAfter), [
+      { event: 'active-lost', level: 40, previous: 'mware2', epoch: epochAfter },
+    ]);
   });
 
-  it('hands over at once on SIGTERM', async () => {
+  it('hands over at once on SIGTERM, and the new active tells it was planned (no alarm)', async () => {
     const t0 = performance.now();
     const stopping = nodes.node('mware1').process.stop('SIGTERM');
     await until('mware2 active', () => activeAt('mware2'), 10_000);
     assert.ok(performance.now() - t0 < 2_000, `handed over in ${Math.round(performance.now() - t0)} ms`);
     assert.deepEqual(await stopping, { code: 0, signal: null });
+    const epoch = (await get('mware2', '/api/v1/cluster')).body.epoch as number;
+    assert.deepEqual(await takeovers('mware2', epoch), [
+      { event: 'handed-over', level: 30, previous: 'mware1', epoch },
+    ]);
   });
 });
 

@@ -57,6 +57,40 @@ describe('group membership', () => {
     m.stop();
   });
 
+  it('names the previous active for a takeover: the highest epoch below it, with its last state, even once forgotten', () => {
+    const { m } = world();
+    assert.equal(m.previousActive(5), undefined, 'nobody advertised an epoch: the first active');
+    m.receive('a', { t: 'hb', role: 'active', epoch: 3, state: 'active' });
+    m.receive('c', { t: 'hb-ack', role: 'active', epoch: 4, state: 'active' });
+    m.receive('c', { t: 'hb', role: 'active', epoch: 4, state: 'draining' });
+    m.receive('a', { t: 'hb', role: 'passive', epoch: null, state: 'passive' });
+    m.forget('c');
+    assert.deepEqual(m.previousActive(5), { name: 'c', epoch: 4, state: 'draining' });
+    assert.deepEqual(m.previousActive(4), { name: 'a', epoch: 3, state: 'active' }, 'below the epoch only');
+    m.receive('b', { t: 'hb', role: 'active', epoch: 9, state: 'active' });
+    assert.deepEqual(m.previousActive(10)?.name, 'c', 'never this node itself');
+  });
+
+  it('announces its state at once, outside the beat', () => {
+    const sent: [string, Record<string, unknown>][] = [];
+    const members = [member('a', 10), member('b', 20)];
+    const m = new Membership({
+      self: members[1] as MwareRole,
+      members,
+      clock: new ManualClock(),
+      report: () => ({ role: 'active', epoch: 2, state: 'draining' }),
+      send: async (peer, msg) => {
+        sent.push([peer, msg]);
+        return true;
+      },
+    });
+    m.announce();
+    assert.deepEqual(
+      sent.map(([p, x]) => [p, x.t, x.state, x.epoch]),
+      [['a', 'hb', 'draining', 2]],
+    );
+  });
+
   it('drops a member not heard from within the live window', async () => {
     const { clock, m, hear } = world();
     m.start();
