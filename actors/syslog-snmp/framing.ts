@@ -48,4 +48,19 @@ export class SyslogFramer {
       }
     }
   }
+
+  /**
+   * The peer closed the stream: a last line without its LF is still a message (senders such as `nc` end that
+   * way); a frame whose octet count promised more than came is garbage (`error`), not silently dropped.
+   */
+  end(): FrameResult {
+    const rest = this.buf;
+    this.buf = Buffer.alloc(0);
+    if (rest.length === 0) return { frames: [] };
+    const first = rest[0]!;
+    if (first >= 0x31 && first <= 0x39)
+      return { frames: [], error: `truncated frame (${rest.length} bytes at close)` };
+    const line = rest[rest.length - 1] === 0x0d ? rest.subarray(0, -1) : rest;
+    return { frames: line.length > 0 ? [line] : [] };
+  }
 }

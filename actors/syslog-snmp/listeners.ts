@@ -85,6 +85,11 @@ export class SyslogListeners {
         c.destroy();
       }
     });
+    c.on('end', () => {
+      const { frames, error } = framer.end();
+      for (const f of frames) this.sink.message(f.toString('utf8'), sender);
+      if (error !== undefined) this.sink.garbage(error, sender);
+    });
     c.on('error', () => c.destroy());
     c.on('close', () => this.conns.delete(c));
   }

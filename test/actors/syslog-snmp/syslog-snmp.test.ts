@@ -220,7 +220,8 @@ describe('syslog → SNMP traps, against a real snmptrapd', () => {
     await sendTcp(s.tcp, '99999999999 x');
     await sendTcp(s.tcp, Buffer.alloc(70_000, 0x41), true);
     await sendTcp(s.tcp, '12 short');
-    await until('the garbage counted', async () => s.status().garbage === 7, {
+    // The last one is cut short by its sender's close: counted too, not silently dropped.
+    await until('the garbage counted', async () => s.status().garbage === 8, {
       detail: () => JSON.stringify(s.status()),
     });
     await sendUdp(s.udp, '<11>app1 still: alive');
@@ -229,7 +230,7 @@ describe('syslog → SNMP traps, against a real snmptrapd', () => {
     assert.equal(s.status().received, 1);
   });
 
-  it("traps mware's own alarm (a warn/error notice of pg, backup or freeswitch) and nothing else from the event stream", async () => {
+  it("traps mware's own alarm (a warn/error notice of pg, backup, freeswitch or cluster) and nothing else from the event stream", async () => {
     const s = await startService();
     const from = trapd.traps().length;
     const at = Date.now();
@@ -260,16 +261,40 @@ describe('syslog → SNMP traps, against a real snmptrapd', () => {
       path: '/backup',
       at,
     });
-    const traps = await nextTraps(from, 2);
-    for (const t of traps) {
+    // A group that lost its active is an alarm; a planned hand-over is not (src/node/node.ts noticeTakeover).
+    for (const [event, level] of [
+      ['handed-over', 'info'],
+      ['active-lost', 'warn'],
+    ] as const)
+      s.events.emit({
+        type: 'notice',
+        topic: 'cluster',
+        event,
+        level,
+        message: `group 7: ${event}`,
+        path: '/cluster',
+        at,
+      });
+    const traps = await nextTraps(from, 4);
+    const byTopic = (topic: string) => traps.filter((t) => t.varbinds.get(VARBIND.alarmTopic) === topic);
+    assert.deepEqual(
+      [byTopic('backup').length, byTopic('cluster').length],
+      [2, 2],
+      'one of each to each manager',
+    );
+    for (const t of byTopic('backup')) {
       assert.equal(t.trapOid, TRAP.alarm);
-      assert.equal(t.varbinds.get(VARBIND.alarmTopic), 'backup');
       assert.equal(t.varbinds.get(VARBIND.alarmEvent), 'run-failed');
       assert.equal(t.varbinds.get(VARBIND.alarmLevel), 'error');
       assert.equal(t.varbinds.get(VARBIND.alarmMessage), 'backup run failed: storage unreachable');
       assert.equal(t.varbinds.get(VARBIND.alarmSource), '/backup');
     }
-    assert.equal(s.status().alarms, 1);
+    for (const t of byTopic('cluster')) {
+      assert.equal(t.trapOid, TRAP.alarm);
+      assert.equal(t.varbinds.get(VARBIND.alarmEvent), 'active-lost');
+      assert.equal(t.varbinds.get(VARBIND.alarmLevel), 'warn');
+    }
+    assert.equal(s.status().alarms, 2);
   });
 });
 
