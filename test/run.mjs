@@ -120,7 +120,17 @@ function runTests(list, concurrency) {
   return new Promise((resolve) => {
     child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...list],
+      [
+        '--import',
+        'tsx',
+        '--test',
+        `--test-concurrency=${concurrency}`,
+        '--test-reporter=spec',
+        '--test-reporter-destination=stdout',
+        `--test-reporter=${join(root, 'test/harness/file-times-reporter.mjs')}`,
+        '--test-reporter-destination=stdout',
+        ...list,
+      ],
       { cwd: root, stdio: 'inherit', detached: true },
     );
     child.on('exit', (code) => resolve(code ?? 1));
