@@ -395,8 +395,8 @@ function controllers(c: RuleContext): void {
 }
 
 /**
- * `monitors`: unique names at each level, groups that exist, a names monitor with something to watch, and sg
- * gateway sockets that a purge can reach (their transport among `transports`, each socket one gateway's).
+ * `monitors`: unique names at each level, groups that exist, a names monitor with something to watch, and each sg
+ * gateway socket one gateway's (a purge for one lost gateway must not take another's registrations).
  */
 function monitors(c: RuleContext): void {
   const { p } = c;
@@ -461,12 +461,6 @@ function monitors(c: RuleContext): void {
           m.gateways.forEach((g, j) =>
             g.sockets.forEach((sock, k) => {
               const at = [...here, 'gateways', j, 'sockets', k];
-              const transport = sock.slice(0, sock.indexOf(':'));
-              if (!(m.transports as readonly string[]).includes(transport))
-                p.add(
-                  at,
-                  `its transport ${transport} is not in transports: no registration on it would be deleted`,
-                );
               const first = owner.get(sock);
               if (first !== undefined && first !== g.name)
                 p.add(at, `socket ${sock} is also gateway "${first}"'s`);

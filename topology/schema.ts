@@ -501,7 +501,9 @@ export const SgMonitor = z.strictObject({
     .array(z.enum(SIP_TRANSPORTS))
     .min(1)
     .default(['ws', 'wss', 'tls'])
-    .describe("Registrations on a lost gateway's sockets with these transports are deleted"),
+    .describe(
+      "A lost gateway's registrations with these transports are deleted (the transport parameter of received or contact, else the socket's protocol)",
+    ),
   gateways: z
     .array(
       z.strictObject({

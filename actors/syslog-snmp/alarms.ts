@@ -4,10 +4,12 @@ import type { InspectionEvent, ServiceNotice } from '../../src/supervision/event
  * Which of mware's own notices become traps (`mwareAlarmTrap`): those at level `warn` or `error` from
  *  - `pg`: the PostgreSQL controller (a failover, a failed promotion, a lost standby — actors/pg),
  *  - `backup`: the backup controller (`run-failed` — actors/backup),
- *  - `freeswitch`: the migrator (a host lost, a migration that failed or lost calls — actors/freeswitch).
+ *  - `freeswitch`: the migrator (a host lost, a migration that failed or lost calls — actors/freeswitch),
+ *  - `monitor`: the monitors (a global name missing or doubled, a MEGACO link down, FSYNC lagging, a SIP gateway
+ *    lost and its registrations deleted — actors/monitors).
  * Info notices (a backup started, a planned switchover) are not alarms.
  */
-export const ALARM_TOPICS: ReadonlySet<string> = new Set(['pg', 'backup', 'freeswitch']);
+export const ALARM_TOPICS: ReadonlySet<string> = new Set(['pg', 'backup', 'freeswitch', 'monitor']);
 
 export type AlarmNotice = ServiceNotice & { path: string; at: number };
 

@@ -185,6 +185,7 @@ export class MwareNode {
     this.group = new GroupSubtrees(this.root, {
       runtime: this.runtime,
       placement: p.placement,
+      topology: p.topology,
       listedDomains: p.topology.domains,
       mutex: this.mutex,
       dataDir: p.dataDir,
