@@ -38,6 +38,9 @@ export interface MonitorArgs {
   pgLimits?: PgLimits;
 }
 
+/** How long a stop waits for a round under way. */
+const STOP_WAIT_MS = 1_000;
+
 class MonitorActor implements Behavior<MonitorProtocol> {
   private readonly conditions: Conditions;
   private readonly check: Check;
@@ -155,10 +158,21 @@ class MonitorActor implements Behavior<MonitorProtocol> {
     };
   }
 
+  /**
+   * Stops scheduling; waits a little for a round under way (a DELETE in flight should be seen through), but not for
+   * its slowest probe: the round's results are dropped anyway.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) this.ctx.clock.clearTimeout(this.timer);
-    await this.running?.catch(() => undefined);
+    const running = this.running;
+    if (!running) return;
+    let timer: TimerHandle | undefined;
+    await Promise.race([
+      running.catch(() => undefined),
+      new Promise<void>((r) => (timer = this.ctx.clock.setTimeout(r, STOP_WAIT_MS))),
+    ]);
+    if (timer) this.ctx.clock.clearTimeout(timer);
   }
 }
 const HANDLERS = MonitorActor.handlers;

@@ -46,6 +46,7 @@ interface Running {
   clock: ManualClock;
   notices: ServiceNotice[];
   check(): Promise<MonitorStatus>;
+  status(): MonitorStatus;
   deviations(): Deviation[];
 }
 
@@ -90,6 +91,7 @@ async function startMonitor(config: unknown, more: Partial<MonitorArgs> = {}): P
     clock,
     notices,
     check: () => actor.handlers.check.call(actor, null) as Promise<MonitorStatus>,
+    status: () => actor.handlers.status.call(actor, null) as MonitorStatus,
     deviations: () => actor.handlers.deviations.call(actor, null) as Deviation[],
   };
 }
@@ -110,7 +112,10 @@ describe('megaco monitor', () => {
       ],
     });
     try {
-      const first = await m.check();
+      const since = new Date(m.clock.wallNow()).toISOString();
+      await m.clock.advance(0); // the first round is due at once
+      await until('the first round', async () => m.status().rounds === 1, { ms: 5_000, everyMs: 10 });
+      const first = m.status();
       assert.deepEqual(m.deviations(), [], 'one failed round is not an outage');
       assert.deepEqual(
         first.conditions.map((c) => [c.key, c.failing, c.failures, c.raised]),
@@ -119,8 +124,8 @@ describe('megaco monitor', () => {
           ['megaco-down:mgc1:mg2', true, 1, false],
         ],
       );
-      const since = new Date(m.clock.wallNow()).toISOString();
       await m.clock.advance(5_000);
+      assert.equal(m.status().rounds, 1, 'the next round is due after interval_ms (10 s)');
       await m.check();
       const [d, ...rest] = m.deviations();
       assert.deepEqual(rest, []);
