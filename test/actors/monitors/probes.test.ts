@@ -1,17 +1,28 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:https';
+import { createServer } from 'node:https';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { probeRunner } from '../../../actors/monitors/probe.ts';
 import { Probe } from '../../../topology/schema.ts';
 import type { Snmpd } from '../../harness/index.ts';
-import { freePort, startSnmpd, SYS_LOCATION } from '../../harness/index.ts';
+import { freePort, requireBinary, startSnmpd, SYS_LOCATION, tempDir } from '../../harness/index.ts';
 import type { HttpStub, TcpListener } from './listeners.ts';
 import { httpStub, listenTcp } from './listeners.ts';
 
-/** Starts: one real snmpd (net-snmp agent, v2c community `mwread`), a TCP listener and an HTTP server on 127.0.0.1. */
+/**
+ * Starts: one real snmpd (net-snmp agent, v2c community `mwread`), a TCP listener, an HTTP server and an HTTPS server
+ * (a self-signed certificate made by openssl) on 127.0.0.1.
+ */
 
 let snmpd: Snmpd;
 let tcp: TcpListener;
 let http: HttpStub;
+let https: Server;
+let httpsPort: number;
+const tls = tempDir('mw-probe-tls');
 
 before(async () => {
   [snmpd, tcp, http] = await Promise.all([
@@ -25,6 +36,37 @@ before(async () => {
 });
 after(async () => {
   await Promise.all([snmpd?.stop(), tcp?.close(), http?.close()]);
+  https?.closeAllConnections();
+  await new Promise((r) => (https ? https.close(r) : r(undefined)));
+  tls.cleanup();
+});
+
+before(async () => {
+  const [cert, key] = [join(tls.path, 'crt.pem'), join(tls.path, 'key.pem')];
+  execFileSync(
+    requireBinary('openssl'),
+    [
+      ...[
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+      ],
+      ...['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert],
+    ],
+    { stdio: 'ignore' },
+  );
+  https = createServer({ cert: readFileSync(cert), key: readFileSync(key) }, (_req, res) =>
+    res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"active"}'),
+  );
+  await new Promise<void>((r) => https.listen(0, '127.0.0.1', r));
+  const addr = https.address();
+  httpsPort = typeof addr === 'object' && addr ? addr.port : 0;
 });
 
 const run = (p: unknown) => probeRunner(Probe.parse(p)).run();
@@ -90,6 +132,21 @@ describe('http-json probe', () => {
     } finally {
       http.answer = saved;
     }
+  });
+
+  it('checks an https certificate unless tls_verify is false', async () => {
+    const url = `https://127.0.0.1:${httpsPort}/active`;
+    const strict = await run({ type: 'http-json', url, json_path: 'status' });
+    assert.ok(!strict.ok && strict.code === 'MW_ERR_PROBE_FAILED', JSON.stringify(strict));
+    assert.match(strict.ok ? '' : strict.error, /SELF_SIGNED|self.signed/i);
+    const lax = await run({
+      type: 'http-json',
+      url,
+      json_path: 'status',
+      expect: 'active',
+      tls_verify: false,
+    });
+    assert.equal(lax.ok, true, JSON.stringify(lax));
   });
 
   it('names its target without the URL user-info or query', () => {
