@@ -104,17 +104,19 @@ class MonitorActor implements Behavior<MonitorProtocol> {
     return next;
   }
 
+  /** Never rejects: a probe never throws, and a bug here must neither stop the rounds nor raise a deviation. */
   private async runRound(): Promise<void> {
+    try {
+      await this.roundOnce();
+    } catch (err) {
+      this.ctx.log.error({ err }, 'monitor round failed');
+    }
+  }
+
+  private async roundOnce(): Promise<void> {
     if (this.stopped) return;
     const start = this.ctx.clock.now();
-    let observations: Observation[];
-    try {
-      observations = await this.check.round();
-    } catch (err) {
-      // A probe never throws; a bug here must not stop the rounds, nor raise a deviation about the watched things.
-      this.ctx.log.error({ err }, 'monitor round failed');
-      return;
-    }
+    const observations: Observation[] = await this.check.round();
     if (this.stopped) return;
     const transitions = this.conditions.update(observations, this.ctx.clock.wallNow());
     this.last = observations;
