@@ -4,10 +4,12 @@ import { actorChild } from '../src/actor-system/actor-child.ts';
 import type { GroupDeps } from '../src/node/group.ts';
 import type { ChildSpec } from '../src/supervision/spec.ts';
 import { supervisorChild } from '../src/supervision/supervisor-child.ts';
+import { monitorsChild } from './monitors.ts';
 
 /**
  * `/services`: the group's platform services (06-services.md), each independent of the others (one_for_one).
- * Today `/services/syslog-snmp`, when the role's topology gives `syslog_snmp`. A listener that cannot bind (the port
+ * Today `/services/syslog-snmp`, when the role's topology gives `syslog_snmp`, and `/services/monitors` (one actor
+ * per entry of `monitors`). A listener that cannot bind (the port
  * taken) fails its actor; the backoff keeps the retries from spinning.
  */
 export function servicesChild(deps: GroupDeps): ChildSpec | undefined {
@@ -28,6 +30,8 @@ export function servicesChild(deps: GroupDeps): ChildSpec | undefined {
       }),
     );
   }
+  const monitors = monitorsChild(deps);
+  if (monitors) children.push(monitors);
   if (children.length === 0) return undefined;
   return supervisorChild({
     id: 'services',

@@ -22,6 +22,7 @@ const PACKAGES = {
   zip: 'zip',
   unzip: 'unzip',
   snmptrapd: 'snmptrapd',
+  snmpd: 'snmpd',
   pebble: 'pebble',
 };
 const PG_BIN = '/usr/lib/postgresql/15/bin';

@@ -43,6 +43,7 @@ export function checkRules(input: RuleInput): ProblemList {
   controllers(ctx);
   securityAndCoordination(ctx);
   syslogSnmp(ctx);
+  monitors(ctx);
   listeners(ctx);
   return p;
 }
@@ -390,6 +391,90 @@ function controllers(c: RuleContext): void {
       (i) =>
         p.add([...at, 'cti_adapters', i, 'key'], `adapter key "${role.cti_adapters[i]?.key}" is used twice`),
     );
+  }
+}
+
+/**
+ * `monitors`: unique names at each level, groups that exist, a names monitor with something to watch, and each sg
+ * gateway socket one gateway's (a purge for one lost gateway must not take another's registrations).
+ */
+function monitors(c: RuleContext): void {
+  const { p } = c;
+  const groups = new Set(c.mware.map(({ role }) => role.group));
+  for (const { role, at } of c.mware) {
+    if (c.isRepaired(at, 'monitors')) continue;
+    const base = [...at, 'monitors'];
+    duplicates(
+      role.monitors,
+      (m) => m.name,
+      (i) => p.add([...base, i, 'name'], `monitor name "${role.monitors[i]?.name}" is used twice`),
+    );
+    role.monitors.forEach((m, i) => {
+      const here = [...base, i];
+      switch (m.kind) {
+        case 'names':
+          if (m.groups === undefined && m.names.length === 0) p.add(here, 'needs groups, names or both');
+          if (Array.isArray(m.groups) && c.rolesComplete)
+            m.groups.forEach((g, j) => {
+              if (!groups.has(g)) p.add([...here, 'groups', j], `group ${g} has no mware instance`);
+            });
+          duplicates(
+            m.names,
+            (n) => n.name,
+            (j) => p.add([...here, 'names', j, 'name'], `name "${m.names[j]?.name}" is used twice`),
+          );
+          m.names.forEach((n, j) =>
+            duplicates(
+              n.claimants,
+              (x) => x.name,
+              (k) =>
+                p.add(
+                  [...here, 'names', j, 'claimants', k, 'name'],
+                  `claimant "${n.claimants[k]?.name}" is used twice`,
+                ),
+            ),
+          );
+          break;
+        case 'megaco':
+          duplicates(
+            m.links,
+            (l) => `${l.mgc} ${l.mg}`,
+            (j) => p.add([...here, 'links', j], `link ${m.links[j]?.mgc}–${m.links[j]?.mg} is listed twice`),
+          );
+          break;
+        case 'fsync':
+          duplicates(
+            m.sources,
+            (x) => x.name,
+            (j) =>
+              p.add([...here, 'sources', j, 'name'], `source name "${m.sources[j]?.name}" is used twice`),
+          );
+          break;
+        case 'sg': {
+          duplicates(
+            m.gateways,
+            (g) => g.name,
+            (j) =>
+              p.add([...here, 'gateways', j, 'name'], `gateway name "${m.gateways[j]?.name}" is used twice`),
+          );
+          const owner = new Map<string, string>();
+          m.gateways.forEach((g, j) =>
+            g.sockets.forEach((sock, k) => {
+              const at = [...here, 'gateways', j, 'sockets', k];
+              const first = owner.get(sock);
+              if (first !== undefined && first !== g.name)
+                p.add(at, `socket ${sock} is also gateway "${first}"'s`);
+              else owner.set(sock, g.name);
+            }),
+          );
+          break;
+        }
+        default: {
+          const never: never = m;
+          return never;
+        }
+      }
+    });
   }
 }
 

@@ -359,6 +359,173 @@ export const SyslogSnmp = z.strictObject({
   alarms: z.boolean().default(true).describe("Also trap mware's own alarms (notices at warn/error)"),
 });
 
+// -------------------------------------------------------------------------------------------------- monitors
+
+const probeTimeout = z
+  .int()
+  .min(50)
+  .max(60_000)
+  .default(2_000)
+  .describe('A probe slower than this has failed');
+const httpUrl = z.string().regex(/^https?:\/\/[^\s/?#]+([/?#]\S*)?$/, {
+  error: (i) => `must be an http:// or https:// URL (got ${JSON.stringify(i.input)})`,
+});
+const jsonPath = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, {
+    error: (i) => `must be a dotted path such as status or sync.last (got ${JSON.stringify(i.input)})`,
+  })
+  .describe('Dotted path into the JSON body (an array index is a number): status, sync.last, items.0.name');
+const expected = z
+  .union([z.string(), z.number(), z.boolean()])
+  .describe('The value the probe must find (compared as text); without it any answer passes');
+
+export const TcpProbe = z.strictObject({ type: z.literal('tcp'), host, port, timeout_ms: probeTimeout });
+
+export const HttpJsonProbe = z.strictObject({
+  type: z.literal('http-json'),
+  url: httpUrl,
+  json_path: jsonPath.optional(),
+  expect: expected.optional(),
+  tls_verify: z.boolean().default(true).describe('Check the server certificate of an https URL'),
+  timeout_ms: probeTimeout,
+});
+
+export const SnmpGetProbe = z.strictObject({
+  type: z.literal('snmp-get'),
+  host,
+  port: port.default(161),
+  community: z.string().min(1).describe('v2c community (a secret: use ${env:…} or ${file:…})'),
+  oid,
+  expect: expected.optional(),
+  timeout_ms: probeTimeout,
+});
+
+const PROBE_TYPES = 'tcp, http-json or snmp-get';
+export const Probe = z.discriminatedUnion('type', [TcpProbe, HttpJsonProbe, SnmpGetProbe], {
+  error: (i) =>
+    i.code === 'invalid_union' && i.note === 'No matching discriminator'
+      ? `probe type is ${PROBE_TYPES}`
+      : undefined,
+});
+
+const monitorCommon = {
+  name: entityName,
+  interval_ms: z.int().min(100).max(3_600_000).default(10_000).describe('Time between probe rounds'),
+  confirm: z
+    .int()
+    .min(1)
+    .max(100)
+    .default(3)
+    .describe('Consecutive failed rounds before a deviation is raised (one good round clears it)'),
+};
+
+export const NamesMonitor = z.strictObject({
+  ...monitorCommon,
+  kind: z.literal('names'),
+  groups: z
+    .union([z.literal('all'), z.array(z.int().min(1)).min(1)])
+    .optional()
+    .describe(
+      "Each group's active instance as a global name: claimed by the members whose /active answers 200",
+    ),
+  names: z
+    .array(
+      z.strictObject({
+        name: entityName,
+        claimants: z.array(z.strictObject({ name: entityName, probe: Probe })).min(1),
+      }),
+    )
+    .default([])
+    .describe('Other singletons: claimed by each claimant whose probe passes'),
+});
+
+export const MegacoMonitor = z.strictObject({
+  ...monitorCommon,
+  kind: z.literal('megaco'),
+  links: z
+    .array(
+      z.strictObject({
+        mgc: entityName,
+        mg: entityName,
+        probe: Probe.describe("Usually tcp to the MG's H.248 port"),
+      }),
+    )
+    .min(1),
+});
+
+export const FsyncStatus = z.discriminatedUnion('type', [
+  HttpJsonProbe.omit({ expect: true }).extend({
+    json_path: jsonPath.describe(
+      'Where the body gives the last sync time (ISO 8601, or seconds/ms since 1970)',
+    ),
+  }),
+  z.strictObject({
+    type: z.literal('file-mtime'),
+    path: absolutePath.describe('A file touched at every sync'),
+  }),
+]);
+
+export const FsyncMonitor = z.strictObject({
+  ...monitorCommon,
+  kind: z.literal('fsync'),
+  sources: z
+    .array(z.strictObject({ name: entityName, status: FsyncStatus, max_lag_ms: z.int().min(1) }))
+    .min(1),
+});
+
+export const SIP_TRANSPORTS = ['udp', 'tcp', 'tls', 'sctp', 'ws', 'wss'] as const;
+const sipSocket = z
+  .string()
+  .regex(/^(udp|tcp|tls|sctp|ws|wss):(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, {
+    error: (i) => `must be a usrloc socket such as tls:127.0.0.5:5061 (got ${JSON.stringify(i.input)})`,
+  });
+
+export const SgMonitor = z.strictObject({
+  ...monitorCommon,
+  kind: z.literal('sg'),
+  registrar: z
+    .strictObject({
+      host,
+      port: port.default(5432),
+      database: z.string().min(1),
+      user: z.string().min(1),
+      password: z.string().optional().describe('A secret: use ${env:…} or ${file:…}'),
+      table: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: 'must be a plain lower-case SQL table name' })
+        .default('location'),
+    })
+    .describe("The registrar's PostgreSQL database holding Kamailio's usrloc table"),
+  transports: z
+    .array(z.enum(SIP_TRANSPORTS))
+    .min(1)
+    .default(['ws', 'wss', 'tls'])
+    .describe(
+      "A lost gateway's registrations with these transports are deleted (the transport parameter of received or contact, else the socket's protocol)",
+    ),
+  gateways: z
+    .array(
+      z.strictObject({
+        name: entityName,
+        sockets: z
+          .array(sipSocket)
+          .min(1)
+          .describe("The gateway's sockets as usrloc's socket column names them"),
+        probe: Probe,
+      }),
+    )
+    .min(1),
+});
+
+const MONITOR_KINDS = 'names, megaco, fsync or sg';
+export const Monitor = z.discriminatedUnion('kind', [NamesMonitor, MegacoMonitor, FsyncMonitor, SgMonitor], {
+  error: (i) =>
+    i.code === 'invalid_union' && i.note === 'No matching discriminator'
+      ? `monitor kind is ${MONITOR_KINDS}`
+      : undefined,
+});
+
 // ------------------------------------------------------------------------------------------------------- CTI
 
 export const CtiAdapter = z.strictObject({
@@ -422,6 +589,7 @@ export const MwareRole = z.strictObject({
   freeswitch: Freeswitch.optional(),
   cti_adapters: z.array(CtiAdapter).default([]),
   syslog_snmp: SyslogSnmp.optional(),
+  monitors: z.array(Monitor).default([]),
 });
 
 /** Instances of the platform's other roletypes: only the common fields are checked. */
@@ -472,6 +640,14 @@ export type CtiAdapter = z.infer<typeof CtiAdapter>;
 export type SyslogSnmp = z.infer<typeof SyslogSnmp>;
 export type SyslogRule = z.infer<typeof SyslogRule>;
 export type SnmpManager = z.infer<typeof SnmpManager>;
+export type Probe = z.infer<typeof Probe>;
+export type Monitor = z.infer<typeof Monitor>;
+export type NamesMonitor = z.infer<typeof NamesMonitor>;
+export type MegacoMonitor = z.infer<typeof MegacoMonitor>;
+export type FsyncMonitor = z.infer<typeof FsyncMonitor>;
+export type FsyncStatus = z.infer<typeof FsyncStatus>;
+export type SgMonitor = z.infer<typeof SgMonitor>;
+export type SipTransport = (typeof SIP_TRANSPORTS)[number];
 
 /** Group-level settings: identical on every member of a group. */
 export const GROUP_LEVEL_FIELDS = [
@@ -482,6 +658,7 @@ export const GROUP_LEVEL_FIELDS = [
   'cti_adapters',
   'mutex',
   'syslog_snmp',
+  'monitors',
 ] as const satisfies readonly (keyof MwareRole)[];
 
 export function isMwareRole(r: RoleInstance): r is MwareRole {

@@ -5,10 +5,12 @@ import type { InspectionEvent, ServiceNotice } from '../../src/supervision/event
  *  - `pg`: the PostgreSQL controller (a failover, a failed promotion, a lost standby — actors/pg),
  *  - `backup`: the backup controller (`run-failed` — actors/backup),
  *  - `freeswitch`: the migrator (a host lost, a migration that failed or lost calls — actors/freeswitch),
- *  - `cluster`: a group whose active was lost, told by the member that took over (src/node/node.ts).
+ *  - `cluster`: a group whose active was lost, told by the member that took over (src/node/node.ts),
+ *  - `monitor`: the monitors (a global name missing or doubled, a MEGACO link down, FSYNC lagging, a SIP gateway
+ *    lost and its registrations deleted — actors/monitors).
  * Info notices (a backup started, a planned switchover) are not alarms.
  */
-export const ALARM_TOPICS: ReadonlySet<string> = new Set(['pg', 'backup', 'freeswitch', 'cluster']);
+export const ALARM_TOPICS: ReadonlySet<string> = new Set(['pg', 'backup', 'freeswitch', 'cluster', 'monitor']);
 
 export type AlarmNotice = ServiceNotice & { path: string; at: number };
 

@@ -120,7 +120,11 @@ export function buildProgram(exit: (code: number) => void): Command {
 
 /** Runs `mware` on `argv` and exits the process with the command's code (0 ok, 1 failure, 2 usage). */
 export async function main(argv: string[]): Promise<void> {
-  const exit = (code: number) => process.exit(code);
+  // A pipe's writes are asynchronous and process.exit drops what is still queued (`mware schema | cat` lost all but
+  // the first 64 KiB): exit once stdout has taken everything written before.
+  const exit = (code: number) => {
+    process.stdout.write('', () => process.exit(code));
+  };
   try {
     await buildProgram(exit).parseAsync(argv);
   } catch (e) {

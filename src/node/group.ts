@@ -3,6 +3,7 @@ import { backupChild } from '../../supervisors/backup.ts';
 import { domainsChild } from '../../supervisors/domains.ts';
 import { mutexesChild } from '../../supervisors/mutexes.ts';
 import type { Placement } from '../../topology/placement.ts';
+import type { Topology } from '../../topology/schema.ts';
 import type { ActorRuntime } from '../actor-system/actor-child.ts';
 import type { Log } from '../log/log.ts';
 import type { Clock } from '../supervision/clock.ts';
@@ -24,6 +25,8 @@ import { servicesChild } from '../../supervisors/services.ts';
 export interface GroupDeps {
   runtime: ActorRuntime;
   placement: Placement;
+  /** The whole file (a monitor watches the other groups' members). */
+  topology: Topology;
   listedDomains: readonly string[];
   mutex: MutexService;
   /** The node's data directory (the pg controller's `pgctrl_<key>.log` lives there). */

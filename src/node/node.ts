@@ -127,6 +127,7 @@ export class MwareNode {
       peers: () => p.cluster?.membership.view().filter((m) => !m.self) ?? [],
       liveMembers: () => p.cluster?.membership.liveMembers().size ?? 1,
       pgClusters: p.placement.role.pg_controller.map((c) => c.key),
+      monitors: p.placement.role.monitors.map((m) => m.name),
     });
     this.api = buildApiContext({
       name: this.name,
@@ -185,6 +186,7 @@ export class MwareNode {
     this.group = new GroupSubtrees(this.root, {
       runtime: this.runtime,
       placement: p.placement,
+      topology: p.topology,
       listedDomains: p.topology.domains,
       mutex: this.mutex,
       dataDir: p.dataDir,

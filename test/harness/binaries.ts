@@ -15,6 +15,7 @@ export const BINARIES = {
   unshare: 'util-linux',
   rsync: 'rsync',
   snmptrapd: 'snmptrapd',
+  snmpd: 'snmpd',
   pebble: 'pebble',
   tmux: 'tmux',
 } as const;

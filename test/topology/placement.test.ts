@@ -142,6 +142,7 @@ function role(name: string, server: string, group: number, order: number, includ
     mutex: { max_keys: 10_000, idle_ms: 30_000 },
     pg_controller: [],
     cti_adapters: [],
+    monitors: [],
   };
 }
 
