@@ -1,5 +1,6 @@
 import { syslogSnmpActor } from '../actors/syslog-snmp/syslog-snmp-actor.ts';
 import { ACTOR_MODES } from '../actors/modes.ts';
+import { telegramActor } from '../actors/telegram/telegram-actor.ts';
 import { actorChild } from '../src/actor-system/actor-child.ts';
 import type { GroupDeps } from '../src/node/group.ts';
 import type { ChildSpec } from '../src/supervision/spec.ts';
@@ -7,7 +8,8 @@ import { supervisorChild } from '../src/supervision/supervisor-child.ts';
 
 /**
  * `/services`: the group's platform services (06-services.md), each independent of the others (one_for_one).
- * Today `/services/syslog-snmp`, when the role's topology gives `syslog_snmp`. A listener that cannot bind (the port
+ * Today `/services/syslog-snmp` when the role's topology gives `syslog_snmp`, and `/services/telegram` (the
+ * administrators' bot) when it gives `telegram`. A listener that cannot bind (the port
  * taken) fails its actor; the backoff keeps the retries from spinning.
  */
 export function servicesChild(deps: GroupDeps): ChildSpec | undefined {
@@ -28,6 +30,18 @@ export function servicesChild(deps: GroupDeps): ChildSpec | undefined {
       }),
     );
   }
+  const telegram = deps.placement.role.telegram;
+  if (telegram)
+    children.push(
+      actorChild(deps.runtime, {
+        id: 'telegram',
+        kind: telegramActor,
+        args: { config: telegram, systemState: deps.systemState },
+        mode: ACTOR_MODES.services,
+        // A long poll is aborted at once; a broadcast under way is given a moment to finish.
+        shutdown: 5_000,
+      }),
+    );
   if (children.length === 0) return undefined;
   return supervisorChild({
     id: 'services',

@@ -43,6 +43,7 @@ export function checkRules(input: RuleInput): ProblemList {
   controllers(ctx);
   securityAndCoordination(ctx);
   syslogSnmp(ctx);
+  telegram(ctx);
   listeners(ctx);
   return p;
 }
@@ -516,5 +517,19 @@ function listeners(c: RuleContext): void {
         'syslog listener',
         role.group,
       );
+  }
+}
+
+/** `telegram`: one account per login (a second one could never be told apart at /start). */
+function telegram(c: RuleContext): void {
+  for (const { role, at } of c.mware) {
+    const conf = role.telegram;
+    if (!conf || c.isRepaired(at, 'telegram')) continue;
+    duplicates(
+      conf.admins,
+      (a) => a.login,
+      (i) =>
+        c.p.add([...at, 'telegram', 'admins', i, 'login'], `login "${conf.admins[i]?.login}" is used twice`),
+    );
   }
 }

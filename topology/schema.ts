@@ -359,6 +359,42 @@ export const SyslogSnmp = z.strictObject({
   alarms: z.boolean().default(true).describe("Also trap mware's own alarms (notices at warn/error)"),
 });
 
+// -------------------------------------------------------------------------------------------------- telegram
+
+export const TelegramAdmin = z.strictObject({
+  login: z
+    .string()
+    .regex(/^[^\s:]{1,64}$/, { error: 'a login is 1-64 characters without spaces or colons' })
+    .describe('What an administrator types before the colon in /start <login>:<password>'),
+  password: z
+    .string()
+    .min(8, { error: 'a password must be at least 8 characters' })
+    .describe('A secret: use ${env:…} or ${file:…}'),
+});
+
+export const Telegram = z.strictObject({
+  api_base_url: z
+    .string()
+    .regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, { error: 'must be an http:// or https:// URL' })
+    .default('https://api.telegram.org')
+    .describe('Where the Bot API is (a local fake in tests); the token is added as /bot<token>/<method>'),
+  token: z
+    .string()
+    .regex(/^[0-9]+:[A-Za-z0-9_-]+$/, { error: 'must look like a Bot API token (digits, a colon, letters)' })
+    .describe('The bot token from @BotFather (a secret: use ${env:…} or ${file:…})'),
+  admins: z
+    .array(TelegramAdmin)
+    .min(1, { error: 'at least one administrator account is required' })
+    .describe('Master-domain administrators who may subscribe with /start <login>:<password>'),
+  poll_s: z
+    .int()
+    .min(10)
+    .max(86_400)
+    .default(300)
+    .describe('How often the system state is polled for new and cleared deviations'),
+  long_poll_s: z.int().min(0).max(50).default(30).describe('getUpdates long-polling timeout'),
+});
+
 // ------------------------------------------------------------------------------------------------------- CTI
 
 export const CtiAdapter = z.strictObject({
@@ -422,6 +458,7 @@ export const MwareRole = z.strictObject({
   freeswitch: Freeswitch.optional(),
   cti_adapters: z.array(CtiAdapter).default([]),
   syslog_snmp: SyslogSnmp.optional(),
+  telegram: Telegram.optional(),
 });
 
 /** Instances of the platform's other roletypes: only the common fields are checked. */
@@ -472,6 +509,7 @@ export type CtiAdapter = z.infer<typeof CtiAdapter>;
 export type SyslogSnmp = z.infer<typeof SyslogSnmp>;
 export type SyslogRule = z.infer<typeof SyslogRule>;
 export type SnmpManager = z.infer<typeof SnmpManager>;
+export type Telegram = z.infer<typeof Telegram>;
 
 /** Group-level settings: identical on every member of a group. */
 export const GROUP_LEVEL_FIELDS = [
@@ -482,6 +520,7 @@ export const GROUP_LEVEL_FIELDS = [
   'cti_adapters',
   'mutex',
   'syslog_snmp',
+  'telegram',
 ] as const satisfies readonly (keyof MwareRole)[];
 
 export function isMwareRole(r: RoleInstance): r is MwareRole {
