@@ -88,8 +88,13 @@ export class SystemStateCollector {
           const answer = NodeDeviationsSchema.parse(
             await o.askPeer(n.name, o.peerTimeoutMs ?? PEER_TIMEOUT_MS),
           );
-          // Filled in by the node itself; the name and site asked for are the ones the topology gives.
-          return { ...answer, node: n.name, site: n.site };
+          // A node reports its own deviations only: they are named by the topology's name and site for it.
+          return {
+            ...answer,
+            node: n.name,
+            site: n.site,
+            deviations: answer.deviations.map((d) => ({ ...d, node: n.name, site: n.site })),
+          };
         } catch (err) {
           const e = serializeError(err);
           return {

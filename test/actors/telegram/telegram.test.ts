@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { TelegramArgs } from '../../../actors/telegram/telegram-actor.ts';
 import { telegramActor } from '../../../actors/telegram/telegram-actor.ts';
-import type { TelegramProtocol, TelegramState, TelegramStatus } from '../../../actors/telegram/protocol.ts';
+import type {
+  PollReport,
+  TelegramProtocol,
+  TelegramState,
+  TelegramStatus,
+} from '../../../actors/telegram/protocol.ts';
 import type { Behavior, Handlers } from '../../../src/actor-system/kind.ts';
 import { createLogger } from '../../../src/log/log.ts';
 import type { Deviation } from '../../../src/monitor/deviation.ts';
@@ -12,6 +17,8 @@ import { Telegram } from '../../../topology/schema.ts';
 import type { FakeBotApi } from '../../harness/index.ts';
 import { startFakeBotApi } from '../../harness/index.ts';
 import { until } from '../../harness/poll.ts';
+import { SystemStateSchema } from '../../../src/monitor/schemas.ts';
+import { startApiNode, startTestActor, TOKENS } from '../../support/api-node.ts';
 
 /** Starts: one local fake of the Telegram Bot API (test/harness/telegram-bot-api.ts), shared by the tests. */
 
@@ -93,7 +100,7 @@ async function stopBot(b: Bot): Promise<void> {
 const status = (b: Bot) => b.handlers.status.call(b.actor, null) as TelegramStatus;
 const deviationsOf = (b: Bot) => b.handlers.deviations.call(b.actor, null) as Deviation[];
 
-async function subscribe(b: Bot, chat: number, who = ALICE): Promise<void> {
+async function subscribe(_b: Bot | undefined, chat: number, who = ALICE): Promise<void> {
   api.userSays(chat, `/start ${who.login}:${who.password}`);
   await api.waitForSent(chat, (t) => t.startsWith(`Subscribed as ${who.login}`));
 }
@@ -333,5 +340,83 @@ describe('the Telegram bot, against a local fake of the Bot API', () => {
     assert.equal(status(ok).api_error, null);
     assert.deepEqual(deviationsOf(ok), []);
     await stopBot(ok);
+  });
+});
+
+describe('the Telegram bot and the system state in a node (topology → /services/telegram), against the fake Bot API', () => {
+  it('serves GET /api/monitor/v1/system/state, finds the bot under /services and a restarted actor, and the bot sends them', async () => {
+    process.env.TEST_TELEGRAM_TOKEN = api.token;
+    process.env.TEST_TELEGRAM_ALICE = ALICE.password;
+    const n = await startApiNode({
+      role: {
+        telegram: {
+          api_base_url: api.url,
+          token: '${env:TEST_TELEGRAM_TOKEN}',
+          admins: [{ login: 'alice', password: '${env:TEST_TELEGRAM_ALICE}' }],
+          long_poll_s: 1,
+        },
+      },
+    });
+    try {
+      const state = async () => {
+        const res = await n.call('/api/monitor/v1/system/state', { token: TOKENS.reader });
+        assert.equal(res.status, 200);
+        const s = SystemStateSchema.parse(await res.json());
+        // The machine's own load is not this test's to control.
+        return { ...s, deviations: s.deviations.filter((d) => d.kind !== 'cpu-load') };
+      };
+      assert.equal((await n.call('/api/monitor/v1/system/state', { token: null })).status, 401);
+      const healthy = await state();
+      assert.deepEqual(healthy.deviations, []);
+      assert.deepEqual(healthy.nodes, [
+        { name: 'mware1', site: 'main', group: 11120, role: 'active', reachable: true },
+      ]);
+      assert.equal(n.node.directory.get('/services/telegram')?.state, 'running');
+
+      const chat = newChat();
+      await subscribe(undefined, chat);
+      api.userSays(chat, '/state');
+      await api.waitForSent(chat, (t) => t.startsWith('mware apitest: 1 nodes;'));
+
+      // An actor crashes and is restarted: a deviation of the node, with a since that holds.
+      const path = await startTestActor(n, 'crashy');
+      const crash = await n.call(`/api/v1/actors${path}/messages?reply=true`, {
+        method: 'POST',
+        body: JSON.stringify({ type: 'throw', payload: 'boom' }),
+      });
+      assert.equal(crash.status, 500);
+      await until('the restart shows', async () =>
+        (await state()).deviations.some((d) => d.kind === 'actor-restarting' && d.source === path),
+      );
+      const [restart] = (await state()).deviations;
+      assert.equal(restart?.node, 'mware1');
+      assert.equal((await state()).deviations[0]?.since, restart?.since);
+
+      // poll-now: the bot collects the state and sends what is new to the subscribed chat.
+      const res = await n.call('/api/v1/actors/services/telegram/messages?reply=true', {
+        method: 'POST',
+        body: JSON.stringify({ type: 'poll-now', payload: null }),
+      });
+      assert.equal(res.status, 200);
+      const report = ((await res.json()) as { result: PollReport }).result;
+      // The restart, and the machine's CPU load if it is high now.
+      assert.ok(report.raised >= 1 && report.raised <= 2, JSON.stringify(report));
+      assert.deepEqual([report.cleared, report.notified], [0, 1]);
+      await api.waitForSent(chat, (t) =>
+        t.includes(`NEW warning [mware1@main]: ${path} (test-counter) is restarting`),
+      );
+
+      // The Bot API refuses the bot once: the bot's own deviation is in the system state, found under /services.
+      api.failNext('getUpdates', 401, 'Unauthorized');
+      await until('the bot’s deviation shows', async () =>
+        (await state()).deviations.some(
+          (d) => d.kind === 'telegram-api' && d.source === '/services/telegram',
+        ),
+      );
+      const logs = n.logLines.join('\n');
+      assert.ok(!logs.includes(ALICE.password) && !logs.includes(api.token), 'no secret in the node’s log');
+    } finally {
+      await n.stop();
+    }
   });
 });
