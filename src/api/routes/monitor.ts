@@ -1,10 +1,12 @@
 import { SystemStateSchema } from '../../monitor/schemas.ts';
+import { systemStateFor } from '../disclosure.ts';
 import type { Route } from '../route.ts';
 import { errors } from '../route.ts';
 
 /**
  * The system state (06-services.md "Monitoring services"): every node of every site asked for its deviations,
  * plus the nodes that did not answer and the groups without an active instance. Empty `deviations` means healthy.
+ * The text of an error in a deviation's details is for admin tokens only (disclosure.ts).
  */
 export const monitorRoutes: Route[] = [
   {
@@ -23,6 +25,6 @@ export const monitorRoutes: Route[] = [
         },
       },
     ],
-    handler: (_req, _reply, ctx) => ctx.systemState(),
+    handler: async (req, _reply, ctx) => systemStateFor(req.principal, await ctx.systemState()),
   },
 ];

@@ -391,6 +391,10 @@ describe('the Telegram bot and the system state in a node (topology → /service
       const [restart] = (await state()).deviations;
       assert.equal(restart?.node, 'mware1');
       assert.equal((await state()).deviations[0]?.since, restart?.since);
+      // The crash's text is for admin tokens only, as in the tree.
+      assert.equal(restart?.details?.['error'], undefined);
+      const asAdmin = SystemStateSchema.parse(await (await n.call('/api/monitor/v1/system/state')).json());
+      assert.equal(asAdmin.deviations.find((d) => d.source === path)?.details?.['error'], 'boom');
 
       // poll-now: the bot collects the state and sends what is new to the subscribed chat.
       const res = await n.call('/api/v1/actors/services/telegram/messages?reply=true', {
