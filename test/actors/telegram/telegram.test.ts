@@ -17,6 +17,9 @@ import { Telegram } from '../../../topology/schema.ts';
 import type { FakeBotApi } from '../../harness/index.ts';
 import { startFakeBotApi } from '../../harness/index.ts';
 import { until } from '../../harness/poll.ts';
+import { Writable } from 'node:stream';
+import { MwareClient } from '../../../src/client/client.ts';
+import { runOnce } from '../../../src/shell/shell.ts';
 import { SystemStateSchema } from '../../../src/monitor/schemas.ts';
 import { startApiNode, startTestActor, TOKENS } from '../../support/api-node.ts';
 
@@ -395,6 +398,24 @@ describe('the Telegram bot and the system state in a node (topology → /service
       assert.equal(restart?.details?.['error'], undefined);
       const asAdmin = SystemStateSchema.parse(await (await n.call('/api/monitor/v1/system/state')).json());
       assert.equal(asAdmin.deviations.find((d) => d.source === path)?.details?.['error'], 'boom');
+
+      // The shell's `state` reads the same.
+      let out = '';
+      const sink = new Writable({
+        write(chunk: Buffer, _e, cb) {
+          out += chunk.toString();
+          cb();
+        },
+      });
+      const client = new MwareClient({ url: n.url, token: TOKENS.reader });
+      assert.equal(await runOnce(client, 'state', sink, false), 0, out);
+      assert.match(out, /^apitest · 1 nodes · \d+ deviations · collected by mware1 at /);
+      assert.match(
+        out,
+        new RegExp(
+          `\\n  warning  mware1@main\\s+actor-restarting\\s+${path} \\(test-counter\\) is restarting`,
+        ),
+      );
 
       // poll-now: the bot collects the state and sends what is new to the subscribed chat.
       const res = await n.call('/api/v1/actors/services/telegram/messages?reply=true', {
