@@ -277,6 +277,13 @@ describe('the Telegram bot, against a local fake of the Bot API', () => {
     await api.waitForSent(chat, (t) => t.includes('healthy, no deviation'));
     api.userSays(chat, 'hello');
     await api.waitForSent(chat, (t) => t.startsWith('mware system state bot.'));
+
+    // The administrator blocks the bot: the next broadcast is refused with 403 and the chat is unsubscribed.
+    api.block(chat);
+    b.deviations = [deviation('actor-failed', '/pg/main (pg-controller) has failed and is not restarted')];
+    await poll(b);
+    await until('the blocked chat is dropped', async () => status(b).subscribers.length === 0);
+    assert.equal(b.saved.value?.subscribers.length, 0, 'and that is saved');
     await stopBot(b);
   });
 
