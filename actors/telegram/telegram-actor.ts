@@ -120,8 +120,7 @@ class TelegramBot implements Behavior<TelegramProtocol> {
       } catch (err) {
         if (this.stopped) return;
         this.apiFailed(err);
-        const retryAfter = serializeError(err).details?.['retry_after'];
-        await this.sleep(Math.max(backoffMs, typeof retryAfter === 'number' ? retryAfter * 1000 : 0));
+        await this.sleep(Math.max(backoffMs, (retryAfterS(err) ?? 0) * 1000));
         backoffMs = Math.min(backoffMs * 2, BACKOFF_MAX_MS);
         continue;
       }
@@ -285,11 +284,20 @@ class TelegramBot implements Behavior<TelegramProtocol> {
 
   // --------------------------------------------------------------------------------------------------- sending
 
-  /** Sends `text` (in as many messages as it takes); a failure is counted and logged, never thrown. */
+  /**
+   * Sends `text` (in as many messages as it takes); a failure is counted and logged, never thrown. A `429 Too Many
+   * Requests` is waited out once, for the `retry_after` the Bot API names (at most {@link MAX_RETRY_AFTER_S}).
+   */
   private async reply(chat: number, text: string, silent = false): Promise<void> {
     for (const part of chunks(text)) {
       try {
-        await this.api.sendMessage(chat, part, silent);
+        await this.api.sendMessage(chat, part, silent).catch(async (err: unknown) => {
+          const wait = retryAfterS(err);
+          if (errorCodeOf(err) !== 429 || wait === undefined || wait > MAX_RETRY_AFTER_S || this.stopped)
+            throw err;
+          await new Promise((resolve) => this.ctx.clock.setTimeout(() => resolve(undefined), wait * 1000));
+          await this.api.sendMessage(chat, part, silent);
+        });
         this.counts.sent++;
       } catch (err) {
         this.counts.send_errors++;
@@ -352,6 +360,14 @@ class TelegramBot implements Behavior<TelegramProtocol> {
   }
 }
 const HANDLERS = TelegramBot.handlers;
+
+/** The longest `retry_after` a message waits for; beyond it the message is given up (and counted). */
+const MAX_RETRY_AFTER_S = 30;
+
+function retryAfterS(err: unknown): number | undefined {
+  const v = serializeError(err).details?.['retry_after'];
+  return typeof v === 'number' ? v : undefined;
+}
 
 function remember(key: string, d: Deviation): KnownDeviation {
   return {

@@ -54,8 +54,8 @@ export interface FakeBotApi {
   readonly calls: { method: string; params: Record<string, unknown> }[];
   /** The chat blocks the bot: sendMessage to it is 403 from now on. */
   block(chatId: number): void;
-  /** The next call of `method` answers this error. */
-  failNext(method: string, errorCode: number, description: string): void;
+  /** The next call of `method` answers this error (with `parameters.retry_after` when given, as a 429 does). */
+  failNext(method: string, errorCode: number, description: string, retryAfter?: number): void;
   /** Waits until a message to `chatId` matching `match` has been sent; returns it. */
   waitForSent(chatId: number, match: (text: string) => boolean, ms?: number): Promise<SentMessage>;
   /** getUpdates requests waiting now. */
@@ -72,7 +72,7 @@ export async function startFakeBotApi(
   const messages: StoredMessage[] = [];
   const knownChats = new Set<number>();
   const blocked = new Set<number>();
-  const failures = new Map<string, { code: number; description: string }>();
+  const failures = new Map<string, { code: number; description: string; retryAfter?: number }>();
   const sent: SentMessage[] = [];
   const deleted: { chat_id: number; message_id: number }[] = [];
   const calls: { method: string; params: Record<string, unknown> }[] = [];
@@ -83,8 +83,13 @@ export async function startFakeBotApi(
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(JSON.stringify(body));
   };
-  const fail = (res: ServerResponse, code: number, description: string) =>
-    answer(res, code, { ok: false, error_code: code, description });
+  const fail = (res: ServerResponse, code: number, description: string, retryAfter?: number) =>
+    answer(res, code, {
+      ok: false,
+      error_code: code,
+      description,
+      ...(retryAfter !== undefined && { parameters: { retry_after: retryAfter } }),
+    });
   const ok = (res: ServerResponse, result: unknown) => answer(res, 200, { ok: true, result });
 
   const pending = (offset: number, limit: number) => {
@@ -181,7 +186,7 @@ export async function startFakeBotApi(
         const failure = failures.get(method);
         if (failure) {
           failures.delete(method);
-          return fail(res, failure.code, failure.description);
+          return fail(res, failure.code, failure.description, failure.retryAfter);
         }
         const handler = handlers[method];
         if (!handler) return fail(res, 404, 'Not Found');
@@ -218,7 +223,12 @@ export async function startFakeBotApi(
       return message.message_id;
     },
     block: (chatId) => void blocked.add(chatId),
-    failNext: (method, code, description) => void failures.set(method.toLowerCase(), { code, description }),
+    failNext: (method, code, description, retryAfter) =>
+      void failures.set(method.toLowerCase(), {
+        code,
+        description,
+        ...(retryAfter !== undefined && { retryAfter }),
+      }),
     async waitForSent(chatId, match, ms = 5_000) {
       let found: SentMessage | undefined;
       await until(

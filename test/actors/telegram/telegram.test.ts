@@ -278,6 +278,18 @@ describe('the Telegram bot, against a local fake of the Bot API', () => {
     api.userSays(chat, 'hello');
     await api.waitForSent(chat, (t) => t.startsWith('mware system state bot.'));
 
+    // The Bot API asks the bot to slow down (429, retry_after 3): the message goes out once those 3 s have passed.
+    const sentBefore = sentTo(chat).length;
+    const timers = b.clock.pending;
+    api.failNext('sendMessage', 429, 'Too Many Requests: retry after 3', 3);
+    api.userSays(chat, '/state');
+    await until('the bot waits out the 429', async () => b.clock.pending > timers);
+    await b.clock.advance(2_999);
+    assert.equal(sentTo(chat).length, sentBefore, 'not before retry_after');
+    await b.clock.advance(1);
+    await api.waitForSent(chat, (t) => t.startsWith('mware demo: 1 nodes; healthy'));
+    assert.equal(status(b).send_errors, 0);
+
     // The administrator blocks the bot: the next broadcast is refused with 403 and the chat is unsubscribed.
     api.block(chat);
     b.deviations = [deviation('actor-failed', '/pg/main (pg-controller) has failed and is not restarted')];
