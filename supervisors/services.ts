@@ -1,5 +1,6 @@
 import { syslogSnmpActor } from '../actors/syslog-snmp/syslog-snmp-actor.ts';
 import { ACTOR_MODES } from '../actors/modes.ts';
+import { telegramActor } from '../actors/telegram/telegram-actor.ts';
 import { actorChild } from '../src/actor-system/actor-child.ts';
 import type { GroupDeps } from '../src/node/group.ts';
 import type { ChildSpec } from '../src/supervision/spec.ts';
@@ -8,8 +9,9 @@ import { monitorsChild } from './monitors.ts';
 
 /**
  * `/services`: the group's platform services (06-services.md), each independent of the others (one_for_one).
- * Today `/services/syslog-snmp`, when the role's topology gives `syslog_snmp`, and `/services/monitors` (one actor
- * per entry of `monitors`). A listener that cannot bind (the port
+ * Each is there when the role's topology gives its section: `/services/syslog-snmp` (`syslog_snmp`),
+ * `/services/monitors` (one actor per entry of `monitors`), `/services/telegram` (`telegram`, the administrators'
+ * bot). A listener that cannot bind (the port
  * taken) fails its actor; the backoff keeps the retries from spinning.
  */
 export function servicesChild(deps: GroupDeps): ChildSpec | undefined {
@@ -32,6 +34,18 @@ export function servicesChild(deps: GroupDeps): ChildSpec | undefined {
   }
   const monitors = monitorsChild(deps);
   if (monitors) children.push(monitors);
+  const telegram = deps.placement.role.telegram;
+  if (telegram)
+    children.push(
+      actorChild(deps.runtime, {
+        id: 'telegram',
+        kind: telegramActor,
+        args: { config: telegram, systemState: deps.systemState },
+        mode: ACTOR_MODES.services,
+        // A long poll is aborted at once; a broadcast under way is given a moment to finish.
+        shutdown: 5_000,
+      }),
+    );
   if (children.length === 0) return undefined;
   return supervisorChild({
     id: 'services',

@@ -44,6 +44,7 @@ export function checkRules(input: RuleInput): ProblemList {
   securityAndCoordination(ctx);
   syslogSnmp(ctx);
   monitors(ctx);
+  telegram(ctx);
   listeners(ctx);
   return p;
 }
@@ -601,5 +602,30 @@ function listeners(c: RuleContext): void {
         'syslog listener',
         role.group,
       );
+  }
+}
+
+/**
+ * `telegram`: one account per login (a second one could never be told apart at /start), and one group per bot token
+ * (two groups polling one bot would end each other's getUpdates with 409, and each chat would hear half).
+ */
+function telegram(c: RuleContext): void {
+  const groupOfToken = new Map<string, number>();
+  for (const { role, at } of c.mware) {
+    const conf = role.telegram;
+    if (!conf || c.isRepaired(at, 'telegram')) continue;
+    const other = groupOfToken.get(conf.token);
+    if (other === undefined) groupOfToken.set(conf.token, role.group);
+    else if (other !== role.group)
+      c.p.add(
+        [...at, 'telegram', 'token'],
+        `the same bot token is used by group ${other}: one group per bot`,
+      );
+    duplicates(
+      conf.admins,
+      (a) => a.login,
+      (i) =>
+        c.p.add([...at, 'telegram', 'admins', i, 'login'], `login "${conf.admins[i]?.login}" is used twice`),
+    );
   }
 }

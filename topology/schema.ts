@@ -526,6 +526,42 @@ export const Monitor = z.discriminatedUnion('kind', [NamesMonitor, MegacoMonitor
       : undefined,
 });
 
+// -------------------------------------------------------------------------------------------------- telegram
+
+export const TelegramAdmin = z.strictObject({
+  login: z
+    .string()
+    .regex(/^[^\s:]{1,64}$/, { error: 'a login is 1-64 characters without spaces or colons' })
+    .describe('What an administrator types before the colon in /start <login>:<password>'),
+  password: z
+    .string()
+    .min(8, { error: 'a password must be at least 8 characters' })
+    .describe('A secret: use ${env:…} or ${file:…}'),
+});
+
+export const Telegram = z.strictObject({
+  api_base_url: z
+    .string()
+    .regex(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, { error: 'must be an http:// or https:// URL' })
+    .default('https://api.telegram.org')
+    .describe('Where the Bot API is (a local fake in tests); the token is added as /bot<token>/<method>'),
+  token: z
+    .string()
+    .regex(/^[0-9]+:[A-Za-z0-9_-]+$/, { error: 'must look like a Bot API token (digits, a colon, letters)' })
+    .describe('The bot token from @BotFather (a secret: use ${env:…} or ${file:…})'),
+  admins: z
+    .array(TelegramAdmin)
+    .min(1, { error: 'at least one administrator account is required' })
+    .describe('Master-domain administrators who may subscribe with /start <login>:<password>'),
+  poll_s: z
+    .int()
+    .min(10)
+    .max(86_400)
+    .default(300)
+    .describe('How often the system state is polled for new and cleared deviations'),
+  long_poll_s: z.int().min(0).max(50).default(30).describe('getUpdates long-polling timeout'),
+});
+
 // ------------------------------------------------------------------------------------------------------- CTI
 
 export const CtiAdapter = z.strictObject({
@@ -590,6 +626,7 @@ export const MwareRole = z.strictObject({
   cti_adapters: z.array(CtiAdapter).default([]),
   syslog_snmp: SyslogSnmp.optional(),
   monitors: z.array(Monitor).default([]),
+  telegram: Telegram.optional(),
 });
 
 /** Instances of the platform's other roletypes: only the common fields are checked. */
@@ -648,6 +685,7 @@ export type FsyncMonitor = z.infer<typeof FsyncMonitor>;
 export type FsyncStatus = z.infer<typeof FsyncStatus>;
 export type SgMonitor = z.infer<typeof SgMonitor>;
 export type SipTransport = (typeof SIP_TRANSPORTS)[number];
+export type Telegram = z.infer<typeof Telegram>;
 
 /** Group-level settings: identical on every member of a group. */
 export const GROUP_LEVEL_FIELDS = [
@@ -659,6 +697,7 @@ export const GROUP_LEVEL_FIELDS = [
   'mutex',
   'syslog_snmp',
   'monitors',
+  'telegram',
 ] as const satisfies readonly (keyof MwareRole)[];
 
 export function isMwareRole(r: RoleInstance): r is MwareRole {

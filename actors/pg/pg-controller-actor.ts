@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pgDeviations } from './deviations.ts';
 import type { ActorContext, Behavior, Handlers, HandlersOf } from '../../src/actor-system/kind.ts';
 import { defineActor } from '../../src/actor-system/kind.ts';
 import { serializeError } from '../../src/errors.ts';
@@ -103,6 +104,9 @@ class PgControllerActor implements Behavior<PgControllerProtocol> {
   static readonly handlers: HandlersOf<PgControllerProtocol, PgControllerActor> = {
     status() {
       return this.status();
+    },
+    deviations() {
+      return pgDeviations(this.status(), this.ctx.path, new Date(this.a.clock.wallNow()).toISOString());
     },
     switchover(req) {
       return this.switchover(req);
@@ -695,6 +699,12 @@ export const pgControllerActor = defineActor<PgControllerProtocol, PgControllerA
       payload: z.null(),
       scope: 'read',
       summary: 'Primary, standbys, lag, phase and failover history',
+    },
+    deviations: {
+      payload: z.null(),
+      scope: 'read',
+      summary:
+        'Its deviations for the system state: no primary, isolated, a failover under way, a server down',
     },
     switchover: {
       payload: z.strictObject({

@@ -1,3 +1,4 @@
+import type { Deviation } from '../../src/monitor/deviation.ts';
 /**
  * Messages and reports of the PostgreSQL replication controller (04-postgres.md). The tree under `/pg`:
  *
@@ -115,6 +116,8 @@ export interface SwitchoverReply {
 export type PgControllerProtocol = {
   status: { request: null; reply: PgClusterStatus; scope: 'read' };
   switchover: { request: SwitchoverRequest; reply: SwitchoverReply; scope: 'admin' };
+  /** Its deviations for the system state (src/monitor/): no primary, isolated, a failover under way, a server down. */
+  deviations: { request: null; reply: Deviation[]; scope: 'read' };
 };
 
 /** A PgServerActor's messages (read by its decision actor, and by anyone with a token). */

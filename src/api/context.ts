@@ -10,6 +10,7 @@ import type { Authenticator } from './auth.ts';
 import type { StreamLimiter } from './sse.ts';
 import type { Routing } from './forwarding.ts';
 import type { z } from 'zod';
+import type { NodeDeviations, SystemState } from '../monitor/schemas.ts';
 import type {
   ClusterView,
   LockGranted,
@@ -69,4 +70,8 @@ export interface ApiContext {
   readonly scrub: (text: string) => string;
   /** Open event streams, bounded (see sse.ts). */
   readonly limiter: StreamLimiter;
+  /** The system state: every node's deviations (src/monitor/collector.ts). */
+  systemState(): Promise<SystemState>;
+  /** This node's own deviations (what a peer collecting the system state asks it). */
+  nodeDeviations(): Promise<NodeDeviations>;
 }

@@ -2,6 +2,7 @@ import type { CoordinationEvent } from '../coordination/backend.ts';
 import type { SerializedError } from '../errors.ts';
 import type { InspectionEvent } from '../supervision/events.ts';
 import type { TreeNode } from '../supervision/tree.ts';
+import type { SystemState } from '../monitor/schemas.ts';
 import type { Principal } from './auth.ts';
 
 /**
@@ -57,6 +58,22 @@ export function eventFor(p: Principal | null, e: InspectionEvent): InspectionEve
 export function coordinationEventFor(p: Principal | null, e: CoordinationEvent): CoordinationEvent {
   if (seesFailureDetails(p) || e.type !== 'health') return e;
   return { type: 'health', healthy: e.healthy };
+}
+
+/**
+ * The system state as `p` may see it: a deviation's `details.error` (the text of an actor's failure, of a peer's or a
+ * service's error) for admins only, like a crash's text in the tree.
+ */
+export function systemStateFor(p: Principal | null, s: SystemState): SystemState {
+  if (seesFailureDetails(p)) return s;
+  return {
+    ...s,
+    deviations: s.deviations.map((d) => {
+      if (d.details?.['error'] === undefined) return d;
+      const { error: _hidden, ...details } = d.details;
+      return { ...d, details };
+    }),
+  };
 }
 
 /** The coordination part of the cluster view: its detail for admins only. */

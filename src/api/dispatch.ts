@@ -177,6 +177,10 @@ export async function runForwarded(ctx: ApiContext, req: ForwardedRequest): Prom
     requireScope(principal, 'read');
     return nodeReport(ctx, principal);
   }
+  if (req.op === 'deviations') {
+    requireScope(principal, 'read');
+    return ctx.nodeDeviations();
+  }
   if (req.op === 'message')
     return dispatchMessage(
       ctx,

@@ -39,6 +39,12 @@ export type ForwardedRequest =
       op: 'tree';
       principal: ForwardedPrincipal;
       hops: number;
+    }
+  | {
+      /** This node's own deviations for the system state (src/monitor/collector.ts). */
+      op: 'deviations';
+      principal: ForwardedPrincipal;
+      hops: number;
     };
 
 /** A request crosses at most this many nodes; beyond it is a loop made by nodes that disagree on the topology. */
@@ -96,4 +102,5 @@ export const ForwardedRequestSchema: z.ZodType<ForwardedRequest> = z.discriminat
     hops: z.int().min(0),
   }),
   z.strictObject({ op: z.literal('tree'), principal: Principal, hops: z.int().min(0) }),
+  z.strictObject({ op: z.literal('deviations'), principal: Principal, hops: z.int().min(0) }),
 ]) as z.ZodType<ForwardedRequest>;

@@ -20,6 +20,7 @@ import { pgRoutes } from './routes/pg.ts';
 import { statsRoutes } from './routes/stats.ts';
 import { streamRoutes } from './routes/streams.ts';
 import { uiRoutes } from './routes/ui.ts';
+import { monitorRoutes } from './routes/monitor.ts';
 import { ScriptChannels } from './script-channel.ts';
 
 /**
@@ -62,6 +63,7 @@ export const ALL_ROUTES: Route[] = [
   ...backupRoutes,
   ...freeswitchRoutes,
   ...callRoutes,
+  ...monitorRoutes,
   ...uiRoutes,
 ];
 

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Protocol, PublicProtocol } from '../actor-system/kind.ts';
+import type { SystemState } from '../monitor/schemas.ts';
 import type {
   ActionReply,
   ActorDetails,
@@ -211,6 +212,11 @@ export class MwareClient {
       timeoutMs: 300_000,
       ...o,
     });
+  }
+
+  /** The system state: every node's deviations (empty = healthy), the nodes and whether they answered. */
+  systemState(o?: CallOptions): Promise<SystemState> {
+    return this.request('GET', '/api/monitor/v1/system/state', undefined, o);
   }
 
   /** The backup controller: phase, schedule, last run, next attempt, age of the last good backup. */

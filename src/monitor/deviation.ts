@@ -19,7 +19,10 @@ export interface Deviation {
   /** Filled in by the collector. */
   node?: string;
   site?: string;
-  /** Free details (numbers, names) for the web view and the API; no secret. */
+  /**
+   * Free details (numbers, names) for the web view and the API; no secret. `error`, an error's text, is shown to
+   * admin tokens only (it may name a query, a host, a path), as a crash's text in the tree is.
+   */
   details?: Record<string, unknown>;
 }
 

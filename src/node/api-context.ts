@@ -15,6 +15,11 @@ import type { Directory } from '../supervision/directory.ts';
 import type { EventStream } from '../supervision/events.ts';
 import type { TreeNode } from '../supervision/tree.ts';
 import type { NodeState } from './lifecycle.ts';
+import { availableParallelism, loadavg } from 'node:os';
+import type { NodeEntry } from '../monitor/collector.ts';
+import { NodeMonitor, SystemStateCollector } from '../monitor/collector.ts';
+import type { Thresholds } from '../monitor/local-deviations.ts';
+import type { Clock } from '../supervision/clock.ts';
 
 /** What the API (the /api actor) reads and does on a node: built once per node. */
 
@@ -36,6 +41,19 @@ export interface ApiContextSources {
   tokens: readonly ApiToken[];
   secrets: readonly string[];
   log: Log;
+  /** What the system state needs beyond the above (src/monitor/). */
+  monitor: MonitorSources;
+}
+
+export interface MonitorSources {
+  site: string;
+  /** Every mware node of the topology with its group and site. */
+  nodes: readonly NodeEntry[];
+  clock: Clock;
+  /** Injected for tests; default `os.loadavg` and `os.availableParallelism`. */
+  loadavg?: () => readonly number[];
+  cores?: () => number;
+  thresholds?: Partial<Thresholds>;
 }
 
 /** The cluster actor's view of the group (membership, who leads, the epoch). */
@@ -44,6 +62,43 @@ export function clusterStatus(directory: Directory): Promise<ClusterStatus> {
 }
 
 export function buildApiContext(s: ApiContextSources): ApiContext {
+  const scrub = secretScrubber(s.secrets);
+  const m = s.monitor;
+  // As the cluster tree says it: active only while the lease is held, passive, or (starting, draining…) unknown.
+  const role = () => {
+    const state = s.state();
+    if (state === 'active') return s.coordination.leading() ? 'active' : 'passive';
+    return state === 'passive' ? 'passive' : 'unknown';
+  };
+  const monitor = new NodeMonitor({
+    node: s.name,
+    site: m.site,
+    group: s.group,
+    directory: s.directory,
+    clock: m.clock,
+    coordination: () => s.coordination.status(),
+    loadavg: m.loadavg ?? loadavg,
+    cores: m.cores ?? availableParallelism,
+    scrub,
+    ...(m.thresholds && { thresholds: m.thresholds }),
+    role,
+    state: s.state,
+  });
+  const collector = new SystemStateCollector({
+    cluster: s.cluster,
+    self: s.name,
+    nodes: () => m.nodes,
+    local: () => monitor.report(),
+    // The caller of the system state is authenticated where it entered; peers are asked as the node itself.
+    askPeer: (name, timeoutMs) =>
+      s.routing.askNode(
+        name,
+        { op: 'deviations', principal: { name: s.name, scopes: [] }, hops: 1 },
+        timeoutMs,
+      ),
+    clock: m.clock,
+    scrub,
+  });
   return {
     nodeName: s.name,
     group: s.group,
@@ -81,7 +136,9 @@ export function buildApiContext(s: ApiContextSources): ApiContext {
     metrics: s.metrics,
     auth: new Authenticator(s.tokens),
     log: s.log.child({ path: '/api' }),
-    scrub: secretScrubber(s.secrets),
+    scrub,
     limiter: new StreamLimiter(),
+    systemState: () => collector.collect(),
+    nodeDeviations: () => monitor.report(),
   };
 }

@@ -11,6 +11,7 @@ import type { EventStream, ServiceNotice } from '../supervision/events.ts';
 import type { ChildSpec } from '../supervision/spec.ts';
 import type { Supervisor } from '../supervision/supervisor.ts';
 import type { Directory } from '../supervision/directory.ts';
+import type { SystemState } from '../monitor/schemas.ts';
 import { pgChild } from '../../supervisors/pg.ts';
 import { freeswitchChild } from '../../supervisors/freeswitch.ts';
 import { servicesChild } from '../../supervisors/services.ts';
@@ -39,6 +40,8 @@ export interface GroupDeps {
   log: Log;
   events: EventStream;
   directory: Directory;
+  /** The system state now, collected from every node (the Telegram bot polls it). */
+  systemState: () => Promise<SystemState>;
 }
 
 /** Builds a subtree's spec (saved state may be read now); undefined when the group has nothing of that kind. */

@@ -4,6 +4,8 @@ import { apiChild, clusterChild, ROOT_FLAGS } from '../../supervisors/root.ts';
 import type { Placement } from '../../topology/placement.ts';
 import { groupOfMutexKey } from '../../topology/placement.ts';
 import type { Topology } from '../../topology/schema.ts';
+import { mwareRoles } from '../../topology/schema.ts';
+import type { NodeEntry } from '../monitor/collector.ts';
 import type { ActorRuntime } from '../actor-system/actor-child.ts';
 import { DEFAULT_LIVENESS } from '../actor-system/actor-child.ts';
 import type { ClusterStatus, GroupSnapshot, MemberView } from '../../actors/cluster/cluster-actor.ts';
@@ -161,6 +163,7 @@ export class MwareNode {
       tokens: p.tokens,
       secrets: p.secrets,
       log: this.log,
+      monitor: { site: p.placement.site, nodes: monitoredNodes(p.topology), clock: this.clock },
     });
     const { role } = p.placement;
     const address = p.placement.address;
@@ -196,6 +199,7 @@ export class MwareNode {
       log: this.log,
       events: this.events,
       directory: this.directory,
+      systemState: () => this.api.systemState(),
     });
   }
 
@@ -449,4 +453,10 @@ export class MwareNode {
     this.state = to;
     for (const l of this.stateListeners) l(to);
   }
+}
+
+/** Every enabled mware instance of the file, its group and its site (what the system state asks). */
+function monitoredNodes(t: Topology): NodeEntry[] {
+  const siteOf = new Map(t.servers.map((s) => [s.name, s.site]));
+  return mwareRoles(t).map((r) => ({ name: r.name, group: r.group, site: siteOf.get(r.server) ?? '' }));
 }

@@ -22,3 +22,5 @@ export { startSnmpTrapd } from './snmptrapd.ts';
 export type { ReceivedTrap, SnmpTrapd } from './snmptrapd.ts';
 export { startSnmpd, SYS_LOCATION } from './snmpd.ts';
 export type { Snmpd } from './snmpd.ts';
+export { startFakeBotApi } from './telegram-bot-api.ts';
+export type { FakeBotApi, SentMessage } from './telegram-bot-api.ts';

@@ -38,6 +38,7 @@ const state = {
   hasBackup: null,
   controllersTimer: null,
   controllersBusy: false,
+  systemStateTimer: null,
   /** Listeners of the stream's notices (a panel of another file, farm.js, reads again on its topic). */
   onNotice: [],
 };
@@ -458,6 +459,51 @@ async function loadBackup() {
   );
 }
 
+// --- the system state: every node's deviations, polled (collecting asks every node: not every 2 s) ---
+
+const SYSTEM_STATE_MS = 10_000;
+
+async function pollSystemState() {
+  clearTimeout(state.systemStateTimer);
+  try {
+    renderSystemState(await api('/api/monitor/v1/system/state'));
+  } catch (e) {
+    if (e instanceof Error && e.message === 'unauthorized') return;
+    document.getElementById('state-summary').textContent =
+      `not available: ${e instanceof Error ? e.message : e}`;
+  }
+  state.systemStateTimer = setTimeout(() => void pollSystemState(), SYSTEM_STATE_MS);
+}
+
+function renderSystemState(s) {
+  const summary = document.getElementById('state-summary');
+  const unreachable = s.nodes.filter((n) => !n.reachable).length;
+  summary.className = s.healthy ? 'healthy' : 'unhealthy';
+  summary.dataset.healthy = String(s.healthy);
+  summary.textContent =
+    `${s.healthy ? 'healthy' : `${s.deviations.length} deviation${s.deviations.length === 1 ? '' : 's'}`}` +
+    ` · ${s.nodes.length} node${s.nodes.length === 1 ? '' : 's'}${unreachable ? `, ${unreachable} unreachable` : ''}` +
+    ` · collected by ${s.collected_by} at ${fmtTime(Date.parse(s.collected_at))} UTC`;
+  const rows = s.deviations.map((d) => {
+    const tr = el('tr', `deviation severity-${d.severity}`);
+    tr.dataset.kind = d.kind;
+    tr.dataset.source = d.source;
+    tr.append(
+      el('td', 'severity', d.severity),
+      el('td', '', d.site ? `${d.node ?? '–'}@${d.site}` : (d.node ?? '–')),
+      el('td', '', d.kind),
+      el('td', 'message', d.message),
+      el('td', '', `${fmtTime(Date.parse(d.since))}`),
+    );
+    return tr;
+  });
+  document
+    .getElementById('state-deviations')
+    .replaceChildren(
+      ...(rows.length ? [table(['severity', 'node', 'kind', 'what', 'since (UTC)'], rows)] : []),
+    );
+}
+
 // --- one actor's details ---
 
 function actorUrl(path) {
@@ -646,6 +692,7 @@ async function main() {
   void follow();
   void pollCluster();
   void pollControllers();
+  void pollSystemState();
 }
 
 main().catch((e) => console.error(e));
