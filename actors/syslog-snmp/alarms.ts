@@ -4,10 +4,11 @@ import type { InspectionEvent, ServiceNotice } from '../../src/supervision/event
  * Which of mware's own notices become traps (`mwareAlarmTrap`): those at level `warn` or `error` from
  *  - `pg`: the PostgreSQL controller (a failover, a failed promotion, a lost standby — actors/pg),
  *  - `backup`: the backup controller (`run-failed` — actors/backup),
- *  - `freeswitch`: the migrator (a host lost, a migration that failed or lost calls — actors/freeswitch).
+ *  - `freeswitch`: the migrator (a host lost, a migration that failed or lost calls — actors/freeswitch),
+ *  - `acme`: the certificate service (a certificate near expiry or expired, a renewal that failed — actors/acme).
  * Info notices (a backup started, a planned switchover) are not alarms.
  */
-export const ALARM_TOPICS: ReadonlySet<string> = new Set(['pg', 'backup', 'freeswitch']);
+export const ALARM_TOPICS: ReadonlySet<string> = new Set(['pg', 'backup', 'freeswitch', 'acme']);
 
 export type AlarmNotice = ServiceNotice & { path: string; at: number };
 

@@ -16,6 +16,7 @@ export const BINARIES = {
   rsync: 'rsync',
   snmptrapd: 'snmptrapd',
   pebble: 'pebble',
+  'pebble-challtestsrv': 'pebble',
   tmux: 'tmux',
 } as const;
 

@@ -20,3 +20,5 @@ export { startEslSimulator } from './esl-simulator/index.ts';
 export type { PeerMode, SimCall, SimChannel, SimHost, SimHostOptions } from './esl-simulator/index.ts';
 export { startSnmpTrapd } from './snmptrapd.ts';
 export type { ReceivedTrap, SnmpTrapd } from './snmptrapd.ts';
+export { startPebble } from './pebble.ts';
+export type { Pebble, PebbleOptions } from './pebble.ts';
