@@ -154,9 +154,18 @@ class AcmeActor implements Behavior<AcmeProtocol> {
     this.saved.certs[cert.name] = cert.saved;
   }
 
+  /**
+   * A certificate that reaches us already past its renewal time (our clock ahead of the CA's, or a lifetime shorter
+   * than an order takes) is renewed at the fraction of what is left of it, not at once: renewing again and again
+   * would spend the CA's rate limit.
+   */
   private fractionRenewal(info: CertInfo): Pick<SavedCert, 'renew_at' | 'renew_by'> {
     const c = this.args.config;
-    return { renew_at: renewAt(info, c.renew_fraction, c.renew_jitter, this.random), renew_by: 'fraction' };
+    const now = this.ctx.clock.wallNow();
+    const planned = renewAt(info, c.renew_fraction, c.renew_jitter, this.random);
+    const left = info.notAfter - now;
+    const renew_at = planned > now || left <= 0 ? planned : Math.round(now + left * c.renew_fraction);
+    return { renew_at, renew_by: 'fraction' };
   }
 
   get handlers(): Handlers<AcmeProtocol> {
@@ -317,6 +326,7 @@ class AcmeActor implements Behavior<AcmeProtocol> {
         return await fn();
       } finally {
         cert.queued = false;
+        this.arm();
       }
     });
     this.tail = p.catch(() => undefined);
@@ -357,11 +367,13 @@ class AcmeActor implements Behavior<AcmeProtocol> {
         solver: this.solver(cert, clears),
       });
       const info = writeCertDir(cert.config.dir, issued.keyPem, issued.chainPem);
-      cert.info = info;
+      const renewal = (await this.ariRenewal(info)) ?? this.fractionRenewal(info);
       const now = this.ctx.clock.wallNow();
+      // The certificate and its schedule change together: a status in between would show it due.
+      cert.info = info;
       cert.saved = {
         serial: info.serial,
-        ...((await this.ariRenewal(info)) ?? this.fractionRenewal(info)),
+        ...renewal,
         failures: 0,
         next_attempt_at: null,
         last_error: null,
@@ -419,7 +431,6 @@ class AcmeActor implements Behavior<AcmeProtocol> {
         );
       cert.running = false;
       await this.save();
-      this.arm();
     }
   }
 
