@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { AcmeArgs, AcmeSaved } from '../../../actors/acme/acme-actor.ts';
 import { acmeActor } from '../../../actors/acme/acme-actor.ts';
@@ -11,7 +12,9 @@ import { RATE_LIMITED, retryDelayMs } from '../../../actors/acme/renewal.ts';
 import { alarmOf } from '../../../actors/syslog-snmp/alarms.ts';
 import type { Behavior } from '../../../src/actor-system/kind.ts';
 import { ActorRef } from '../../../src/actor-system/actor-ref.ts';
+import { MwareClient } from '../../../src/client/client.ts';
 import { createLogger } from '../../../src/log/log.ts';
+import { runOnce } from '../../../src/shell/shell.ts';
 import type { Deviation } from '../../../src/monitor/deviation.ts';
 import { ManualClock } from '../../../src/supervision/clock.ts';
 import type { ServiceNotice } from '../../../src/supervision/events.ts';
@@ -447,6 +450,25 @@ describe('ACME renewal rules', () => {
   });
 });
 
+const READER = 'reader-token-0123456789abcdef';
+const ADMIN = 'admin-token-0123456789abcdef';
+
+/** Runs one shell line as `mware shell -c` does (plain output). */
+async function shell(url: string, token: string, line: string): Promise<{ code: number; out: string }> {
+  let out = '';
+  const sink = new Writable({
+    write(chunk: Buffer, _e, cb) {
+      out += chunk.toString();
+      cb();
+    },
+  });
+  const client = new MwareClient({ url, token, timeoutMs: 20_000, channel: false });
+  const code = await runOnce(client, line, sink, false);
+  client.close();
+  assert.doesNotMatch(out, /PRIVATE KEY/);
+  return { code, out };
+}
+
 describe('ACME in a node (topology → /services/acme), against a real pebble', () => {
   it('issues what the topology lists, and answers GET /api/v1/acme/certs and deviations', async () => {
     const d = certDir();
@@ -462,7 +484,10 @@ describe('ACME in a node (topology → /services/acme), against a real pebble', 
       },
     });
     (topology as { security?: unknown }).security = {
-      api_tokens: [{ name: 'reader', token: 'reader-token-0123456789abcdef', scopes: ['send'] }],
+      api_tokens: [
+        { name: 'reader', token: READER, scopes: ['send'] },
+        { name: 'ops', token: ADMIN, scopes: ['admin'] },
+      ],
     };
     const n = await startInProcessNode(nodeDir, topology);
     try {
@@ -484,6 +509,26 @@ describe('ACME in a node (topology → /services/acme), against a real pebble', 
       assert.equal(body.certs[0]?.phase, 'valid');
       assert.doesNotMatch(JSON.stringify(body), /PRIVATE KEY/);
       assert.deepEqual(await ref.ask('deviations', null), []);
+      // The shell's `certs` reads the same; `certs renew` (admin) renews through the API.
+      const url = `http://127.0.0.1:${port}`;
+      const listed = await shell(url, READER, 'certs');
+      assert.equal(listed.code, 0, listed.out);
+      assert.match(listed.out, /^ {2}NAME\s+PHASE\s+NOT AFTER\s+NEXT RENEWAL\s+LAST ERROR$/m);
+      assert.match(
+        listed.out,
+        /^ {2}node\.example\.test\s+valid\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(in 4 min/m,
+      );
+      const refused = await shell(url, READER, 'certs renew node.example.test');
+      assert.equal(refused.code, 1);
+      assert.match(refused.out, /MW_ERR_FORBIDDEN/);
+      const renewed = await shell(url, ADMIN, 'certs renew node.example.test');
+      assert.equal(renewed.code, 0, renewed.out);
+      const after = ((await ref.ask('status', null)) as AcmeStatus).certs[0];
+      assert.notEqual(after?.serial, body.certs[0]?.serial);
+      assert.match(renewed.out, new RegExp(`node\\.example\\.test: serial ${after?.serial ?? '?'} until`));
+      const unknown = await shell(url, ADMIN, 'certs renew nosuch.example.test');
+      assert.equal(unknown.code, 1);
+      assert.match(unknown.out, /MW_ERR_ACME_UNKNOWN_CERT/);
       const issued = n.events.find((e) => e.type === 'notice' && e.topic === 'acme');
       assert.equal(issued?.path, '/services/acme');
       assert.ok(!n.logLines.some((l) => l.includes('PRIVATE KEY')), 'a key in the log');
