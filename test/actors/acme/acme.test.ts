@@ -501,7 +501,7 @@ describe('ACME in a node (topology → /services/acme), against a real pebble', 
       );
       const port = (topology.roles as { api: { port: number } }[])[0]?.api.port;
       const res = await fetch(`http://127.0.0.1:${port}/api/v1/acme/certs`, {
-        headers: { authorization: 'Bearer reader-token-0123456789abcdef' },
+        headers: { authorization: `Bearer ${READER}` },
       });
       assert.equal(res.status, 200);
       const body = (await res.json()) as AcmeStatus;
@@ -509,6 +509,17 @@ describe('ACME in a node (topology → /services/acme), against a real pebble', 
       assert.equal(body.certs[0]?.phase, 'valid');
       assert.doesNotMatch(JSON.stringify(body), /PRIVATE KEY/);
       assert.deepEqual(await ref.ask('deviations', null), []);
+      const metrics = await (
+        await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { authorization: `Bearer ${READER}` } })
+      ).text();
+      assert.match(
+        metrics,
+        new RegExp(
+          `^mware_acme_cert_not_after_seconds\\{cert="node\\.example\\.test",node="mware1"\\} ${(body.certs[0]?.not_after ?? 0) / 1000}$`,
+          'm',
+        ),
+      );
+      assert.match(metrics, /^mware_acme_cert_failures\{cert="node\.example\.test",node="mware1"\} 0$/m);
       // The shell's `certs` reads the same; `certs renew` (admin) renews through the API.
       const url = `http://127.0.0.1:${port}`;
       const listed = await shell(url, READER, 'certs');
