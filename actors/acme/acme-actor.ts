@@ -149,22 +149,24 @@ class AcmeActor implements Behavior<AcmeProtocol> {
     if (!cert.info) {
       cert.saved = { ...cert.saved, serial: null, renew_at: null, renew_by: null };
     } else if (cert.saved.serial !== cert.info.serial || cert.saved.renew_at === null) {
-      cert.saved = { ...cert.saved, serial: cert.info.serial, ...this.fractionRenewal(cert.info) };
+      // Found, not issued by us just now: past its renewal time (the node was down, say), it is renewed at once.
+      cert.saved = { ...cert.saved, serial: cert.info.serial, ...this.fractionRenewal(cert.info, false) };
     }
     this.saved.certs[cert.name] = cert.saved;
   }
 
   /**
-   * A certificate that reaches us already past its renewal time (our clock ahead of the CA's, or a lifetime shorter
-   * than an order takes) is renewed at the fraction of what is left of it, not at once: renewing again and again
-   * would spend the CA's rate limit.
+   * A certificate just issued that reaches us already past its renewal time (our clock ahead of the CA's, or a
+   * lifetime shorter than an order takes) is renewed at the fraction of what is left of it, not at once: renewing
+   * again and again would spend the CA's rate limit.
    */
-  private fractionRenewal(info: CertInfo): Pick<SavedCert, 'renew_at' | 'renew_by'> {
+  private fractionRenewal(info: CertInfo, fresh: boolean): Pick<SavedCert, 'renew_at' | 'renew_by'> {
     const c = this.args.config;
     const now = this.ctx.clock.wallNow();
     const planned = renewAt(info, c.renew_fraction, c.renew_jitter, this.random);
     const left = info.notAfter - now;
-    const renew_at = planned > now || left <= 0 ? planned : Math.round(now + left * c.renew_fraction);
+    const renew_at =
+      !fresh || planned > now || left <= 0 ? planned : Math.round(now + left * c.renew_fraction);
     return { renew_at, renew_by: 'fraction' };
   }
 
@@ -367,7 +369,7 @@ class AcmeActor implements Behavior<AcmeProtocol> {
         solver: this.solver(cert, clears),
       });
       const info = writeCertDir(cert.config.dir, issued.keyPem, issued.chainPem);
-      const renewal = (await this.ariRenewal(info)) ?? this.fractionRenewal(info);
+      const renewal = (await this.ariRenewal(info)) ?? this.fractionRenewal(info, true);
       const now = this.ctx.clock.wallNow();
       // The certificate and its schedule change together: a status in between would show it due.
       cert.info = info;

@@ -297,7 +297,7 @@ describe('ACME certificates, against a real pebble', () => {
     }
   });
 
-  it('restarts from its state: the same account key, the certificate in its folder kept and not ordered again', async () => {
+  it('restarts from its state: the same account key, the certificate in its folder kept and not ordered again; without state, one past its ⅔ is renewed at once', async () => {
     const d = certDir();
     const a = await startService({
       certs: [{ names: ['restart.example.test'], challenge: 'http-01', dir: d }],
@@ -320,6 +320,21 @@ describe('ACME certificates, against a real pebble', () => {
       assert.deepEqual(b.notices, [], 'ordered again after a restart');
     } finally {
       await b.stop();
+    }
+    // Without saved state (state_mode none) the certificate in the folder still counts: past its ⅔ (the node was
+    // down meanwhile), it is renewed at once.
+    await a.clock.advance((before.renew_at ?? 0) - a.clock.wallNow() + 1_000);
+    const c = await startService(
+      { certs: [{ names: ['restart.example.test'], challenge: 'http-01', dir: d }] },
+      { clock: a.clock },
+    );
+    try {
+      await until('renewed at once', async () => cert0(c).serial !== before.serial && !cert0(c).running, {
+        ms: 10_000,
+      });
+      assert.equal(c.notices.filter((e) => e.event === 'issued').length, 1);
+    } finally {
+      await c.stop();
     }
   });
 
