@@ -25,6 +25,8 @@ export interface Pebble {
   directoryUrl: string;
   /** Trusts the directory's TLS certificate. */
   caPem: string;
+  /** The key of that certificate (self-signed, for 127.0.0.1): a test's own stand-in server can serve TLS with it. */
+  tlsKeyPem: string;
   /** challtestsrv's management API (`/set-txt`, `/clear-txt`). */
   challtestUrl: string;
   /** `Valid` or `Revoked`, from pebble's management interface. */
@@ -96,6 +98,7 @@ export async function startPebble(o: PebbleOptions): Promise<Pebble> {
   return {
     directoryUrl: `https://127.0.0.1:${listen}/dir`,
     caPem,
+    tlsKeyPem: readFileSync(key, 'utf8'),
     challtestUrl,
     certStatus: (serial) =>
       new Promise((resolve, reject) => {

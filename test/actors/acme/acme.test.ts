@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
@@ -335,6 +337,57 @@ describe('ACME certificates, against a real pebble', () => {
       assert.equal(c.notices.filter((e) => e.event === 'issued').length, 1);
     } finally {
       await c.stop();
+    }
+  });
+
+  it('respects a rate limit: after 429 rateLimited with Retry-After the next attempt waits that long, not the back-off', async () => {
+    // Pebble 2.4 has no rate limits: a stand-in ACME server (TLS with pebble's certificate) serves the directory and
+    // nonces, and answers every POST as a rate-limited CA does (RFC 8555 §6.6).
+    const srv = createHttpsServer({ cert: pebble.caPem, key: pebble.tlsKeyPem }, (req, res) => {
+      const base = `https://127.0.0.1:${(srv.address() as AddressInfo).port}`;
+      if (req.url === '/dir') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(
+          JSON.stringify({
+            newNonce: `${base}/nonce`,
+            newAccount: `${base}/acct`,
+            newOrder: `${base}/order`,
+          }),
+        );
+        return;
+      }
+      if (req.url === '/nonce') {
+        res.writeHead(200, { 'replay-nonce': `n${Date.now()}`, 'cache-control': 'no-store' }).end();
+        return;
+      }
+      req.resume();
+      res.writeHead(429, {
+        'content-type': 'application/problem+json',
+        'retry-after': '120',
+        'replay-nonce': 'x',
+      });
+      res.end(JSON.stringify({ type: RATE_LIMITED, detail: 'too many new accounts from this address' }));
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const s = await startService({
+      directory_url: `https://127.0.0.1:${(srv.address() as AddressInfo).port}/dir`,
+      certs: [{ names: ['limited.example.test'], challenge: 'http-01', dir: certDir() }],
+    });
+    try {
+      await until('the attempt failed', async () => cert0(s).failures === 1 && !cert0(s).running, {
+        ms: 10_000,
+      });
+      const c = cert0(s);
+      assert.equal(c.last_error?.code, 'MW_ERR_ACME_REQUEST');
+      assert.equal(c.last_error?.details?.problem, RATE_LIMITED);
+      assert.match(c.last_error?.message ?? '', /rateLimited: too many new accounts/);
+      assert.equal(c.next_attempt_at, s.clock.wallNow() + 120_000);
+      await s.clock.advance(119_000);
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(cert0(s).failures, 1, 'tried again before Retry-After');
+    } finally {
+      await s.stop();
+      srv.close();
     }
   });
 
