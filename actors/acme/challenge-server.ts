@@ -15,8 +15,6 @@ const TOKEN = /^[A-Za-z0-9_-]{1,256}$/;
 export class ChallengeServer {
   private readonly answers = new Map<string, string>();
   private server: Server | undefined;
-  /** Requests for a token we hold, and the others (for the status and the tests). */
-  readonly counts = { answered: 0, unknown: 0 };
 
   constructor(
     private readonly address: string,
@@ -30,11 +28,9 @@ export class ChallengeServer {
       const token = url.startsWith(PREFIX) ? url.slice(PREFIX.length) : '';
       const answer = TOKEN.test(token) ? this.answers.get(token) : undefined;
       if ((req.method !== 'GET' && req.method !== 'HEAD') || answer === undefined) {
-        this.counts.unknown++;
         res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
         return;
       }
-      this.counts.answered++;
       res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(answer);
     });
     server.headersTimeout = 10_000;
