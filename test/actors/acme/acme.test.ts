@@ -172,6 +172,10 @@ describe('ACME certificates, against a real pebble', () => {
       );
       assert.doesNotMatch(JSON.stringify(s.notices), /PRIVATE KEY/);
       assert.deepEqual(s.deviations(), []);
+      // Between orders the responder answers nothing: a finished challenge's token is gone.
+      assert.equal(s.status().http01, `http://127.0.0.1:${httpPort}`);
+      for (const path of ['/.well-known/acme-challenge/abcDEF_-123', '/.well-known/acme-challenge/../x', '/'])
+        assert.equal((await fetch(`http://127.0.0.1:${httpPort}${path}`)).status, 404, path);
     } finally {
       await s.stop();
     }
