@@ -1,8 +1,10 @@
+import { acmeActor } from '../actors/acme/acme-actor.ts';
 import { syslogSnmpActor } from '../actors/syslog-snmp/syslog-snmp-actor.ts';
 import { ACTOR_MODES } from '../actors/modes.ts';
 import { telegramActor } from '../actors/telegram/telegram-actor.ts';
 import { actorChild } from '../src/actor-system/actor-child.ts';
 import type { GroupDeps } from '../src/node/group.ts';
+import { noticeTo } from '../src/node/group.ts';
 import type { ChildSpec } from '../src/supervision/spec.ts';
 import { supervisorChild } from '../src/supervision/supervisor-child.ts';
 import { monitorsChild } from './monitors.ts';
@@ -11,7 +13,7 @@ import { monitorsChild } from './monitors.ts';
  * `/services`: the group's platform services (06-services.md), each independent of the others (one_for_one).
  * Each is there when the role's topology gives its section: `/services/syslog-snmp` (`syslog_snmp`),
  * `/services/monitors` (one actor per entry of `monitors`), `/services/telegram` (`telegram`, the administrators'
- * bot). A listener that cannot bind (the port
+ * bot), `/services/acme` (`acme`). A listener that cannot bind (the port
  * taken) fails its actor; the backoff keeps the retries from spinning.
  */
 export function servicesChild(deps: GroupDeps): ChildSpec | undefined {
@@ -46,6 +48,27 @@ export function servicesChild(deps: GroupDeps): ChildSpec | undefined {
         shutdown: 5_000,
       }),
     );
+  const acme = deps.placement.role.acme;
+  if (acme) {
+    const iface = acme.http01?.iface ?? 'default';
+    children.push(
+      actorChild(deps.runtime, {
+        id: 'acme',
+        kind: acmeActor,
+        args: {
+          config: acme,
+          http01Address:
+            iface === 'default'
+              ? deps.placement.address
+              : (deps.placement.ifaces[iface] ?? deps.placement.address),
+          notify: noticeTo(deps.events, deps.clock, '/services/acme'),
+        },
+        mode: ACTOR_MODES.services,
+        // An order under way is waited for (a few requests to the ACME server), then abandoned.
+        shutdown: 10_000,
+      }),
+    );
+  }
   if (children.length === 0) return undefined;
   return supervisorChild({
     id: 'services',

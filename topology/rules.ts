@@ -45,6 +45,7 @@ export function checkRules(input: RuleInput): ProblemList {
   syslogSnmp(ctx);
   monitors(ctx);
   telegram(ctx);
+  acme(ctx);
   listeners(ctx);
   return p;
 }
@@ -514,6 +515,60 @@ function syslogSnmp(c: RuleContext): void {
   }
 }
 
+/**
+ * `acme`: each certificate's challenge has what it needs (dns-01 a hook, http-01 the node's listener), a wildcard
+ * is asked by dns-01 only (RFC 8555 §7.1.3), and no two certificates share a first name or a folder (they would
+ * overwrite each other's files).
+ */
+function acme(c: RuleContext): void {
+  const { p } = c;
+  for (const { role, at } of c.mware) {
+    const conf = role.acme;
+    if (!conf || c.isRepaired(at, 'acme')) continue;
+    const base = [...at, 'acme'];
+    conf.certs.forEach((cert, i) => {
+      const here = [...base, 'certs', i];
+      if (cert.challenge === 'dns-01' && cert.hook === undefined)
+        p.add([...here, 'hook'], 'is required for dns-01');
+      if (cert.challenge === 'http-01' && cert.hook !== undefined)
+        p.add([...here, 'hook'], 'is for dns-01 only (this certificate uses http-01)');
+      if (cert.hook?.[0] !== undefined && !cert.hook[0].startsWith('/'))
+        p.add([...here, 'hook', 0], `must be an absolute path (got ${JSON.stringify(cert.hook[0])})`);
+      if (cert.challenge === 'http-01' && conf.http01 === undefined)
+        p.add([...here, 'challenge'], 'http-01 needs acme.http01 (where the node answers challenges)');
+      cert.names.forEach((n, j) => {
+        if (cert.challenge === 'http-01' && n.startsWith('*.'))
+          p.add([...here, 'names', j], `the wildcard "${n}" can only be validated by dns-01`);
+      });
+      duplicates(
+        cert.names,
+        (n) => n,
+        (j) => p.add([...here, 'names', j], `name "${cert.names[j]}" is given twice`),
+      );
+    });
+    duplicates(
+      conf.certs,
+      (x) => x.names[0] ?? '',
+      (i) =>
+        p.add(
+          [...base, 'certs', i, 'names', 0],
+          `certificate "${conf.certs[i]?.names[0]}" is declared twice (the first name names a certificate)`,
+        ),
+    );
+    duplicates(
+      conf.certs,
+      (x) => x.dir,
+      (i, first) =>
+        p.add(
+          [...base, 'certs', i, 'dir'],
+          `"${conf.certs[i]?.dir}" is also the folder of certificate "${conf.certs[first]?.names[0]}"`,
+        ),
+    );
+    if (conf.backoff.max_s < conf.backoff.initial_s)
+      p.add([...base, 'backoff', 'max_s'], `must be at least initial_s (${conf.backoff.initial_s})`);
+  }
+}
+
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
@@ -582,6 +637,19 @@ function listeners(c: RuleContext): void {
       }
       claim(addr, a.port, [...at, 'cti_adapters', i, 'port'], 'CTI adapter', role.group);
     });
+    const http01 = role.acme?.http01;
+    if (http01 && !c.isRepaired(at, 'acme')) {
+      const addr = http01.iface === 'default' ? address : server.ifaces[http01.iface];
+      if (addr === undefined) {
+        if (!c.isBrokenIface(server.name, http01.iface))
+          p.add(
+            [...at, 'acme', 'http01', 'iface'],
+            `server "${server.name}" has no interface "${http01.iface}" (use "default" for the role's own)`,
+          );
+      } else
+        // It runs on the group's active member only, like a CTI adapter.
+        claim(addr, http01.port, [...at, 'acme', 'http01', 'port'], 'ACME HTTP-01 listener', role.group);
+    }
     const syslog = role.syslog_snmp;
     if (!syslog || c.isRepaired(at, 'syslog_snmp')) continue;
     const addr = syslog.listen.iface === 'default' ? address : server.ifaces[syslog.listen.iface];

@@ -562,6 +562,91 @@ export const Telegram = z.strictObject({
   long_poll_s: z.int().min(0).max(50).default(30).describe('getUpdates long-polling timeout'),
 });
 
+// ------------------------------------------------------------------------------------------------------ acme
+
+/** A certificate name: a lower-case DNS name of two labels or more, `*.` in front for a wildcard (dns-01 only). */
+const certName = z.string().refine((v) => domainName.safeParse(v.startsWith('*.') ? v.slice(2) : v).success, {
+  error: (i) =>
+    `must be a lower-case DNS name with at least two labels, or *. and one (got ${JSON.stringify(i.input)})`,
+});
+
+export const AcmeCert = z.strictObject({
+  names: z
+    .array(certName)
+    .min(1, { error: 'at least one name is required' })
+    .max(100, { error: 'at most 100 names per certificate' })
+    .describe('The names on the certificate; the first one names it (in `certs`, the API, alarms)'),
+  challenge: z.enum(['http-01', 'dns-01'], {
+    error: (i) => `challenge is http-01 or dns-01 (got ${JSON.stringify(i.input)})`,
+  }),
+  dir: absolutePath.describe(
+    'Where key.pem (mode 0600) and fullchain.pem are written, each replaced atomically; the web roles read them there',
+  ),
+  hook: z
+    .array(z.string().min(1))
+    .min(1)
+    .optional()
+    .describe(
+      'dns-01: the command (absolute path, then arguments) run as `hook… set|clear <_acme-challenge.name> <value>`',
+    ),
+});
+
+export const Acme = z.strictObject({
+  directory_url: z
+    .string()
+    .regex(/^https:\/\/[^\s/]+(\/\S*)?$/, { error: 'must be an https:// URL (RFC 8555 §6.1)' })
+    .describe("The ACME server's directory, e.g. https://acme-v02.api.letsencrypt.org/directory"),
+  email: z.email({ error: 'must be an e-mail address' }).optional().describe('Account contact (mailto:)'),
+  ca_file: absolutePath
+    .optional()
+    .describe(
+      'PEM file of CA certificates to trust for the ACME server (a private CA); default: the system’s',
+    ),
+  certs: z.array(AcmeCert).min(1, { error: 'at least one certificate is required' }),
+  http01: z
+    .strictObject({
+      iface: z
+        .string()
+        .min(1)
+        .default('default')
+        .describe("A server interface alias; default: the role's own"),
+      port: port.default(80),
+    })
+    .optional()
+    .describe('Where the node answers HTTP-01 challenges (`/.well-known/acme-challenge/`)'),
+  renew_fraction: z
+    .number()
+    .min(0.1)
+    .max(0.95)
+    .default(2 / 3)
+    .describe('Renew once this part of the lifetime has passed (when the server offers no ARI window)'),
+  renew_jitter: z
+    .number()
+    .min(0)
+    .max(0.2)
+    .default(0.03)
+    .describe('± this part of the lifetime, at random, around the renewal time (so renewals spread out)'),
+  alarm_days: z
+    .number()
+    .positive()
+    .max(365)
+    .default(14)
+    .describe('Alarm when a certificate expires within this many days and has not been renewed'),
+  backoff: z
+    .strictObject({
+      initial_s: z.int().min(1).max(86_400).default(60),
+      max_s: z
+        .int()
+        .min(1)
+        .max(7 * 86_400)
+        .default(6 * 3600),
+    })
+    .default({ initial_s: 60, max_s: 6 * 3600 })
+    .describe(
+      'After a failed attempt: wait initial_s, doubling per failure up to max_s (or what Retry-After says)',
+    ),
+});
+
 // ------------------------------------------------------------------------------------------------------- CTI
 
 export const CtiAdapter = z.strictObject({
@@ -627,6 +712,7 @@ export const MwareRole = z.strictObject({
   syslog_snmp: SyslogSnmp.optional(),
   monitors: z.array(Monitor).default([]),
   telegram: Telegram.optional(),
+  acme: Acme.optional(),
 });
 
 /** Instances of the platform's other roletypes: only the common fields are checked. */
@@ -686,6 +772,8 @@ export type FsyncStatus = z.infer<typeof FsyncStatus>;
 export type SgMonitor = z.infer<typeof SgMonitor>;
 export type SipTransport = (typeof SIP_TRANSPORTS)[number];
 export type Telegram = z.infer<typeof Telegram>;
+export type Acme = z.infer<typeof Acme>;
+export type AcmeCert = z.infer<typeof AcmeCert>;
 
 /** Group-level settings: identical on every member of a group. */
 export const GROUP_LEVEL_FIELDS = [
@@ -698,6 +786,7 @@ export const GROUP_LEVEL_FIELDS = [
   'syslog_snmp',
   'monitors',
   'telegram',
+  'acme',
 ] as const satisfies readonly (keyof MwareRole)[];
 
 export function isMwareRole(r: RoleInstance): r is MwareRole {

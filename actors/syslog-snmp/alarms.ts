@@ -7,10 +7,18 @@ import type { InspectionEvent, ServiceNotice } from '../../src/supervision/event
  *  - `freeswitch`: the migrator (a host lost, a migration that failed or lost calls — actors/freeswitch),
  *  - `cluster`: a group whose active was lost, told by the member that took over (src/node/node.ts),
  *  - `monitor`: the monitors (a global name missing or doubled, a MEGACO link down, FSYNC lagging, a SIP gateway
- *    lost and its registrations deleted — actors/monitors).
+ *    lost and its registrations deleted — actors/monitors),
+ *  - `acme`: the certificate service (a certificate near expiry or expired, a renewal that failed — actors/acme).
  * Info notices (a backup started, a planned switchover) are not alarms.
  */
-export const ALARM_TOPICS: ReadonlySet<string> = new Set(['pg', 'backup', 'freeswitch', 'cluster', 'monitor']);
+export const ALARM_TOPICS: ReadonlySet<string> = new Set([
+  'pg',
+  'backup',
+  'freeswitch',
+  'cluster',
+  'monitor',
+  'acme',
+]);
 
 export type AlarmNotice = ServiceNotice & { path: string; at: number };
 

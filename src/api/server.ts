@@ -13,6 +13,7 @@ import { actorRoutes } from './routes/actors.ts';
 import { clusterRoutes } from './routes/cluster.ts';
 import { healthRoutes } from './routes/health.ts';
 import { mutexRoutes } from './routes/mutex.ts';
+import { acmeRoutes } from './routes/acme.ts';
 import { backupRoutes } from './routes/backup.ts';
 import { freeswitchRoutes } from './routes/freeswitch.ts';
 import { callRoutes } from './routes/calls.ts';
@@ -61,6 +62,7 @@ export const ALL_ROUTES: Route[] = [
   ...mutexRoutes,
   ...pgRoutes,
   ...backupRoutes,
+  ...acmeRoutes,
   ...freeswitchRoutes,
   ...callRoutes,
   ...monitorRoutes,

@@ -7,6 +7,7 @@ import type { ActorStats } from '../supervision/stats.ts';
 import { registerBackupMetrics } from './backup-metrics.ts';
 import { registerPgMetrics } from './pg-metrics.ts';
 import { registerFsMetrics } from './fs-metrics.ts';
+import { registerAcmeMetrics } from './acme-metrics.ts';
 import { registerSyslogSnmpMetrics } from './syslog-snmp-metrics.ts';
 import { registerMonitorMetrics } from './monitor-metrics.ts';
 import { askIfRunning } from './ask-running.ts';
@@ -294,6 +295,7 @@ export class NodeMetrics {
     registerMonitorMetrics(r, src.monitors ?? [], (name) =>
       askIfRunning(src.directory, `/services/monitors/${name}`, 'status', SCRAPE_ASK_MS),
     );
+    registerAcmeMetrics(r, () => askIfRunning(src.directory, '/services/acme', 'status', SCRAPE_ASK_MS));
 
     this.apiRequests = new Counter({
       name: 'mware_api_requests_total',

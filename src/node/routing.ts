@@ -50,7 +50,8 @@ export class NodeRouting implements Routing {
     if (top === 'mutexes') return id === undefined ? mine : this.groupOfMutexKey(safeDecode(id));
     // The group's controllers and its FreeSWITCH farm run on its active instance only (04-postgres.md,
     // 05-freeswitch.md: a migration carries the group's fencing epoch).
-    if (top === 'pg' || top === 'backup' || top === 'freeswitch') return mine;
+    // So do its platform services (06-services.md): syslog → SNMP, ACME, …
+    if (top === 'pg' || top === 'backup' || top === 'freeswitch' || top === 'services') return mine;
     return undefined;
   }
 

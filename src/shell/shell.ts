@@ -3,6 +3,7 @@ import repl from 'node:repl';
 import type { MwareClient, Tree } from '../client/client.ts';
 import { MwareError } from '../errors.ts';
 import { registerBuiltinCommands } from './builtin-commands.ts';
+import { registerAcmeCommands } from './acme-commands.ts';
 import { registerControllerCommands } from './controller-commands.ts';
 import { registerFreeswitchCommands } from './freeswitch-commands.ts';
 import { registerMonitorCommands } from './monitor-commands.ts';
@@ -19,6 +20,7 @@ import { style } from './style.ts';
 
 registerBuiltinCommands();
 registerControllerCommands();
+registerAcmeCommands();
 registerFreeswitchCommands();
 registerMonitorCommands();
 

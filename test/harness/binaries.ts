@@ -17,6 +17,7 @@ export const BINARIES = {
   snmptrapd: 'snmptrapd',
   snmpd: 'snmpd',
   pebble: 'pebble',
+  'pebble-challtestsrv': 'pebble',
   tmux: 'tmux',
 } as const;
 

@@ -24,3 +24,5 @@ export { startSnmpd, SYS_LOCATION } from './snmpd.ts';
 export type { Snmpd } from './snmpd.ts';
 export { startFakeBotApi } from './telegram-bot-api.ts';
 export type { FakeBotApi, SentMessage } from './telegram-bot-api.ts';
+export { startPebble } from './pebble.ts';
+export type { Pebble, PebbleOptions } from './pebble.ts';

@@ -113,6 +113,8 @@ describe('where a path belongs', () => {
       '/freeswitch',
       '/freeswitch/migrator',
       '/freeswitch/hosts/fs01',
+      '/services',
+      '/services/acme',
     ])
       assert.equal(routing.groupOfPath(path), 7, path);
     // The node's own actors stay its own.
