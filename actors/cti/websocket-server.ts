@@ -70,10 +70,12 @@ export class WebSocketCtiServer implements CtiServer {
 
   start(): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.http.once('error', reject);
+      // ws re-emits the listener's errors on `wss` (and would throw one nobody listens to): before listening, one
+      // fails the start; after, it is the running server's failure.
+      const failStart = (err: Error): void => reject(err);
+      this.wss.on('error', failStart);
       this.http.listen(this.o.port, this.o.address, () => {
-        this.http.off('error', reject);
-        // After listening, an error of the listener is the server's failure (ws re-emits it on `wss`).
+        this.wss.off('error', failStart);
         this.wss.on('error', (err) => this.fail(err));
         const a = this.http.address();
         this.bound = `ws://${hostPort(this.o.address, typeof a === 'object' && a ? a.port : this.o.port)}`;
@@ -85,6 +87,8 @@ export class WebSocketCtiServer implements CtiServer {
   async stop(): Promise<void> {
     this.stopping = true;
     this.sessions.clear();
+    // The port is let go of first, at once: a restarted server binds it again as soon as its backoff allows.
+    const closed = new Promise<void>((r) => this.http.close(() => r()));
     const open = [...this.wss.clients];
     for (const ws of open) ws.close(WS_CLOSE.stopping, 'server stopping');
     // A client that does not answer the close at once is cut off: a restart must not wait on it.
@@ -100,7 +104,7 @@ export class WebSocketCtiServer implements CtiServer {
     });
     for (const ws of this.wss.clients) ws.terminate();
     await new Promise<void>((r) => this.wss.close(() => r()));
-    await new Promise<void>((r) => this.http.close(() => r()));
+    await closed;
   }
 
   private accept(ws: WebSocket, req: IncomingMessage): void {

@@ -29,6 +29,9 @@ export interface CtiClient {
   stream(): string | undefined;
   /** Resolves when `fn` holds of the messages (or rejects when the connection ends first, or after `ms`). */
   until(what: string, fn: (c: CtiClient) => boolean, ms?: number): Promise<void>;
+  /** Stops reading (the server sees its writes back up), and reads again. */
+  pause(): void;
+  resume(): void;
   close(): Promise<void>;
 }
 
@@ -78,6 +81,8 @@ abstract class BaseClient implements CtiClient {
       check();
     });
   }
+  abstract pause(): void;
+  abstract resume(): void;
   abstract close(): Promise<void>;
 }
 
@@ -104,6 +109,13 @@ export class WsCtiClient extends BaseClient {
       });
       ws.once('error', reject);
     });
+  }
+
+  pause(): void {
+    this.ws.pause();
+  }
+  resume(): void {
+    this.ws.resume();
   }
 
   close(): Promise<void> {
@@ -180,6 +192,13 @@ export class GrpcCtiClient extends BaseClient {
       this.end(err.code ?? -1, err.details ?? ''),
     );
     this.call.on('end', () => this.end(0, 'end'));
+  }
+
+  pause(): void {
+    this.call.pause();
+  }
+  resume(): void {
+    this.call.resume();
   }
 
   async close(): Promise<void> {

@@ -212,6 +212,61 @@ for (const key of ['generic.json.websocket', 'generic.grpc'] as const) {
       assert.deepEqual(a.status().buffer, { capacity: 100, held: 100, first: 61, last: 160 });
     });
 
+    // gRPC only: its flow control backs up within kilobytes, where a WebSocket's loopback TCP buffers take tens of
+    // megabytes (tcp_rmem) before the server notices; the session logic behind both is the same.
+    if (key === 'generic.grpc')
+      it('a client that stops reading is not queued for without bound: it catches up from the buffer, told what it missed', async () => {
+        const a = await startAdapter(key, { buffer: 500 });
+        const c = await a.connect({ token: TOKEN });
+        await c.until('hello', hasHello);
+        c.pause();
+        const total = 5_000;
+        for (let i = 0; i < total; i++) a.farm.publish(event('a.test'));
+        await new Promise((r) => setTimeout(r, 100));
+        // The server gave up writing to it long before the end: the transport is congested.
+        assert.ok(a.clients()[0]!.cursor < total, `cursor ${a.clients()[0]!.cursor}`);
+        c.resume();
+        await c.until('caught up', (x) => x.lastSeq() === total, 20_000);
+        // Every number is accounted for, in order: delivered, or inside a gap notice.
+        let cursor = 0;
+        for (const m of c.messages) {
+          if (m.type === 'event') assert.equal(m.event.seq, ++cursor);
+          if (m.type === 'gap') {
+            assert.equal(m.after, cursor);
+            cursor += m.missed;
+          }
+        }
+        assert.equal(cursor, total);
+        assert.ok(
+          c.messages.some((m) => m.type === 'gap'),
+          'it fell behind the buffer',
+        );
+      });
+
+    it('fails to start, without crashing the node, when its port is taken', async () => {
+      const a = await startAdapter(key);
+      const config = { key, adapter: CTI_ADAPTERS[key], address: '127.0.0.1', port: a.port, token: TOKEN };
+      await assert.rejects(
+        Promise.resolve(
+          ctiAdapterActor.create(
+            { ...config, feed: a.feed },
+            {
+              path: `/services/cti/${key}`,
+              clock: systemClock,
+              log: silentLogger(),
+              state: { restored: undefined, durable: false, save: async () => {}, clear: async () => {} },
+              fail: () => {},
+              stop: () => {},
+            },
+          ),
+        ),
+        /EADDRINUSE|address already in use|No address added/i,
+      );
+      await new Promise((r) => setTimeout(r, 50));
+      const c = await a.connect({ token: TOKEN });
+      await c.until('the first server still serves', hasHello);
+    });
+
     it('replays everything held to a client whose number is from another stream (the farm began again)', async () => {
       const a = await startAdapter(key);
       for (let i = 0; i < 3; i++) a.farm.publish(event('a.test'));
