@@ -8,6 +8,7 @@ import { registerBackupMetrics } from './backup-metrics.ts';
 import { registerPgMetrics } from './pg-metrics.ts';
 import { registerFsMetrics } from './fs-metrics.ts';
 import { registerSyslogSnmpMetrics } from './syslog-snmp-metrics.ts';
+import { registerCtiMetrics } from './cti-metrics.ts';
 import { askIfRunning } from './ask-running.ts';
 
 const SCRAPE_ASK_MS = 1_000;
@@ -35,6 +36,8 @@ export interface MetricsSources {
   liveMembers: () => number;
   /** Keys of the role's `pg_controller` clusters (their lag and primary are asked of them when scraped). */
   pgClusters?: readonly string[];
+  /** Keys of the role's `cti_adapters` (each one's clients and counters are asked of it when scraped). */
+  ctiAdapters?: readonly string[];
 }
 
 /** See {@link NodeMetrics.snapshot}; its schema is `NodeStats` in api/schemas.ts. */
@@ -287,6 +290,9 @@ export class NodeMetrics {
     registerFsMetrics(r, () => askIfRunning(src.directory, '/freeswitch/migrator', 'status', SCRAPE_ASK_MS));
     registerSyslogSnmpMetrics(r, () =>
       askIfRunning(src.directory, '/services/syslog-snmp', 'status', SCRAPE_ASK_MS),
+    );
+    registerCtiMetrics(r, src.ctiAdapters ?? [], (key) =>
+      askIfRunning(src.directory, `/services/cti/${key}`, 'status', SCRAPE_ASK_MS),
     );
 
     this.apiRequests = new Counter({

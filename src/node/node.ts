@@ -127,6 +127,7 @@ export class MwareNode {
       peers: () => p.cluster?.membership.view().filter((m) => !m.self) ?? [],
       liveMembers: () => p.cluster?.membership.liveMembers().size ?? 1,
       pgClusters: p.placement.role.pg_controller.map((c) => c.key),
+      ctiAdapters: p.placement.role.cti_adapters.map((a) => a.key),
     });
     this.api = buildApiContext({
       name: this.name,

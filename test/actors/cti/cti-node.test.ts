@@ -22,6 +22,7 @@ import { fsTopology, startFsNode, startSimFarm } from '../../support/fs-node.ts'
 const ADDR: Record<string, string> = { fs01: '127.0.0.41', fs02: '127.0.0.42' };
 const TOKEN_ENV = 'MWARE_TEST_CTI_TOKEN';
 const TOKEN = 'cti-node-token-0123456789abcdef';
+const API_TOKEN = 'cti-api-token-0123456789abcdef';
 const WS = '/services/cti/generic.json.websocket';
 const GRPC = '/services/cti/generic.grpc';
 const A = 'a.cti.test';
@@ -32,6 +33,7 @@ describe('CTI adapters in a node (simulated FreeSWITCH hosts, real PostgreSQL, W
   let dir: string;
   let node: FsNode;
   const ports = { ws: 0, grpc: 0 };
+  let api = '';
   const clients: CtiClient[] = [];
 
   before(async () => {
@@ -56,6 +58,8 @@ describe('CTI adapters in a node (simulated FreeSWITCH hosts, real PostgreSQL, W
       { key: 'generic.json.websocket', iface: 'default', port: ports.ws, token: `\${env:${TOKEN_ENV}}` },
       { key: 'generic.grpc', port: ports.grpc, token: `\${env:${TOKEN_ENV}}`, buffer: 1_000 },
     ];
+    topology.security = { api_tokens: [{ name: 'ops', token: API_TOKEN, scopes: ['admin'] }] };
+    api = `http://127.0.0.1:${(role.api as { port: number }).port}`;
     node = await startFsNode(dir, topology);
     await until('hosts up', async () => (await node.farm()).hosts.every((h) => h.state === 'up'));
   });
@@ -187,6 +191,15 @@ describe('CTI adapters in a node (simulated FreeSWITCH hosts, real PostgreSQL, W
     assert.equal(status.listening, `ws://127.0.0.1:${ports.ws}`);
     assert.equal(status.clients, 1);
     assert.ok(status.buffer.held >= all.length && status.buffer.capacity === 10_000);
+    const metrics = await (
+      await fetch(`${api}/metrics`, { headers: { authorization: `Bearer ${API_TOKEN}` } })
+    ).text();
+    assert.match(metrics, /mware_cti_clients\{adapter="generic.json.websocket"[^}]*\} 1\b/);
+    assert.match(metrics, /mware_cti_clients\{adapter="generic.grpc"[^}]*\} 1\b/);
+    assert.match(
+      metrics,
+      new RegExp(`mware_cti_events_sent\\{adapter="generic.grpc"[^}]*\\} ${g3.events().length}\\b`),
+    );
     assert.ok(!node.logLines.some((l) => l.includes(TOKEN)), 'the token is never logged');
   });
 
