@@ -1,5 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { createServer } from 'node:http';
+import type { Socket } from 'node:net';
 import type { RawData, WebSocket } from 'ws';
 import { WebSocketServer } from 'ws';
 import { bearerToken, tokenAccepts } from './auth.ts';
@@ -36,6 +37,8 @@ const MAX_PAYLOAD = 64 * 1024;
 const HIGH_BYTES = 1024 * 1024;
 const HIGH_MESSAGES = 4_096;
 const LOW_MESSAGES = 256;
+/** Bytes sent as a text frame (they are UTF-8 JSON). */
+const TEXT = { binary: false } as const;
 
 export class WebSocketCtiServer implements CtiServer {
   private readonly http: Server;
@@ -43,8 +46,8 @@ export class WebSocketCtiServer implements CtiServer {
   private readonly sessions: CtiSessions;
   private bound = '';
   private stopping = false;
-  /** The last event encoded: every client gets the same text, so it is encoded once. */
-  private encoded: { seq: number; text: string } = { seq: -1, text: '' };
+  /** The last event encoded: every client gets the same bytes, so it is encoded once (JSON and UTF-8). */
+  private encoded: { seq: number; bytes: Buffer } = { seq: -1, bytes: Buffer.alloc(0) };
 
   constructor(private readonly o: CtiServerOptions) {
     this.sessions = new CtiSessions(o.feed, o.clock, o.maxClients);
@@ -137,7 +140,7 @@ export class WebSocketCtiServer implements CtiServer {
         session = this.sessions.add(
           peer,
           sub,
-          this.sink(ws, () => session),
+          this.sink(ws, req.socket, () => session),
         );
       }),
     );
@@ -150,9 +153,14 @@ export class WebSocketCtiServer implements CtiServer {
     ws.close(code, `${error.code}: ${why}`.slice(0, 120));
   }
 
-  private sink(ws: WebSocket, session: () => CtiSession | undefined) {
+  private sink(ws: WebSocket, socket: Socket, session: () => CtiSession | undefined) {
     let inFlight = 0;
     let congested = false;
+    let corked = false;
+    const uncork = (): void => {
+      corked = false;
+      socket.uncork();
+    };
     const written = (): void => {
       inFlight--;
       if (congested && inFlight <= LOW_MESSAGES && ws.readyState === ws.OPEN) {
@@ -163,18 +171,25 @@ export class WebSocketCtiServer implements CtiServer {
     return {
       write: (m: CtiOutbound): boolean => {
         if (ws.readyState !== ws.OPEN) return false;
+        // The frames of one turn (a burst of events, a catch-up) leave in one write, not one system call each.
+        if (!corked) {
+          corked = true;
+          socket.cork();
+          process.nextTick(uncork);
+        }
         inFlight++;
-        ws.send(this.encode(m), written);
+        ws.send(this.encode(m), TEXT, written);
         congested = inFlight >= HIGH_MESSAGES || ws.bufferedAmount >= HIGH_BYTES;
         return !congested;
       },
     };
   }
 
-  private encode(m: CtiOutbound): string {
-    if (m.type !== 'event') return JSON.stringify(m);
-    if (this.encoded.seq !== m.event.seq) this.encoded = { seq: m.event.seq, text: JSON.stringify(m) };
-    return this.encoded.text;
+  private encode(m: CtiOutbound): Buffer {
+    if (m.type !== 'event') return Buffer.from(JSON.stringify(m));
+    if (this.encoded.seq !== m.event.seq)
+      this.encoded = { seq: m.event.seq, bytes: Buffer.from(JSON.stringify(m)) };
+    return this.encoded.bytes;
   }
 
   /** Runs a callback of the sockets: an exception in mware's own code there is the server's failure, not the node's. */
