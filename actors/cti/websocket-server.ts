@@ -114,7 +114,8 @@ export class WebSocketCtiServer implements CtiServer {
     const peer = hostPort(req.socket.remoteAddress ?? 'unknown', req.socket.remotePort ?? 0);
     ws.on('error', () => ws.terminate());
     if (this.stopping) return ws.close(WS_CLOSE.stopping, 'server stopping');
-    if (this.sessions.full) {
+    // Connections not yet subscribed count too: each holds a socket for up to the subscribe timeout.
+    if (this.wss.clients.size > this.o.maxClients) {
       this.sessions.refuse();
       return ws.close(WS_CLOSE.full, 'too many clients');
     }

@@ -143,8 +143,20 @@ describe('CTI adapters in a node (simulated FreeSWITCH hosts, real PostgreSQL, W
     );
     assert.ok(g1.events().some((e) => e.kind === 'bridged' && e.partner !== null));
     assert.ok(g1.events().every((e) => e.domain === A && e.host === 'fs01'));
-    const listed = (await node.ask(WS, 'clients', null)) as CtiClientInfo[];
-    assert.equal(listed.length, 1);
+    // The connected clients, through the message API (read scope).
+    const res = await fetch(`${api}/api/v1/actors${WS}/messages?reply=true`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'clients' }),
+    });
+    assert.equal(res.status, 200);
+    const body = await res.text();
+    const listed = (JSON.parse(body) as { result: CtiClientInfo[] }).result;
+    assert.deepEqual(
+      listed.map((c) => [c.domains, c.cursor, c.sent]),
+      [[[], liveAll.at(-1), liveAll.length]],
+    );
+    assert.ok(!body.includes(TOKEN));
 
     // Away: both disconnect; calls go on; both resume from their last sequence number.
     await w1.close();
