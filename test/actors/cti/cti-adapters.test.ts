@@ -13,6 +13,7 @@ import type { CallEvent } from '../../../src/freeswitch/call-events.ts';
 import { silentLogger } from '../../../src/log/log.ts';
 import { systemClock } from '../../../src/supervision/clock.ts';
 import { CtiAdapter } from '../../../topology/schema.ts';
+import { until } from '../../harness/poll.ts';
 import { freePort } from '../../harness/ports.ts';
 import type { CtiClient, CtiSubscribe } from '../../support/cti-clients.ts';
 import { GrpcCtiClient, WsCtiClient } from '../../support/cti-clients.ts';
@@ -43,7 +44,7 @@ after(async () => {
 
 async function startAdapter(
   key: CtiAdapterKey,
-  o: { buffer?: number; token?: string | null } = {},
+  o: { buffer?: number; token?: string | null; maxClients?: number } = {},
 ): Promise<Adapter> {
   const port = await freePort();
   const config = CtiAdapter.parse({
@@ -57,7 +58,15 @@ async function startAdapter(
   follow(feed, farm);
   const failures: unknown[] = [];
   const actor = await ctiAdapterActor.create(
-    { key, adapter: CTI_ADAPTERS[key], address: '127.0.0.1', port, token: config.token, feed },
+    {
+      key,
+      adapter: CTI_ADAPTERS[key],
+      address: '127.0.0.1',
+      port,
+      token: config.token,
+      feed,
+      ...(o.maxClients !== undefined && { maxClients: o.maxClients }),
+    },
     {
       path: `/services/cti/${key}`,
       clock: systemClock,
@@ -265,6 +274,20 @@ for (const key of ['generic.json.websocket', 'generic.grpc'] as const) {
       await new Promise((r) => setTimeout(r, 50));
       const c = await a.connect({ token: TOKEN });
       await c.until('the first server still serves', hasHello);
+    });
+
+    it('refuses a client over its limit, and takes one again when another leaves', async () => {
+      const a = await startAdapter(key, { maxClients: 2 });
+      const [c1, c2] = [await a.connect({ token: TOKEN }), await a.connect({ token: TOKEN })];
+      await c1.until('hello', hasHello);
+      await c2.until('hello', hasHello);
+      const c3 = await a.connect({ token: TOKEN });
+      await c3.until('refused', (x) => x.ended !== undefined).catch(() => undefined);
+      assert.equal(c3.ended?.code, key === 'generic.grpc' ? GrpcStatus.RESOURCE_EXHAUSTED : WS_CLOSE.full);
+      await c1.close();
+      await until('the first one gone', async () => a.status().clients === 1);
+      const c4 = await a.connect({ token: TOKEN });
+      await c4.until('hello', hasHello);
     });
 
     it('replays everything held to a client whose number is from another stream (the farm began again)', async () => {
