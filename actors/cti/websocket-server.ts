@@ -166,7 +166,7 @@ export class WebSocketCtiServer implements CtiServer {
       inFlight--;
       if (congested && inFlight <= LOW_MESSAGES && ws.readyState === ws.OPEN) {
         congested = false;
-        session()?.drained();
+        this.guard(() => session()?.drained());
       }
     };
     return {
