@@ -8,9 +8,9 @@ import { ctiChild } from './cti.ts';
 
 /**
  * `/services`: the group's platform services (06-services.md), each independent of the others (one_for_one).
- * Today `/services/cti` (supervisors/cti.ts), when the role gives `cti_adapters`, and `/services/syslog-snmp`, when it
- * gives `syslog_snmp`. A listener that cannot bind (the port
- * taken) fails its actor; the backoff keeps the retries from spinning.
+ * Today `/services/cti` (supervisors/cti.ts), when the role gives `cti_adapters`, and `/services/syslog-snmp`, when
+ * it gives `syslog_snmp`. A listener that cannot bind (the port taken) fails its actor; the backoff keeps the retries
+ * from spinning.
  */
 export function servicesChild(deps: GroupDeps, boards: GroupBoards = {}): ChildSpec | undefined {
   const children: ChildSpec[] = [];
