@@ -66,6 +66,7 @@ function event(): CallEvent {
     cause: n % 4 === 0 ? 'NORMAL_CLEARING' : null,
     recovered: false,
     destination: null,
+    recording: null,
     at: performance.timeOrigin + performance.now(),
   };
 }

@@ -172,6 +172,7 @@ function toWire(m: CtiOutbound): WireMessage {
           cause: e.cause ?? '',
           recovered: e.recovered,
           destination: e.destination ?? '',
+          recording: e.recording ?? '',
           at: e.at,
         },
       };

@@ -142,6 +142,7 @@ interface WireEvent {
   cause: string;
   recovered: boolean;
   destination: string;
+  recording: string;
   at: number;
 }
 type WireMessage = {
@@ -228,6 +229,7 @@ function fromWire(m: WireMessage): CtiOutbound {
       cause: orNull(e.cause),
       recovered: e.recovered,
       destination: orNull(e.destination),
+      recording: orNull(e.recording),
       at: e.at,
     },
   };

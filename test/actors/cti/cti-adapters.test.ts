@@ -115,6 +115,7 @@ function event(domain: string | null, kind: CallEvent['kind'] = 'created', host 
     cause: kind === 'ended' ? 'NORMAL_CLEARING' : null,
     recovered: false,
     destination: null,
+    recording: null,
     at: 1_700_000_000_000 + n,
   };
 }

@@ -98,13 +98,17 @@ describe('CTI adapters in a node (simulated FreeSWITCH hosts, real PostgreSQL, W
     return h;
   };
   const ended = (c: CtiClient): boolean => c.ended !== undefined;
-  async function callAndHangUp(host: string, domain: string): Promise<string[]> {
+  async function callAndHangUp(host: string, domain: string, record = false): Promise<string[]> {
     const call = await farm.sims[host]!.placeCall({
       profile: 'internal',
       domain,
       caller: '1001',
       callee: '2002',
     });
+    if (record)
+      await node.ask(`/freeswitch/hosts/${host}`, 'api', {
+        command: `uuid_record ${call.legs[0]} start /var/spool/rec/${call.legs[0]}.wav`,
+      });
     await farm.sims[host]!.hangup(call.legs[0]!);
     return call.legs;
   }
@@ -128,7 +132,7 @@ describe('CTI adapters in a node (simulated FreeSWITCH hosts, real PostgreSQL, W
     assert.equal(hello(g1).stream === hello(w1).stream, false, 'each adapter has its own buffer and stream');
 
     // Live: a call on each host.
-    const live = [...(await callAndHangUp('fs01', A)), ...(await callAndHangUp('fs02', B))];
+    const live = [...(await callAndHangUp('fs01', A, true)), ...(await callAndHangUp('fs02', B))];
     await settled(live);
     const liveAll = await truth(start);
     await w1.until('every live event', (c) => c.events().length === liveAll.length);
@@ -142,6 +146,11 @@ describe('CTI adapters in a node (simulated FreeSWITCH hosts, real PostgreSQL, W
       ['fs01', A, '1001', '2002'],
     );
     assert.ok(g1.events().some((e) => e.kind === 'bridged' && e.partner !== null));
+    for (const c of [w1, g1])
+      assert.deepEqual(
+        c.events().flatMap((e) => (e.kind === 'recorded' ? [[e.uuid, e.recording]] : [])),
+        [[live[0], `/var/spool/rec/${live[0]}.wav`]],
+      );
     assert.ok(g1.events().every((e) => e.domain === A && e.host === 'fs01'));
     // The connected clients, through the message API (read scope).
     const res = await fetch(`${api}/api/v1/actors${WS}/messages?reply=true`, {
