@@ -4,7 +4,8 @@
 // 10-minute no-false-failover soak; backup, a few minutes on a 1 GB database; pg-failover, PostgreSQL failover
 // beside Patroni (about 6 minutes; subjects from PG_FAILOVER_SUBJECTS); fs-migration, FreeSWITCH call recovery at
 // 100 and 1,000 calls (a few minutes); syslog-snmp, syslog → trap throughput against a real snmptrapd: these run
-// only when named; system-state, the system state's latency and a Telegram broadcast to 200 chats, also opt-in)
+// only when named; system-state, the system state's latency and a Telegram broadcast to 200 chats; cti, call
+// events fanned out to 100 WebSocket clients, throughput and delivery latency: both opt-in)
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 
@@ -22,8 +23,17 @@ const ALL = {
   'fs-migration': ['bench/fs-migration/run.ts'],
   'syslog-snmp': ['bench/syslog-snmp.ts'],
   'system-state': ['bench/system-state.ts'],
+  cti: ['bench/cti.ts'],
 };
-const OPT_IN = new Set(['soak', 'backup', 'pg-failover', 'fs-migration', 'syslog-snmp', 'system-state']);
+const OPT_IN = new Set([
+  'soak',
+  'backup',
+  'pg-failover',
+  'fs-migration',
+  'syslog-snmp',
+  'system-state',
+  'cti',
+]);
 const chosen = process.argv.slice(2).length
   ? process.argv.slice(2)
   : Object.keys(ALL).filter((n) => !OPT_IN.has(n));

@@ -8,7 +8,7 @@ import { ACTOR_MODES } from '../actors/modes.ts';
 import { ActorRef } from '../src/actor-system/actor-ref.ts';
 import { actorChild } from '../src/actor-system/actor-child.ts';
 import { RecoveryTable } from '../src/freeswitch/recovery-table.ts';
-import type { GroupDeps } from '../src/node/group.ts';
+import type { GroupBoards, GroupDeps } from '../src/node/group.ts';
 import { noticeTo } from '../src/node/group.ts';
 import { pgLimits } from '../src/pg/db.ts';
 import { PrimaryFollower } from '../src/pg/follow.ts';
@@ -21,12 +21,14 @@ import { supervisorChild } from '../src/supervision/supervisor-child.ts';
  * last the call manager (`/freeswitch/calls`), which also acts through the host actors and reads the board.
  * A host that stays down makes its actor fail again and again: its supervisor's intensity is high and its backoff
  * caps at two seconds, so a dead host is retried every couple of seconds and never takes the farm down with it.
+ * The farm's board goes on `boards` for the group's other services (the CTI adapters follow its call events).
  */
-export function freeswitchChild(deps: GroupDeps): ChildSpec | undefined {
+export function freeswitchChild(deps: GroupDeps, boards: GroupBoards = {}): ChildSpec | undefined {
   const fs = deps.placement.role.freeswitch;
   if (!fs) return undefined;
   const settings = compileFarm(fs);
   const farm = new FsFarm(settings.hosts.map((h) => h.name));
+  boards.farm = farm;
   let db = follower(settings.recoveryDb);
   const table = new RecoveryTable({
     query: (sql, params) => db.query(sql, params ? [...params] : []) as never,

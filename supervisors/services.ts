@@ -3,21 +3,24 @@ import { syslogSnmpActor } from '../actors/syslog-snmp/syslog-snmp-actor.ts';
 import { ACTOR_MODES } from '../actors/modes.ts';
 import { telegramActor } from '../actors/telegram/telegram-actor.ts';
 import { actorChild } from '../src/actor-system/actor-child.ts';
-import type { GroupDeps } from '../src/node/group.ts';
+import type { GroupBoards, GroupDeps } from '../src/node/group.ts';
 import { noticeTo } from '../src/node/group.ts';
 import type { ChildSpec } from '../src/supervision/spec.ts';
 import { supervisorChild } from '../src/supervision/supervisor-child.ts';
+import { ctiChild } from './cti.ts';
 import { monitorsChild } from './monitors.ts';
 
 /**
  * `/services`: the group's platform services (06-services.md), each independent of the others (one_for_one).
- * Each is there when the role's topology gives its section: `/services/syslog-snmp` (`syslog_snmp`),
- * `/services/monitors` (one actor per entry of `monitors`), `/services/telegram` (`telegram`, the administrators'
- * bot), `/services/acme` (`acme`). A listener that cannot bind (the port
- * taken) fails its actor; the backoff keeps the retries from spinning.
+ * Each is there when the role's topology gives its section: `/services/cti` (`cti_adapters`, supervisors/cti.ts),
+ * `/services/syslog-snmp` (`syslog_snmp`), `/services/monitors` (one actor per entry of `monitors`),
+ * `/services/telegram` (`telegram`, the administrators' bot), `/services/acme` (`acme`). A listener that cannot
+ * bind (the port taken) fails its actor; the backoff keeps the retries from spinning.
  */
-export function servicesChild(deps: GroupDeps): ChildSpec | undefined {
+export function servicesChild(deps: GroupDeps, boards: GroupBoards = {}): ChildSpec | undefined {
   const children: ChildSpec[] = [];
+  const cti = ctiChild(deps, boards);
+  if (cti) children.push(cti);
   const syslog = deps.placement.role.syslog_snmp;
   if (syslog) {
     const iface = syslog.listen.iface;

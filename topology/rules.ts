@@ -4,7 +4,13 @@ import { catchAllGroup, groupsOnSite, masterDomain, siteOf } from './placement.t
 import type { PathSegment } from './problems.ts';
 import { ProblemList } from './problems.ts';
 import type { MwareRole, Topology } from './schema.ts';
-import { GROUP_LEVEL_FIELDS, isMwareRole, PG_SERVER_REQUIRED, STORAGE_REQUIRED } from './schema.ts';
+import {
+  CTI_ADAPTER_KEYS,
+  GROUP_LEVEL_FIELDS,
+  isMwareRole,
+  PG_SERVER_REQUIRED,
+  STORAGE_REQUIRED,
+} from './schema.ts';
 
 /**
  * Cross-reference rules (01-topology.md "Validation") run over the elements that passed the schema. Each rule
@@ -393,6 +399,16 @@ function controllers(c: RuleContext): void {
       (i) =>
         p.add([...at, 'cti_adapters', i, 'key'], `adapter key "${role.cti_adapters[i]?.key}" is used twice`),
     );
+    role.cti_adapters.forEach((a, i) => {
+      if (!(CTI_ADAPTER_KEYS as readonly string[]).includes(a.key))
+        p.add(
+          [...at, 'cti_adapters', i, 'key'],
+          `unknown CTI adapter "${a.key}" (known: ${CTI_ADAPTER_KEYS.join(', ')})`,
+        );
+    });
+    // The adapters stream the call events of the group's own FreeSWITCH host actors: without a farm there are none.
+    if (role.cti_adapters.length > 0 && !role.freeswitch && !c.isRepaired(at, 'freeswitch'))
+      p.add([...at, 'cti_adapters'], 'needs freeswitch on the role: the call events come from its hosts');
   }
 }
 

@@ -649,10 +649,30 @@ export const Acme = z.strictObject({
 
 // ------------------------------------------------------------------------------------------------------- CTI
 
+/**
+ * The CTI adapter protocols mware ships (06-services.md): a key names the protocol its server speaks. The
+ * actors' registry (`actors/cti/adapters.ts`) has one entry per key, and the rules reject any other key.
+ */
+export const CTI_ADAPTER_KEYS = ['generic.json.websocket', 'generic.grpc'] as const;
+
 export const CtiAdapter = z.strictObject({
-  key: z.string().min(1),
-  iface: z.string().min(1).default('default'),
+  key: z
+    .string()
+    .min(1)
+    .describe(`The adapter's protocol: ${CTI_ADAPTER_KEYS.join(', ')}`),
+  iface: z.string().min(1).default('default').describe("A server interface alias; default: the role's own"),
   port,
+  token: z
+    .string()
+    .min(16, { error: 'tokens must be at least 16 characters' })
+    .optional()
+    .describe('The token clients present (a secret: use ${env:…} or ${file:…}); absent: no authentication'),
+  buffer: z
+    .int()
+    .min(100)
+    .max(1_000_000)
+    .default(10_000)
+    .describe('Call events kept for clients that resume from a sequence number (or fall behind)'),
 });
 
 // ----------------------------------------------------------------------------------------------------- roles

@@ -187,6 +187,7 @@ class CallManager implements Behavior<FsCallsProtocol> {
       case 'transferred':
       case 'conference-joined':
       case 'conference-left':
+      case 'recorded':
         return;
       default: {
         const never: never = e.kind;

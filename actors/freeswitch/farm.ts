@@ -31,7 +31,7 @@ export type SequencedCallEvent = CallEvent & { seq: number };
 
 export class FsFarm {
   private readonly views = new Map<string, HostView>();
-  private readonly callListeners = new Set<(e: CallEvent) => void>();
+  private readonly callListeners = new Set<(e: SequencedCallEvent) => void>();
   private readonly hostListeners = new Set<(name: string) => void>();
   private readonly hangups = new Map<string, Hangup>();
   private readonly recent: SequencedCallEvent[] = [];
@@ -54,7 +54,8 @@ export class FsFarm {
 
   /** A call event from a host: remembered when it ends a leg, then given to every listener. */
   publish(e: CallEvent): void {
-    this.recent.push({ ...e, seq: ++this.seq });
+    const sequenced: SequencedCallEvent = { ...e, seq: ++this.seq };
+    this.recent.push(sequenced);
     // Trimmed a thousand at a time: a splice per event would move the whole buffer on every event of a recovery.
     if (this.recent.length > EVENTS_KEPT + 1_000) this.recent.splice(0, this.recent.length - EVENTS_KEPT);
     if (e.kind === 'ended') {
@@ -64,7 +65,7 @@ export class FsFarm {
     }
     for (const l of this.callListeners) {
       try {
-        l(e);
+        l(sequenced);
       } catch {
         // A listener's fault is its own: the stream goes on for the others.
       }
@@ -87,7 +88,8 @@ export class FsFarm {
     return this.hangups.get(uuid);
   }
 
-  onCall(listener: (e: CallEvent) => void): () => void {
+  /** Every call event from now on, with its sequence number (the CTI adapters resume by it). */
+  onCall(listener: (e: SequencedCallEvent) => void): () => void {
     this.callListeners.add(listener);
     return () => this.callListeners.delete(listener);
   }

@@ -257,6 +257,7 @@ class FreeswitchHostActor implements Behavior<FsHostProtocol> {
         this.channels.delete(c.uuid);
         return;
       case 'transferred':
+      case 'recorded':
         return;
       default: {
         const never: never = c.kind;

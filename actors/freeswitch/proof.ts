@@ -59,6 +59,7 @@ export class MigrationProof {
       case 'transferred':
       case 'conference-joined':
       case 'conference-left':
+      case 'recorded':
         break;
       default: {
         const never: never = e.kind;

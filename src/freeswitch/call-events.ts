@@ -13,6 +13,7 @@ export type CallEventKind =
   | 'transferred'
   | 'conference-joined'
   | 'conference-left'
+  | 'recorded'
   | 'ended';
 
 export interface CallEvent {
@@ -36,6 +37,8 @@ export interface CallEvent {
   recovered: boolean;
   /** `transferred`: where to. */
   destination: string | null;
+  /** `recorded`: the file a recording of the leg began to write (RECORD_START's Record-File-Path). */
+  recording: string | null;
   /** The host's own time of the event (Event-Date-Timestamp, ms). */
   at: number;
 }
@@ -45,6 +48,7 @@ const KINDS: Readonly<Record<string, CallEventKind>> = {
   CHANNEL_ANSWER: 'answered',
   CHANNEL_BRIDGE: 'bridged',
   CHANNEL_UNBRIDGE: 'unbridged',
+  RECORD_START: 'recorded',
   // CHANNEL_HANGUP, not _COMPLETE: the earlier of the two; the cause is already set.
   CHANNEL_HANGUP: 'ended',
 };
@@ -57,6 +61,7 @@ export const CHANNEL_EVENT_NAMES = [
   'CHANNEL_UNBRIDGE',
   'CHANNEL_HANGUP',
   'CHANNEL_EXECUTE',
+  'RECORD_START',
   'HEARTBEAT',
   // Last: every word after CUSTOM names a subclass.
   'CUSTOM',
@@ -105,6 +110,7 @@ export function callEventOf(host: string, e: EslEvent, now: number): CallEvent |
     cause: kind === 'ended' ? (h['Hangup-Cause'] ?? null) : null,
     recovered: h['variable_recovered'] === 'true',
     destination,
+    recording: kind === 'recorded' ? (h['Record-File-Path'] ?? null) : null,
     at: timestampMs(h['Event-Date-Timestamp'], now),
   };
 }

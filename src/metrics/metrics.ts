@@ -10,6 +10,7 @@ import { registerFsMetrics } from './fs-metrics.ts';
 import { registerAcmeMetrics } from './acme-metrics.ts';
 import { registerSyslogSnmpMetrics } from './syslog-snmp-metrics.ts';
 import { registerMonitorMetrics } from './monitor-metrics.ts';
+import { registerCtiMetrics } from './cti-metrics.ts';
 import { askIfRunning } from './ask-running.ts';
 
 const SCRAPE_ASK_MS = 1_000;
@@ -39,6 +40,8 @@ export interface MetricsSources {
   pgClusters?: readonly string[];
   /** Names of the role's monitors (each one's conditions are asked of it when scraped). */
   monitors?: readonly string[];
+  /** Keys of the role's `cti_adapters` (each one's clients and counters are asked of it when scraped). */
+  ctiAdapters?: readonly string[];
 }
 
 /** See {@link NodeMetrics.snapshot}; its schema is `NodeStats` in api/schemas.ts. */
@@ -296,6 +299,9 @@ export class NodeMetrics {
       askIfRunning(src.directory, `/services/monitors/${name}`, 'status', SCRAPE_ASK_MS),
     );
     registerAcmeMetrics(r, () => askIfRunning(src.directory, '/services/acme', 'status', SCRAPE_ASK_MS));
+    registerCtiMetrics(r, src.ctiAdapters ?? [], (key) =>
+      askIfRunning(src.directory, `/services/cti/${key}`, 'status', SCRAPE_ASK_MS),
+    );
 
     this.apiRequests = new Counter({
       name: 'mware_api_requests_total',

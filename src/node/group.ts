@@ -1,3 +1,4 @@
+import type { FsFarm } from '../../actors/freeswitch/farm.ts';
 import type { MutexService } from '../../actors/mutex/mutex-service.ts';
 import { backupChild } from '../../supervisors/backup.ts';
 import { domainsChild } from '../../supervisors/domains.ts';
@@ -44,8 +45,19 @@ export interface GroupDeps {
   systemState: () => Promise<SystemState>;
 }
 
+/**
+ * What the subtrees of one leadership share, built afresh with them: the FreeSWITCH farm's board, whose call
+ * events `/services/cti` streams. It lives as long as the subtrees' specs do, outliving the actors' restarts.
+ */
+export interface GroupBoards {
+  farm?: FsFarm;
+}
+
 /** Builds a subtree's spec (saved state may be read now); undefined when the group has nothing of that kind. */
-type SubtreeBuilder = (deps: GroupDeps) => Promise<ChildSpec | undefined> | ChildSpec | undefined;
+type SubtreeBuilder = (
+  deps: GroupDeps,
+  boards: GroupBoards,
+) => Promise<ChildSpec | undefined> | ChildSpec | undefined;
 
 /** The subtrees in start order; they stop in the reverse order. */
 const SUBTREES: readonly { id: string; build: SubtreeBuilder }[] = [
@@ -53,8 +65,8 @@ const SUBTREES: readonly { id: string; build: SubtreeBuilder }[] = [
   { id: 'mutexes', build: async (d) => mutexesChild(d.mutex, await d.mutex.restoredChildren()) },
   { id: 'pg', build: (d) => pgChild(d) },
   { id: 'backup', build: (d) => backupChild(d) },
-  { id: 'freeswitch', build: (d) => freeswitchChild(d) },
-  { id: 'services', build: (d) => servicesChild(d) },
+  { id: 'freeswitch', build: (d, b) => freeswitchChild(d, b) },
+  { id: 'services', build: (d, b) => servicesChild(d, b) },
 ];
 
 /** A service's notice on the node's event stream (and so in its log), from the actor at `path`. */
@@ -70,8 +82,9 @@ export class GroupSubtrees {
 
   /** Starts the subtrees in order, each built afresh (saved state is read now, not when the node was built). */
   async start(): Promise<void> {
+    const boards: GroupBoards = {};
     for (const { build } of SUBTREES) {
-      const spec = await build(this.deps);
+      const spec = await build(this.deps, boards);
       if (spec) await this.root.startChild(spec);
     }
   }

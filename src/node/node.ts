@@ -130,6 +130,7 @@ export class MwareNode {
       liveMembers: () => p.cluster?.membership.liveMembers().size ?? 1,
       pgClusters: p.placement.role.pg_controller.map((c) => c.key),
       monitors: p.placement.role.monitors.map((m) => m.name),
+      ctiAdapters: p.placement.role.cti_adapters.map((a) => a.key),
     });
     this.api = buildApiContext({
       name: this.name,

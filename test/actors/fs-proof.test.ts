@@ -31,6 +31,7 @@ const ev = (kind: CallEventKind, uuid: string, at: number, o: Partial<CallEvent>
   cause: null,
   recovered: kind === 'created',
   destination: null,
+  recording: null,
   at,
   ...o,
 });

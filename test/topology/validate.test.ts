@@ -22,6 +22,7 @@ const CLUSTER_SECRETS = {
   MWARE_SNMP_COMMUNITY: 'snmp-community',
   MWARE_SNMP_AUTH_KEY: 'snmp-auth-key',
   MWARE_SNMP_PRIV_KEY: 'snmp-priv-key',
+  MWARE_CTI_TOKEN: 'cti-token-0123456789',
 };
 
 function sources(env: Record<string, string> = {}, files: Record<string, string> = {}) {
