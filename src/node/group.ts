@@ -13,6 +13,10 @@ import type { Directory } from '../supervision/directory.ts';
 import { pgChild } from '../../supervisors/pg.ts';
 import { freeswitchChild } from '../../supervisors/freeswitch.ts';
 import { servicesChild } from '../../supervisors/services.ts';
+import { svcTasksChild } from '../../supervisors/svctasks.ts';
+import type { ClusterPeers } from '../../actors/svctasks/sites.ts';
+import type { Topology } from '../../topology/schema.ts';
+import type { StateAccess } from '../actor-system/incarnation.ts';
 
 /**
  * The group's subtrees: what runs only on the active instance of a group (00-overview.md "The actor tree"). They
@@ -24,6 +28,7 @@ import { servicesChild } from '../../supervisors/services.ts';
 export interface GroupDeps {
   runtime: ActorRuntime;
   placement: Placement;
+  topology: Topology;
   listedDomains: readonly string[];
   mutex: MutexService;
   /** The node's data directory (the pg controller's `pgctrl_<key>.log` lives there). */
@@ -36,6 +41,10 @@ export interface GroupDeps {
   log: Log;
   events: EventStream;
   directory: Directory;
+  /** The node's saved state (fenced by the epoch), for services that keep one key per item (service tasks). */
+  state: StateAccess;
+  /** Other groups' active instances and a way to ask them (undefined on the embedded default). */
+  peers: ClusterPeers | undefined;
 }
 
 /** Builds a subtree's spec (saved state may be read now); undefined when the group has nothing of that kind. */
@@ -49,6 +58,7 @@ const SUBTREES: readonly { id: string; build: SubtreeBuilder }[] = [
   { id: 'backup', build: (d) => backupChild(d) },
   { id: 'freeswitch', build: (d) => freeswitchChild(d) },
   { id: 'services', build: (d) => servicesChild(d) },
+  { id: 'svctasks', build: (d) => svcTasksChild(d) },
 ];
 
 /** A service's notice on the node's event stream (and so in its log), from the actor at `path`. */

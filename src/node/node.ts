@@ -185,6 +185,7 @@ export class MwareNode {
     this.group = new GroupSubtrees(this.root, {
       runtime: this.runtime,
       placement: p.placement,
+      topology: p.topology,
       listedDomains: p.topology.domains,
       mutex: this.mutex,
       dataDir: p.dataDir,
@@ -194,6 +195,11 @@ export class MwareNode {
       log: this.log,
       events: this.events,
       directory: this.directory,
+      state: this.persistence,
+      peers: p.cluster && {
+        holderOf: async (group) => (await p.cluster?.coordination.holderOf(group))?.holder,
+        askNode: (name, request, timeoutMs) => this.api.routing.askNode(name, request, timeoutMs),
+      },
     });
   }
 
