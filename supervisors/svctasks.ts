@@ -51,7 +51,8 @@ export function svcTasksChild(deps: GroupDeps): ChildSpec | undefined {
     fileTasks = fileTasks.filter((t) => served.has(t.domain));
   }
   const sites = clusterTaskSites(deps.topology, deps.placement.site, deps.peers);
-  const runLocal = (job: Parameters<typeof runJob>[1], stop: AbortSignal) => runJob(config.runner, job, stop);
+  const runLocal = (job: Parameters<typeof runJob>[1], stop: AbortSignal) =>
+    runJob(config.runner, job, stop, deps.placement.role.name);
   return supervisorChild({
     id: 'svctasks',
     kind: 'svctasks-supervisor',
@@ -65,7 +66,7 @@ export function svcTasksChild(deps: GroupDeps): ChildSpec | undefined {
       actorChild(deps.runtime, {
         id: '_runner',
         kind: runnerActor,
-        args: { runner: config.runner },
+        args: { runner: config.runner, node: deps.placement.role.name },
         mode: ACTOR_MODES.services,
         shutdown: 5_000,
       }),

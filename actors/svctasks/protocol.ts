@@ -1,4 +1,4 @@
-import type { RunRecord } from './ledger.ts';
+import type { OpenRun, RunRecord } from './ledger.ts';
 import type { Job, JobOutcome } from './runner.ts';
 import type { SvcTask } from './task.ts';
 
@@ -20,7 +20,8 @@ export type TaskView = Omit<SvcTask, 'svcscriptcode'> & {
   last_run: RunRecord | null;
 };
 
-export type TaskDetail = TaskView & { svcscriptcode: string; runs: RunRecord[] };
+/** `open`: runs claimed and not finished (under way, or claimed by a previous active that stopped). */
+export type TaskDetail = TaskView & { svcscriptcode: string; runs: RunRecord[]; open: OpenRun[] };
 
 export type SchedulerProtocol = {
   list: { request: null; reply: TaskView[]; scope: 'read' };

@@ -12,6 +12,7 @@ import { runJob } from './runner.ts';
 
 export interface RunnerArgs {
   runner: RunnerConfig;
+  node: string;
 }
 
 class RunnerActor implements Behavior<RunnerProtocol> {
@@ -26,7 +27,7 @@ class RunnerActor implements Behavior<RunnerProtocol> {
 
   static readonly handlers: HandlersOf<RunnerProtocol, RunnerActor> = {
     execute(job) {
-      const p = runJob(this.args.runner, job, this.abort.signal);
+      const p = runJob(this.args.runner, job, this.abort.signal, this.args.node);
       this.runs.add(p);
       void p.finally(() => this.runs.delete(p));
       return p;

@@ -47,11 +47,12 @@ export class Tail {
   }
 }
 
-export function runJob(runner: RunnerConfig, job: Job, stop?: AbortSignal): Promise<JobOutcome> {
-  return 'command' in runner ? runCommand(runner.command, job, stop) : runHttp(runner, job, stop);
+/** `node`: the mware node running it (MW_NODE for a command, `node` for an endpoint). */
+export function runJob(runner: RunnerConfig, job: Job, stop?: AbortSignal, node = ''): Promise<JobOutcome> {
+  return 'command' in runner ? runCommand(runner.command, job, node, stop) : runHttp(runner, job, node, stop);
 }
 
-function runCommand(command: string[], job: Job, stop?: AbortSignal): Promise<JobOutcome> {
+function runCommand(command: string[], job: Job, node: string, stop?: AbortSignal): Promise<JobOutcome> {
   const started = performance.now();
   const out = new Tail();
   return new Promise((resolve) => {
@@ -67,6 +68,7 @@ function runCommand(command: string[], job: Job, stop?: AbortSignal): Promise<Jo
         MW_TASK_DOMAIN: job.domain,
         MW_TASK_SITE: job.site,
         MW_FIRING_AT: new Date(job.firing_at).toISOString(),
+        MW_NODE: node,
       },
     });
     let timedOut = false;
@@ -115,6 +117,7 @@ function runCommand(command: string[], job: Job, stop?: AbortSignal): Promise<Jo
 async function runHttp(
   runner: { url: string; token?: string | undefined },
   job: Job,
+  node: string,
   stop?: AbortSignal,
 ): Promise<JobOutcome> {
   const started = performance.now();
@@ -135,6 +138,7 @@ async function runHttp(
         site: job.site,
         firing_at: new Date(job.firing_at).toISOString(),
         code: job.code,
+        node,
       }),
       signal,
     });

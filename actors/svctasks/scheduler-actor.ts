@@ -99,6 +99,7 @@ class SchedulerActor implements Behavior<SchedulerProtocol> {
         ...this.view(e),
         svcscriptcode: e.task.svcscriptcode,
         runs: e.ledger.runs,
+        open: e.ledger.open,
       } satisfies TaskDetail;
     },
     async put({ task }) {

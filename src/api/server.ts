@@ -14,6 +14,7 @@ import { clusterRoutes } from './routes/cluster.ts';
 import { healthRoutes } from './routes/health.ts';
 import { mutexRoutes } from './routes/mutex.ts';
 import { backupRoutes } from './routes/backup.ts';
+import { taskRoutes } from './routes/tasks.ts';
 import { freeswitchRoutes } from './routes/freeswitch.ts';
 import { callRoutes } from './routes/calls.ts';
 import { pgRoutes } from './routes/pg.ts';
@@ -60,6 +61,7 @@ export const ALL_ROUTES: Route[] = [
   ...mutexRoutes,
   ...pgRoutes,
   ...backupRoutes,
+  ...taskRoutes,
   ...freeswitchRoutes,
   ...callRoutes,
   ...uiRoutes,

@@ -5,6 +5,7 @@ import { MwareError } from '../errors.ts';
 import { registerBuiltinCommands } from './builtin-commands.ts';
 import { registerControllerCommands } from './controller-commands.ts';
 import { registerFreeswitchCommands } from './freeswitch-commands.ts';
+import { registerTaskCommands } from './task-commands.ts';
 import type { ShellContext } from './command.ts';
 import { after, resolvePath, shellCommand, shellCommands, words } from './command.ts';
 import type { Style } from './style.ts';
@@ -19,6 +20,7 @@ import { style } from './style.ts';
 registerBuiltinCommands();
 registerControllerCommands();
 registerFreeswitchCommands();
+registerTaskCommands();
 
 export interface ShellOptions {
   client: MwareClient;
