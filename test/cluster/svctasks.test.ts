@@ -155,10 +155,10 @@ describe('service tasks on two sites', { timeout: 120_000 }, () => {
     /** Finished runs, and the runs under way as `open` ones. */
     const runsOf = async (id: string) => {
       const t = (await nodes.get(survivor, `/api/v1/tasks/${DOMAIN}/${id}`)).body as unknown as TaskDetail;
-      return [
-        ...t.runs,
-        ...t.open.map((o) => ({ ...o, status: 'open' as const, site: o.site })),
-      ] as (Omit<RunRecord, 'status'> & { status: RunRecord['status'] | 'open' })[];
+      return [...t.runs, ...t.open.map((o) => ({ ...o, status: 'open' as const, site: o.site }))] as (Omit<
+        RunRecord,
+        'status'
+      > & { status: RunRecord['status'] | 'open' })[];
     };
     for (const id of ['everywhere', 'slow']) {
       const runs = (await runsOf(id)).filter((r) => r.trigger === 'schedule');

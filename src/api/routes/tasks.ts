@@ -60,7 +60,7 @@ export const taskRoutes: Route[] = [
     ],
     handler: async (req, _reply, ctx) => {
       const { domain, id } = parse(TaskParams, req.params, 'path');
-      return (await askActor(ctx, req.principal, path(domain), 'get', { id }, READ_MS));
+      return await askActor(ctx, req.principal, path(domain), 'get', { id }, READ_MS);
     },
   },
   {
@@ -85,7 +85,7 @@ export const taskRoutes: Route[] = [
     handler: async (req, _reply, ctx) => {
       const { domain } = parse(DomainParams, req.params, 'path');
       const task = { domain, ...parse(TaskBody, req.body ?? null, 'body') };
-      return (await askActor(ctx, req.principal, path(domain), 'put', { task }, READ_MS));
+      return await askActor(ctx, req.principal, path(domain), 'put', { task }, READ_MS);
     },
   },
   {

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
 import { describe, it } from 'node:test';
 import type { StateAccess } from '../../../src/actor-system/incarnation.ts';
 import type { ActorContext, Behavior } from '../../../src/actor-system/kind.ts';
@@ -299,7 +301,7 @@ describe('service task scheduler', () => {
   });
 });
 
-describe('command runner', () => {
+describe('runners', () => {
   const job = (code: string, deadline_ms = 5_000): Job => ({
     task: 't1',
     name: 'n',
@@ -327,5 +329,42 @@ describe('command runner', () => {
     assert.equal(r.status, 'timeout');
     assert.ok(Date.now() - started < 3_000, 'it did not wait for the children');
     assert.doesNotMatch(r.output, /never/);
+  });
+
+  it('HTTP: POSTs the job as JSON with the bearer token; a non-2xx answer is a failed run, a silent one a timeout', async () => {
+    const got: { auth: string | undefined; body: Record<string, unknown> }[] = [];
+    const server = createServer((req, res) => {
+      let text = '';
+      req.on('data', (c: Buffer) => (text += c.toString()));
+      req.on('end', () => {
+        const body = JSON.parse(text) as Record<string, unknown>;
+        got.push({ auth: req.headers.authorization, body });
+        if (body.code === 'hang') return; // never answers
+        res.writeHead(body.code === 'boom' ? 500 : 200).end(`done ${String(body.task)}`);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/run`;
+    try {
+      const ok = await runJob({ url, token: 'tok-1' }, job('echo'), undefined, 'mware7');
+      assert.deepEqual([ok.status, ok.exit_code, ok.output], ['ok', 200, 'done t1']);
+      assert.equal(got[0]?.auth, 'Bearer tok-1');
+      assert.deepEqual(got[0]?.body, {
+        task: 't1',
+        name: 'n',
+        domain: DOMAIN,
+        site: 'west',
+        firing_at: '2026-03-02T10:00:00.000Z',
+        code: 'echo',
+        node: 'mware7',
+      });
+      const boom = await runJob({ url }, job('boom'));
+      assert.deepEqual([boom.status, boom.exit_code], ['failed', 500]);
+      const hang = await runJob({ url }, job('hang', 200));
+      assert.equal(hang.status, 'timeout');
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
