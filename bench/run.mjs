@@ -4,7 +4,7 @@
 // 10-minute no-false-failover soak; backup, a few minutes on a 1 GB database; pg-failover, PostgreSQL failover
 // beside Patroni (about 6 minutes; subjects from PG_FAILOVER_SUBJECTS); fs-migration, FreeSWITCH call recovery at
 // 100 and 1,000 calls (a few minutes); syslog-snmp, syslog → trap throughput against a real snmptrapd: these run
-// only when named)
+// only when named; tasks, the service-task scheduler with 10,000 tasks, in memory and in Redis: also opt-in)
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 
@@ -21,8 +21,9 @@ const ALL = {
   'pg-failover': ['bench/pg-failover/run.ts'],
   'fs-migration': ['bench/fs-migration/run.ts'],
   'syslog-snmp': ['bench/syslog-snmp.ts'],
+  tasks: ['bench/tasks.ts'],
 };
-const OPT_IN = new Set(['soak', 'backup', 'pg-failover', 'fs-migration', 'syslog-snmp']);
+const OPT_IN = new Set(['soak', 'backup', 'pg-failover', 'fs-migration', 'syslog-snmp', 'tasks']);
 const chosen = process.argv.slice(2).length
   ? process.argv.slice(2)
   : Object.keys(ALL).filter((n) => !OPT_IN.has(n));
