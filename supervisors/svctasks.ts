@@ -6,6 +6,7 @@ import { clusterTaskSites } from '../actors/svctasks/sites.ts';
 import type { SvcTask } from '../actors/svctasks/task.ts';
 import { readTaskFile } from '../actors/svctasks/task-file.ts';
 import { ACTOR_MODES } from '../actors/modes.ts';
+import { childOutputLog } from '../src/child-output.ts';
 import { actorChild } from '../src/actor-system/actor-child.ts';
 import type { GroupDeps } from '../src/node/group.ts';
 import { noticeTo } from '../src/node/group.ts';
@@ -51,8 +52,15 @@ export function svcTasksChild(deps: GroupDeps): ChildSpec | undefined {
     fileTasks = fileTasks.filter((t) => served.has(t.domain));
   }
   const sites = clusterTaskSites(deps.topology, deps.placement.site, deps.peers);
+  // A script's output lines become log records of the node (src/child-output.ts), with their task as source.
   const runLocal = (job: Parameters<typeof runJob>[1], stop: AbortSignal) =>
-    runJob(config.runner, job, stop, deps.placement.role.name);
+    runJob(
+      config.runner,
+      job,
+      stop,
+      deps.placement.role.name,
+      childOutputLog(deps.log, { source: 'svctask', domain: job.domain, task: job.task, site: job.site }),
+    );
   return supervisorChild({
     id: 'svctasks',
     kind: 'svctasks-supervisor',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { Behavior, Handlers, HandlersOf } from '../../src/actor-system/kind.ts';
+import type { ActorContext, Behavior, Handlers, HandlersOf } from '../../src/actor-system/kind.ts';
+import { childOutputLog } from '../../src/child-output.ts';
 import { defineActor } from '../../src/actor-system/kind.ts';
 import type { RunnerProtocol } from './protocol.ts';
 import type { Job, JobOutcome, RunnerConfig } from './runner.ts';
@@ -19,7 +20,10 @@ class RunnerActor implements Behavior<RunnerProtocol> {
   private readonly abort = new AbortController();
   private readonly runs = new Set<Promise<JobOutcome>>();
 
-  constructor(private readonly args: RunnerArgs) {}
+  constructor(
+    private readonly args: RunnerArgs,
+    private readonly ctx: ActorContext,
+  ) {}
 
   get handlers(): Handlers<RunnerProtocol> {
     return HANDLERS;
@@ -27,7 +31,14 @@ class RunnerActor implements Behavior<RunnerProtocol> {
 
   static readonly handlers: HandlersOf<RunnerProtocol, RunnerActor> = {
     execute(job) {
-      const p = runJob(this.args.runner, job, this.abort.signal, this.args.node);
+      const source = { source: 'svctask', domain: job.domain, task: job.task, site: job.site };
+      const p = runJob(
+        this.args.runner,
+        job,
+        this.abort.signal,
+        this.args.node,
+        childOutputLog(this.ctx.log, source),
+      );
       this.runs.add(p);
       void p.finally(() => this.runs.delete(p));
       return p;
@@ -62,5 +73,5 @@ export const runnerActor = defineActor<RunnerProtocol, RunnerArgs>({
       summary: 'Runs one firing of a task with this site’s runner (sent by the schedulers)',
     },
   },
-  create: (args) => new RunnerActor(args),
+  create: (args, ctx) => new RunnerActor(args, ctx),
 });

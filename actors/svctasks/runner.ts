@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import type { ChildOutput } from '../../src/child-output.ts';
+import { eachLine } from '../../src/process-lines.ts';
 
 /**
  * Running one firing's script (06-services.md: "sending a message to the configured script runner"): a command
@@ -47,12 +49,29 @@ export class Tail {
   }
 }
 
-/** `node`: the mware node running it (MW_NODE for a command, `node` for an endpoint). */
-export function runJob(runner: RunnerConfig, job: Job, stop?: AbortSignal, node = ''): Promise<JobOutcome> {
-  return 'command' in runner ? runCommand(runner.command, job, node, stop) : runHttp(runner, job, node, stop);
+/**
+ * `node`: the mware node running it (MW_NODE for a command, `node` for an endpoint); `output`: where a command's
+ * output lines go as log records (src/child-output.ts).
+ */
+export function runJob(
+  runner: RunnerConfig,
+  job: Job,
+  stop?: AbortSignal,
+  node = '',
+  output?: ChildOutput,
+): Promise<JobOutcome> {
+  return 'command' in runner
+    ? runCommand(runner.command, job, node, stop, output)
+    : runHttp(runner, job, node, stop);
 }
 
-function runCommand(command: string[], job: Job, node: string, stop?: AbortSignal): Promise<JobOutcome> {
+function runCommand(
+  command: string[],
+  job: Job,
+  node: string,
+  stop?: AbortSignal,
+  output?: ChildOutput,
+): Promise<JobOutcome> {
   const started = performance.now();
   const out = new Tail();
   return new Promise((resolve) => {
@@ -93,10 +112,15 @@ function runCommand(command: string[], job: Job, node: string, stop?: AbortSigna
       s.setEncoding('utf8');
       s.on('data', (c: string) => out.add(c));
     }
+    if (output) {
+      eachLine(child.stdout, (l) => output.line('stdout', l));
+      eachLine(child.stderr, (l) => output.line('stderr', l));
+    }
     child.stdin.on('error', () => undefined); // a script that does not read its stdin
     child.stdin.end(job.code);
     const finish = (code: number | null, err?: string) => {
       clearTimeout(timer);
+      output?.end();
       stop?.removeEventListener('abort', onStop);
       const duration_ms = Math.round(performance.now() - started);
       const status: JobStatus = timedOut ? 'timeout' : code === 0 && !err && !error ? 'ok' : 'failed';

@@ -4,7 +4,9 @@ import { createServer } from 'node:http';
 import { describe, it } from 'node:test';
 import type { StateAccess } from '../../../src/actor-system/incarnation.ts';
 import type { ActorContext, Behavior } from '../../../src/actor-system/kind.ts';
+import type { Log } from '../../../src/log/log.ts';
 import { createLogger } from '../../../src/log/log.ts';
+import { childOutputLog } from '../../../src/child-output.ts';
 import { StaleEpoch } from '../../../src/state/errors.ts';
 import { ManualClock, flushMicrotasks } from '../../../src/supervision/clock.ts';
 import type { ServiceNotice } from '../../../src/supervision/events.ts';
@@ -366,5 +368,34 @@ describe('runners', () => {
       server.closeAllConnections();
       server.close();
     }
+  });
+
+  it('re-emits a script’s output lines as log records with their source, at most a budget per run, without slowing a noisy script', async () => {
+    const records: { level: string; obj: Record<string, unknown>; msg: string }[] = [];
+    const log = {
+      info: (obj: Record<string, unknown>, msg: string) => records.push({ level: 'info', obj, msg }),
+      warn: (obj: Record<string, unknown>, msg: string) => records.push({ level: 'warn', obj, msg }),
+    } as unknown as Log;
+    const output = childOutputLog(log, { source: 'svctask', task: 't1' }, 100);
+    const started = Date.now();
+    const r = await runJob(
+      { command: ['/bin/sh'] },
+      job('echo oops >&2; sleep 0.2; i=0; while [ $i -lt 20000 ]; do echo "line $i"; i=$((i+1)); done'),
+      undefined,
+      'n1',
+      output,
+    );
+    assert.equal(r.status, 'ok');
+    assert.ok(Date.now() - started < 4_000, 'the noisy script was not held up');
+    assert.match(r.output, /line 19999\n$/);
+    const lines = records.filter((x) => x.obj.stream !== undefined);
+    assert.equal(lines.length, 100);
+    assert.deepEqual(
+      records.find((x) => x.msg === 'oops'),
+      { level: 'warn', obj: { source: 'svctask', task: 't1', stream: 'stderr' }, msg: 'oops' },
+    );
+    assert.ok(lines.some((x) => x.obj.stream === 'stdout' && x.msg === 'line 0' && x.level === 'info'));
+    const summary = records.at(-1);
+    assert.equal(summary?.obj.dropped, 20_001 - 100);
   });
 });
