@@ -1,3 +1,4 @@
+import type { Deviation } from '../../src/monitor/deviation.ts';
 import type { OpenRun, RunRecord } from './ledger.ts';
 import type { Job, JobOutcome } from './runner.ts';
 import type { SvcTask } from './task.ts';
@@ -30,6 +31,8 @@ export type SchedulerProtocol = {
   put: { request: { task: Record<string, unknown> }; reply: TaskView; scope: 'admin' };
   delete: { request: { id: string }; reply: { deleted: string }; scope: 'admin' };
   'run-now': { request: { id: string }; reply: RunRecord[]; scope: 'admin' };
+  /** Tasks whose last run did not succeed (src/monitor/deviation.ts). */
+  deviations: { request: null; reply: Deviation[]; scope: 'read' };
 };
 
 export type RunnerProtocol = {

@@ -3,6 +3,7 @@ import type { StateAccess } from '../../src/actor-system/incarnation.ts';
 import type { ActorContext, Behavior, Handlers, HandlersOf } from '../../src/actor-system/kind.ts';
 import { defineActor } from '../../src/actor-system/kind.ts';
 import type { TimerHandle } from '../../src/supervision/clock.ts';
+import type { Deviation } from '../../src/monitor/deviation.ts';
 import type { ServiceNotice } from '../../src/supervision/events.ts';
 import type { SvcTasks } from '../../topology/schema.ts';
 import { TaskInvalid, TaskNotFound, TaskOverlap, TaskReadOnly } from './errors.ts';
@@ -113,6 +114,26 @@ class SchedulerActor implements Behavior<SchedulerProtocol> {
       this.due.remove(id);
       await this.args.state.delete(stateKey(this.args.domain, id));
       return { deleted: id };
+    },
+    deviations() {
+      const out: Deviation[] = [];
+      for (const e of this.tasks.values()) {
+        const last = e.ledger.runs.at(-1);
+        if (!e.task.isenabled || !last || last.status === 'ok' || last.status === 'skipped-overlap') continue;
+        out.push({
+          source: `/svctasks/${this.args.domain}`,
+          kind: `task-${last.status}`,
+          severity: 'warning',
+          since: new Date(last.finished_at).toISOString(),
+          message: `task ${e.task.id} of ${this.args.domain}: last run ${last.status}${last.site ? ` on ${last.site}` : ''}`,
+          details: {
+            task: e.task.id,
+            firing_at: last.firing_at,
+            ...(last.error !== undefined && { error: last.error }),
+          },
+        });
+      }
+      return out;
     },
     async 'run-now'({ id }) {
       const e = this.entry(id);
@@ -516,6 +537,12 @@ export const schedulerActor = defineActor<SchedulerProtocol, SchedulerArgs>({
       summary: 'Creates or replaces a task (API tasks only; a file task is changed in the file)',
     },
     delete: { payload: Id, scope: 'admin', summary: 'Deletes an API task and its runs' },
+    deviations: {
+      payload: z.null(),
+      scope: 'read',
+      summary:
+        'Tasks whose last run did not succeed (failed, timeout, unreachable, interrupted, missed, no-site)',
+    },
     'run-now': {
       payload: Id,
       scope: 'admin',

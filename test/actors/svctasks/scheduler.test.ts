@@ -182,6 +182,11 @@ describe('service task scheduler', () => {
       (await runsOf(s, 'eastonly')).map((r) => r.status),
       ['ok', 'no-site'],
     );
+    // The task whose last firing found no site is a deviation of the system state; the others are not.
+    assert.deepEqual(
+      (await call(s, 'deviations', null)).map((d) => [d.kind, d.message]),
+      [['task-no-site', `task eastonly of ${DOMAIN}: last run no-site`]],
+    );
     await s.stop?.();
   });
 
