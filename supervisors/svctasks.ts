@@ -52,6 +52,15 @@ export function svcTasksChild(deps: GroupDeps): ChildSpec | undefined {
     fileTasks = fileTasks.filter((t) => served.has(t.domain));
   }
   const sites = clusterTaskSites(deps.topology, deps.placement.site, deps.peers);
+  const offSite = fileTasks.filter((t) => t.sites.some((s) => !sites.known.includes(s)));
+  if (offSite.length)
+    notify({
+      type: 'notice',
+      topic: TASKS_EVENT_TOPIC,
+      event: 'file-unknown-site',
+      level: 'warn',
+      message: `tasks naming sites without a tasks runner (never live for them): ${offSite.map((t) => `${t.domain}/${t.id}`).join(', ')}; sites with one: ${sites.known.join(', ')}`,
+    });
   // A script's output lines become log records of the node (src/child-output.ts), with their task as source.
   const runLocal = (job: Parameters<typeof runJob>[1], stop: AbortSignal) =>
     runJob(

@@ -18,10 +18,6 @@ registerErrorClass(TaskReadOnly);
 export class TaskOverlap extends errorKind('MW_ERR_TASK_OVERLAP', CallerError) {}
 registerErrorClass(TaskOverlap);
 
-/** The domain is not served by this group, or the role has no `svc_tasks`. */
-export class TasksNotServed extends errorKind('MW_ERR_TASKS_NOT_SERVED', CallerError) {}
-registerErrorClass(TasksNotServed);
-
 /** The tasks file cannot be read or parsed. */
 export class TaskFileInvalid extends errorKind('MW_ERR_TASK_FILE') {}
 registerErrorClass(TaskFileInvalid);

@@ -395,12 +395,22 @@ class SchedulerActor implements Behavior<SchedulerProtocol> {
 
   /** A claim that failed is tried again (still inside the grace period, else it is recorded as missed on arm). */
   private retry(e: Entry, firingAt: number): void {
-    const t = this.ctx.clock.setTimeout(() => {
+    this.ctx.clock.setTimeout(() => {
       if (this.stopped || this.tasks.get(e.task.id) !== e) return;
       if ((e.ledger.last_fired ?? -Infinity) >= firingAt) return;
+      const now = this.ctx.clock.wallNow();
+      if (now - firingAt > this.args.config.grace_ms) {
+        // Too late to run: recorded as missed (best effort: the store may still be out of reach).
+        e.ledger = record(
+          { ...e.ledger, last_fired: firingAt },
+          this.missed(firingAt, 1, now),
+          this.args.config.keep_runs,
+        );
+        void this.save(e).catch(() => undefined);
+        return;
+      }
       this.track(this.fire(e, firingAt, 'schedule').catch(() => undefined));
     }, CLAIM_RETRY_MS);
-    void t;
   }
 
   private async runOn(
