@@ -310,6 +310,12 @@ class SchedulerActor implements Behavior<SchedulerProtocol> {
       const e = this.tasks.get(id);
       if (!e || e.next === null) continue;
       const at = e.next;
+      // The node was held up (a paused event loop, a suspended VM) past the grace: recorded as missed, not run in
+      // a burst.
+      if (now - at > this.args.config.grace_ms) {
+        this.arm(e, now);
+        continue;
+      }
       this.track(
         this.fire(e, at, 'schedule').catch((err: unknown) => {
           this.ctx.log.warn({ err, task: id }, 'svctasks: a firing failed');

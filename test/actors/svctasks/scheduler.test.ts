@@ -8,6 +8,7 @@ import type { Log } from '../../../src/log/log.ts';
 import { createLogger } from '../../../src/log/log.ts';
 import { childOutputLog } from '../../../src/child-output.ts';
 import { StaleEpoch } from '../../../src/state/errors.ts';
+import type { TimerHandle } from '../../../src/supervision/clock.ts';
 import { ManualClock, flushMicrotasks } from '../../../src/supervision/clock.ts';
 import type { ServiceNotice } from '../../../src/supervision/events.ts';
 import { SvcTasks } from '../../../topology/schema.ts';
@@ -83,6 +84,8 @@ interface World {
   remote: FakeRunner;
   live: Set<string>;
   notices: ServiceNotice[];
+  /** Added to the wall clock the scheduler reads (a process that was stopped sees its timers fire late). */
+  skew: number;
 }
 
 function world(): World {
@@ -93,6 +96,7 @@ function world(): World {
     remote: new FakeRunner(),
     live: new Set(['east']),
     notices: [],
+    skew: 0,
   };
 }
 
@@ -120,7 +124,12 @@ async function scheduler(
   };
   const ctx = {
     path: `/svctasks/${DOMAIN}`,
-    clock: w.clock,
+    clock: {
+      now: () => w.clock.now(),
+      wallNow: () => w.clock.wallNow() + w.skew,
+      setTimeout: (fn: () => void, ms: number) => w.clock.setTimeout(fn, ms),
+      clearTimeout: (h: TimerHandle) => w.clock.clearTimeout(h),
+    },
     log: createLogger({ level: 'silent' }),
     state: undefined,
     fail: () => undefined,
@@ -268,6 +277,29 @@ describe('service task scheduler', () => {
       ],
     );
     await next.stop?.();
+  });
+
+  it('a scheduler held up past grace_ms (a paused event loop) records the firings it slept through as missed, not a burst', async () => {
+    const w = world();
+    const s = await scheduler(w, 1, [{ id: 'job', intervalsec: 10 }]);
+    await w.clock.advance(10_000);
+    // The timer for 20 s fires when the wall clock says 80 s: as if the process had been stopped for a minute.
+    w.skew = 60_000;
+    await w.clock.advance(10_000);
+    await w.clock.advance(1);
+    const runs = await runsOf(s, 'job');
+    assert.deepEqual(
+      runs.map((r) => [r.firing_at - T0, r.status, r.count ?? 1]),
+      [
+        [10_000, 'ok', 1],
+        [20_000, 'missed', 3],
+        [50_000, 'ok', 1],
+        [60_000, 'ok', 1],
+        [70_000, 'ok', 1],
+        [80_000, 'ok', 1],
+      ],
+    );
+    await s.stop?.();
   });
 
   it('API tasks: put validates (unknown site, wrong domain → MW_ERR_TASK_INVALID), file tasks are read-only, delete forgets', async () => {
