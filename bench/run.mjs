@@ -5,7 +5,8 @@
 // beside Patroni (about 6 minutes; subjects from PG_FAILOVER_SUBJECTS); fs-migration, FreeSWITCH call recovery at
 // 100 and 1,000 calls (a few minutes); syslog-snmp, syslog → trap throughput against a real snmptrapd: these run
 // only when named; system-state, the system state's latency and a Telegram broadcast to 200 chats; cti, call
-// events fanned out to 100 WebSocket clients, throughput and delivery latency: both opt-in)
+// events fanned out to 100 WebSocket clients, throughput and delivery latency; tasks, the service-task scheduler
+// with 10,000 tasks, in memory and in Redis: all opt-in)
 import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 
@@ -24,6 +25,7 @@ const ALL = {
   'syslog-snmp': ['bench/syslog-snmp.ts'],
   'system-state': ['bench/system-state.ts'],
   cti: ['bench/cti.ts'],
+  tasks: ['bench/tasks.ts'],
 };
 const OPT_IN = new Set([
   'soak',
@@ -33,6 +35,7 @@ const OPT_IN = new Set([
   'syslog-snmp',
   'system-state',
   'cti',
+  'tasks',
 ]);
 const chosen = process.argv.slice(2).length
   ? process.argv.slice(2)

@@ -52,6 +52,7 @@ export function checkRules(input: RuleInput): ProblemList {
   monitors(ctx);
   telegram(ctx);
   acme(ctx);
+  svcTasks(ctx);
   listeners(ctx);
   return p;
 }
@@ -582,6 +583,29 @@ function acme(c: RuleContext): void {
     );
     if (conf.backoff.max_s < conf.backoff.initial_s)
       p.add([...base, 'backoff', 'max_s'], `must be at least initial_s (${conf.backoff.initial_s})`);
+  }
+}
+
+/**
+ * `svc_tasks`: work hours that end after they start, work days named once, and a runner command given by absolute
+ * path (the node's PATH is not the operator's shell's).
+ */
+function svcTasks(c: RuleContext): void {
+  const { p } = c;
+  for (const { role, at } of c.mware) {
+    const conf = role.svc_tasks;
+    if (!conf || c.isRepaired(at, 'svc_tasks')) continue;
+    const base = [...at, 'svc_tasks'];
+    const [from, to] = conf.work_week.hours;
+    if (to <= from)
+      p.add([...base, 'work_week', 'hours'], `work hours end after they start (got ${from}–${to})`);
+    duplicates(
+      conf.work_week.days,
+      (d) => String(d),
+      (i) => p.add([...base, 'work_week', 'days', i], `weekday ${conf.work_week.days[i]} is listed twice`),
+    );
+    if ('command' in conf.runner && !(conf.runner.command[0] ?? '').startsWith('/'))
+      p.add([...base, 'runner', 'command', 0], 'the runner program is an absolute path');
   }
 }
 

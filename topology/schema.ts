@@ -647,6 +647,58 @@ export const Acme = z.strictObject({
     ),
 });
 
+// ------------------------------------------------------------------------------------------------- svc_tasks
+
+export const TaskRunner = z.union([
+  z.strictObject({
+    command: z
+      .array(z.string().min(1))
+      .min(1)
+      .describe(
+        'Program and arguments; it reads the script code on stdin (env: MW_TASK_ID, MW_FIRING_AT, …)',
+      ),
+  }),
+  z.strictObject({
+    url: z
+      .url({ protocol: /^https?$/ })
+      .describe('HTTP endpoint; each run is a POST of {task, domain, site, firing_at, code}'),
+    token: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Bearer token for the endpoint (a secret: use ${env:…} or ${file:…})'),
+  }),
+]);
+
+export const SvcTasks = z.strictObject({
+  runner: TaskRunner.describe('Where this site runs service scripts'),
+  file: absolutePath
+    .optional()
+    .describe('A YAML or JSON list of tasks (each with its domain), read at start'),
+  deadline_ms: z.int().min(100).max(86_400_000).default(60_000).describe('A run still going then is killed'),
+  keep_runs: z.int().min(1).max(1_000).default(20).describe('Runs kept per task'),
+  grace_ms: z
+    .int()
+    .min(0)
+    .max(86_400_000)
+    .default(60_000)
+    .describe(
+      'A firing due while no instance was active runs late if at most this old, else is recorded as missed',
+    ),
+  work_week: z
+    .strictObject({
+      days: z.array(weekday).min(1).default([1, 2, 3, 4, 5]),
+      hours: z.tuple([hour, z.int().min(1).max(24)]).default([9, 18]),
+      utc_offset_min: z
+        .int()
+        .min(-14 * 60)
+        .max(14 * 60)
+        .default(0),
+    })
+    .default({ days: [1, 2, 3, 4, 5], hours: [9, 18], utc_offset_min: 0 })
+    .describe('Work time for schedule work/nonwork (fixed UTC offset, no DST)'),
+});
+
 // ------------------------------------------------------------------------------------------------------- CTI
 
 /**
@@ -733,6 +785,7 @@ export const MwareRole = z.strictObject({
   monitors: z.array(Monitor).default([]),
   telegram: Telegram.optional(),
   acme: Acme.optional(),
+  svc_tasks: SvcTasks.optional(),
 });
 
 /** Instances of the platform's other roletypes: only the common fields are checked. */
@@ -794,6 +847,8 @@ export type SipTransport = (typeof SIP_TRANSPORTS)[number];
 export type Telegram = z.infer<typeof Telegram>;
 export type Acme = z.infer<typeof Acme>;
 export type AcmeCert = z.infer<typeof AcmeCert>;
+export type SvcTasks = z.infer<typeof SvcTasks>;
+export type TaskRunner = z.infer<typeof TaskRunner>;
 
 /** Group-level settings: identical on every member of a group. */
 export const GROUP_LEVEL_FIELDS = [
@@ -807,6 +862,7 @@ export const GROUP_LEVEL_FIELDS = [
   'monitors',
   'telegram',
   'acme',
+  'svc_tasks',
 ] as const satisfies readonly (keyof MwareRole)[];
 
 export function isMwareRole(r: RoleInstance): r is MwareRole {

@@ -15,6 +15,7 @@ import { healthRoutes } from './routes/health.ts';
 import { mutexRoutes } from './routes/mutex.ts';
 import { acmeRoutes } from './routes/acme.ts';
 import { backupRoutes } from './routes/backup.ts';
+import { taskRoutes } from './routes/tasks.ts';
 import { freeswitchRoutes } from './routes/freeswitch.ts';
 import { callRoutes } from './routes/calls.ts';
 import { pgRoutes } from './routes/pg.ts';
@@ -63,6 +64,7 @@ export const ALL_ROUTES: Route[] = [
   ...pgRoutes,
   ...backupRoutes,
   ...acmeRoutes,
+  ...taskRoutes,
   ...freeswitchRoutes,
   ...callRoutes,
   ...monitorRoutes,

@@ -1,4 +1,6 @@
 import type { z } from 'zod';
+import type { RunRecord } from '../../actors/svctasks/ledger.ts';
+import type { TaskDetail, TaskView } from '../../actors/svctasks/protocol.ts';
 import type { Protocol, PublicProtocol } from '../actor-system/kind.ts';
 import type { SystemState } from '../monitor/schemas.ts';
 import type {
@@ -229,6 +231,46 @@ export class MwareClient {
     return this.request('POST', '/api/v1/backup/run-now', undefined, { timeoutMs: 300_000, ...o });
   }
 
+  /** A domain's service tasks: definition (without code), next firing, runs under way, last run. */
+  tasks(domain: string, o?: CallOptions): Promise<{ tasks: TaskView[] }> {
+    return this.request('GET', `/api/v1/tasks/${encodeURIComponent(domain)}`, undefined, o);
+  }
+
+  /** One task with its code and last runs. */
+  task(domain: string, id: string, o?: CallOptions): Promise<TaskDetail> {
+    return this.request(
+      'GET',
+      `/api/v1/tasks/${encodeURIComponent(domain)}/${encodeURIComponent(id)}`,
+      undefined,
+      o,
+    );
+  }
+
+  /** Creates or replaces an API task (admin). */
+  putTask(domain: string, task: Record<string, unknown>, o?: CallOptions): Promise<TaskView> {
+    return this.request('POST', `/api/v1/tasks/${encodeURIComponent(domain)}`, task, o);
+  }
+
+  /** Deletes an API task (admin). */
+  deleteTask(domain: string, id: string, o?: CallOptions): Promise<{ deleted: string }> {
+    return this.request(
+      'DELETE',
+      `/api/v1/tasks/${encodeURIComponent(domain)}/${encodeURIComponent(id)}`,
+      undefined,
+      o,
+    );
+  }
+
+  /** Fires a task now; answers with its runs once they have ended (admin). */
+  runTaskNow(domain: string, id: string, o?: CallOptions): Promise<{ runs: RunRecord[] }> {
+    return this.request(
+      'POST',
+      `/api/v1/tasks/${encodeURIComponent(domain)}/${encodeURIComponent(id)}/run-now`,
+      undefined,
+      { timeoutMs: 300_000, ...o },
+    );
+  }
+
   /** The FreeSWITCH farm: hosts, the migration in progress, recent ones. */
   freeswitch(o?: CallOptions): Promise<z.infer<typeof FarmStatusSchema>> {
     return this.request('GET', '/api/v1/freeswitch', undefined, o);
@@ -289,7 +331,7 @@ export class MwareClient {
    * `frame`, the call goes over the node's script channel when it has one.
    */
   async request<T>(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'DELETE',
     path: string,
     body?: unknown,
     o?: CallOptions,
@@ -324,7 +366,7 @@ export class MwareClient {
 
   /** One attempt over HTTP, as a channel outcome: an answer, or refused (nothing listens there). */
   private async overHttp(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'DELETE',
     path: string,
     body: unknown,
     left: number,

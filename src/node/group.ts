@@ -16,6 +16,9 @@ import type { SystemState } from '../monitor/schemas.ts';
 import { pgChild } from '../../supervisors/pg.ts';
 import { freeswitchChild } from '../../supervisors/freeswitch.ts';
 import { servicesChild } from '../../supervisors/services.ts';
+import { svcTasksChild } from '../../supervisors/svctasks.ts';
+import type { ClusterPeers } from '../../actors/svctasks/sites.ts';
+import type { StateAccess } from '../actor-system/incarnation.ts';
 
 /**
  * The group's subtrees: what runs only on the active instance of a group (00-overview.md "The actor tree"). They
@@ -43,6 +46,10 @@ export interface GroupDeps {
   directory: Directory;
   /** The system state now, collected from every node (the Telegram bot polls it). */
   systemState: () => Promise<SystemState>;
+  /** The node's saved state (fenced by the epoch), for services that keep one key per item (service tasks). */
+  state: StateAccess;
+  /** Other groups' active instances and a way to ask them (undefined on the embedded default). */
+  peers: ClusterPeers | undefined;
 }
 
 /**
@@ -67,6 +74,7 @@ const SUBTREES: readonly { id: string; build: SubtreeBuilder }[] = [
   { id: 'backup', build: (d) => backupChild(d) },
   { id: 'freeswitch', build: (d, b) => freeswitchChild(d, b) },
   { id: 'services', build: (d, b) => servicesChild(d, b) },
+  { id: 'svctasks', build: (d) => svcTasksChild(d) },
 ];
 
 /** A service's notice on the node's event stream (and so in its log), from the actor at `path`. */

@@ -201,6 +201,11 @@ export class MwareNode {
       events: this.events,
       directory: this.directory,
       systemState: () => this.api.systemState(),
+      state: this.persistence,
+      peers: p.cluster && {
+        holderOf: async (group) => (await p.cluster?.coordination.holderOf(group))?.holder,
+        askNode: (name, request, timeoutMs) => this.api.routing.askNode(name, request, timeoutMs),
+      },
     });
   }
 

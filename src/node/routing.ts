@@ -47,6 +47,9 @@ export class NodeRouting implements Routing {
     const [top, id] = path.split('/').slice(1);
     const mine = this.o.placement.group;
     if (top === 'domains') return id === undefined ? mine : (groupOf(this.o.topology, id) ?? mine);
+    // A domain's task scheduler runs with the domain; `/svctasks/_runner` (no dot: not a domain) is each node's own.
+    if (top === 'svctasks')
+      return id === undefined ? mine : id.includes('.') ? (groupOf(this.o.topology, id) ?? mine) : undefined;
     if (top === 'mutexes') return id === undefined ? mine : this.groupOfMutexKey(safeDecode(id));
     // The group's controllers and its FreeSWITCH farm run on its active instance only (04-postgres.md,
     // 05-freeswitch.md: a migration carries the group's fencing epoch).

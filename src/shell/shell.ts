@@ -7,6 +7,7 @@ import { registerAcmeCommands } from './acme-commands.ts';
 import { registerControllerCommands } from './controller-commands.ts';
 import { registerFreeswitchCommands } from './freeswitch-commands.ts';
 import { registerMonitorCommands } from './monitor-commands.ts';
+import { registerTaskCommands } from './task-commands.ts';
 import type { ShellContext } from './command.ts';
 import { after, resolvePath, shellCommand, shellCommands, words } from './command.ts';
 import type { Style } from './style.ts';
@@ -23,6 +24,7 @@ registerControllerCommands();
 registerAcmeCommands();
 registerFreeswitchCommands();
 registerMonitorCommands();
+registerTaskCommands();
 
 export interface ShellOptions {
   client: MwareClient;

@@ -29,7 +29,17 @@ export async function clusterTopology(o: {
   /** A Redis URL, or Sentinel. */
   redisUrl?: string;
   sentinel?: { sentinels: { host: string; port: number }[]; name: string };
-  groups: { group: number; members: number; include_domains?: string[] }[];
+  groups: {
+    group: number;
+    members: number;
+    include_domains?: string[];
+    /** The group's site (default: `main`); other sites come from `sites`. */
+    site?: string;
+    /** Extra role fields for every member (its services: `svc_tasks`, …). */
+    role?: Record<string, unknown>;
+  }[];
+  /** Sites after the master site `main` (which serves `rootdomain.ru`). */
+  otherSites?: { name: string; domains?: string[] }[];
   leaseTtlMs?: number;
   renewMs?: number;
   stateMode?: 'none' | 'periodic' | 'transactional';
@@ -56,8 +66,15 @@ export async function clusterTopology(o: {
       api_tokens: [{ name: 'ops', token: '${env:MWARE_TEST_ADMIN_TOKEN}', scopes: ['admin'] }],
       cluster_secret: '${env:MWARE_CLUSTER_SECRET}',
     },
-    sites: [{ name: 'main', master: true, domains: ['rootdomain.ru'] }],
-    servers: members.map((m) => ({ name: `srv-${m.name}`, site: 'main', ifaces: { eth0: '127.0.0.1' } })),
+    sites: [
+      { name: 'main', master: true, domains: ['rootdomain.ru'] },
+      ...(o.otherSites ?? []).map((s) => ({ name: s.name, domains: s.domains ?? [] })),
+    ],
+    servers: members.map((m) => ({
+      name: `srv-${m.name}`,
+      site: o.groups.find((g) => g.group === m.group)?.site ?? 'main',
+      ifaces: { eth0: '127.0.0.1' },
+    })),
     roles: members.map((m) => ({
       name: m.name,
       roletype: 'mware',
@@ -69,6 +86,7 @@ export async function clusterTopology(o: {
       state_mode: o.stateMode ?? 'transactional',
       api: { port: m.apiPort },
       channel: { port: m.channelPort },
+      ...o.groups.find((g) => g.group === m.group)?.role,
     })),
     domains: ['rootdomain.ru', 'test.rootdomain.ru', 'sales.test.rootdomain.ru'],
   };
