@@ -16,6 +16,7 @@ import { readCertDir, sameNames, writeCertDir } from './cert-files.ts';
 import { ChallengeServer } from './challenge-server.ts';
 import type { HookRunner } from './dns-hook.ts';
 import { runHook, runHookProcess } from './dns-hook.ts';
+import { childOutputLog } from '../../src/child-output.ts';
 import { AcmeFilesFailed, AcmeNoCert, AcmeUnknownCert } from './errors.ts';
 import type {
   AcmeAttemptResult,
@@ -28,6 +29,9 @@ import type {
 import { ACME_EVENT_TOPIC } from './protocol.ts';
 import { inWindow, renewAt, retryDelayMs } from './renewal.ts';
 
+
+/** Lines of a dns-01 hook's output logged per run (the rest are counted). */
+const HOOK_LINES = 200;
 /**
  * `/services/acme` (06-services.md "ACME"): obtains and renews the configured certificates one at a time, writes
  * each one's key and chain into its folder, renews at `renew_fraction` of the lifetime ± jitter (inside the server's
@@ -452,10 +456,12 @@ class AcmeActor implements Behavior<AcmeProtocol> {
     const hook = cert.config.hook ?? [];
     const run = this.args.runHook ?? runHookProcess;
     const timeout = this.args.hookTimeoutMs ?? 120_000;
+    const output = (action: string, record: string) =>
+      childOutputLog(this.ctx.log, { source: 'acme-hook', cert: cert.name, action, record }, HOOK_LINES);
     return {
-      set: (name, _token, value) => runHook(hook, 'set', name, value, run, timeout),
+      set: (name, _token, value) => runHook(hook, 'set', name, value, run, timeout, output),
       clear: async (name, _token, value) => {
-        clears.push(() => runHook(hook, 'clear', name, value, run, timeout));
+        clears.push(() => runHook(hook, 'clear', name, value, run, timeout, output));
       },
     };
   }

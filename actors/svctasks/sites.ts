@@ -1,4 +1,3 @@
-import type { ForwardedRequest } from '../../src/api/forwarding.ts';
 import type { Topology } from '../../topology/schema.ts';
 import { mwareRoles } from '../../topology/schema.ts';
 import type { Job, JobOutcome } from './runner.ts';
@@ -26,7 +25,11 @@ export interface TaskSites {
 /** What a node offers for reaching other groups (the node's routing and coordination). */
 export interface ClusterPeers {
   holderOf(group: number): Promise<string | undefined>;
-  askNode(name: string, request: ForwardedRequest, timeoutMs: number): Promise<unknown>;
+  /**
+   * Asks the actor at `path` on node `name` (over the node channel, on behalf of the service-task scheduler) and
+   * resolves with its reply; rejects when the node cannot be reached in time or the actor fails the ask.
+   */
+  askActor(name: string, path: string, type: string, payload: unknown, timeoutMs: number): Promise<unknown>;
 }
 
 /** The sites with a tasks runner and, per site, their groups that have one. */
@@ -80,21 +83,7 @@ export function clusterTaskSites(
       if (!peers || holder === undefined)
         throw new Error(`site ${site} has no active instance with a tasks runner`);
       const timeoutMs = job.deadline_ms + CARRY_MS;
-      const reply = (await peers.askNode(
-        holder,
-        {
-          op: 'message',
-          path: RUNNER_PATH,
-          type: 'execute',
-          payload: job,
-          ask: true,
-          timeoutMs,
-          principal: { name: 'svctasks', scopes: ['admin'] },
-          hops: 1,
-        },
-        timeoutMs,
-      )) as { result: JobOutcome };
-      return reply.result;
+      return (await peers.askActor(holder, RUNNER_PATH, 'execute', job, timeoutMs)) as JobOutcome;
     },
   };
 }
