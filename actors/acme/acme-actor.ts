@@ -29,9 +29,9 @@ import type {
 import { ACME_EVENT_TOPIC } from './protocol.ts';
 import { inWindow, renewAt, retryDelayMs } from './renewal.ts';
 
-
 /** Lines of a dns-01 hook's output logged per run (the rest are counted). */
 const HOOK_LINES = 200;
+
 /**
  * `/services/acme` (06-services.md "ACME"): obtains and renews the configured certificates one at a time, writes
  * each one's key and chain into its folder, renews at `renew_fraction` of the lifetime ± jitter (inside the server's

@@ -73,7 +73,13 @@ function certDir(): string {
 
 async function startService(
   config: Record<string, unknown>,
-  o: { restored?: AcmeSaved; clock?: ManualClock; runHook?: AcmeArgs['runHook'] } = {},
+  o: {
+    restored?: AcmeSaved;
+    clock?: ManualClock;
+    runHook?: AcmeArgs['runHook'];
+    /** Where the actor's log records go (parsed), when a test reads them. */
+    logged?: Record<string, unknown>[];
+  } = {},
 ): Promise<Service> {
   const clock = o.clock ?? new ManualClock(0, Date.now());
   const notices: ServiceNotice[] = [];
@@ -99,7 +105,18 @@ async function startService(
   const actor = await acmeActor.create(args, {
     path: '/services/acme',
     clock,
-    log: createLogger({ level: 'silent' }),
+    log: o.logged
+      ? createLogger({
+          level: 'info',
+          destination: new Writable({
+            write(chunk: Buffer, _e, cb) {
+              for (const l of chunk.toString().split('\n').filter(Boolean))
+                o.logged?.push(JSON.parse(l) as Record<string, unknown>);
+              cb();
+            },
+          }),
+        })
+      : createLogger({ level: 'silent' }),
     state: {
       restored: o.restored,
       durable: true,
@@ -218,17 +235,22 @@ describe('ACME certificates, against a real pebble', () => {
       [
         '#!/bin/sh',
         `echo "$1 $2" >> ${log}`,
+        'echo "provider: $1 $2 accepted" >&2',
         `if [ "$1" = set ]; then body="{\\"host\\":\\"$2.\\",\\"value\\":\\"$3\\"}"; else body="{\\"host\\":\\"$2.\\"}"; fi`,
         `exec ${curl} -sf -o /dev/null -X POST -d "$body" ${pebble.challtestUrl}/$1-txt`,
         '',
       ].join('\n'),
     );
     chmodSync(hook, 0o755);
-    const s = await startService({
-      certs: [
-        { names: ['dns.example.test', '*.dns.example.test'], challenge: 'dns-01', dir: d, hook: [hook] },
-      ],
-    });
+    const logged: Record<string, unknown>[] = [];
+    const s = await startService(
+      {
+        certs: [
+          { names: ['dns.example.test', '*.dns.example.test'], challenge: 'dns-01', dir: d, hook: [hook] },
+        ],
+      },
+      { logged },
+    );
     try {
       await issuedOnce(s);
       assert.equal(cert0(s).phase, 'valid');
@@ -244,6 +266,19 @@ describe('ACME certificates, against a real pebble', () => {
       );
       assert.equal(calls.filter((l) => l.startsWith('clear ')).length, sets.length);
       assert.ok(calls.findIndex((l) => l.startsWith('clear ')) >= sets.length, calls.join('; '));
+      // The hook's output is in the node's log, a record per line with its source (item 8 of the issue).
+      const said = logged.filter((l) => l.source === 'acme-hook');
+      assert.deepEqual(
+        [
+          ...new Set(
+            said.map((l) => `${String(l.action)} ${String(l.stream)} ${String(l.level)} ${String(l.msg)}`),
+          ),
+        ],
+        [
+          'set stderr 40 provider: set _acme-challenge.dns.example.test accepted',
+          'clear stderr 40 provider: clear _acme-challenge.dns.example.test accepted',
+        ],
+      );
     } finally {
       await s.stop();
     }
