@@ -587,8 +587,8 @@ function acme(c: RuleContext): void {
 }
 
 /**
- * `svc_tasks`: work hours that end after they start, work days named once, and a runner command given by absolute
- * path (the node's PATH is not the operator's shell's).
+ * `svc_tasks`: a group whose state is transactional, work hours that end after they start, work days named once,
+ * and a runner command given by absolute path (the node's PATH is not the operator's shell's).
  */
 function svcTasks(c: RuleContext): void {
   const { p } = c;
@@ -596,6 +596,13 @@ function svcTasks(c: RuleContext): void {
     const conf = role.svc_tasks;
     if (!conf || c.isRepaired(at, 'svc_tasks')) continue;
     const base = [...at, 'svc_tasks'];
+    // A firing is claimed by a fenced state write before it runs (actors/svctasks/ledger.ts): only a write that is
+    // durable when acknowledged makes that claim survive a takeover.
+    if (role.state_mode !== 'transactional')
+      p.add(
+        [...at, 'state_mode'],
+        `service tasks run exactly once per firing only with state_mode: transactional (got ${role.state_mode}: a takeover could repeat or lose a firing)`,
+      );
     const [from, to] = conf.work_week.hours;
     if (to <= from)
       p.add([...base, 'work_week', 'hours'], `work hours end after they start (got ${from}–${to})`);
