@@ -73,8 +73,17 @@ describe('the PostgreSQL replication controller', () => {
     assert.equal(standby?.reachable.ssh, true);
     assert.equal(typeof standby?.lag_bytes, 'number');
     assert.deepEqual(standby?.problems, []);
-    const log = readFileSync(join(pn.dataDir, 'pgctrl_general.log'), 'utf8');
-    assert.match(log, /epoch=1 primary-adopted: 127\.0\.0\.1:\d+ is the primary/);
+    // The controller's log is appended asynchronously: the line may land a moment after the status shows it.
+    const decision = /epoch=1 primary-adopted: 127\.0\.0\.1:\d+ is the primary/;
+    const logged = () => {
+      try {
+        return readFileSync(join(pn.dataDir, 'pgctrl_general.log'), 'utf8');
+      } catch {
+        return '';
+      }
+    };
+    await until('the decision in pgctrl_general.log', async () => decision.test(logged()));
+    assert.match(logged(), decision);
   });
 
   it('promotes the standby at once when the primary’s postmaster is killed on a live host, and rejoins the old one by pg_rewind', async () => {
