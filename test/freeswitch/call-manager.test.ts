@@ -171,14 +171,23 @@ describe('call manager facade (simulated hosts, real PostgreSQL, real HTTP)', ()
   });
 
   it('does not place a call on a paused host; with none taking calls, 503', async () => {
-    await node.ask('/freeswitch/hosts/fs02', 'bgapi', { command: 'fsctl pause' });
+    // The pause is a background job: the host is paused once its actor has seen it (as an operator would wait).
+    const pause = async (host: string) => {
+      await node.ask(`/freeswitch/hosts/${host}`, 'bgapi', { command: 'fsctl pause' });
+      await until(
+        async () =>
+          ((await node.ask(`/freeswitch/hosts/${host}`, 'status', null)) as { paused: boolean }).paused,
+        `${host} seen paused`,
+      );
+    };
+    await pause('fs02');
     try {
       const placed = await json<{ host: string }>(
         await call('/rest/v1/uc/calls', { method: 'POST', body: { domain: A, from: '1010', to: '1011' } }),
         201,
       );
       assert.equal(placed.host, 'fs01');
-      await node.ask('/freeswitch/hosts/fs01', 'bgapi', { command: 'fsctl pause' });
+      await pause('fs01');
       await expectError(
         await call('/rest/v1/uc/calls', { method: 'POST', body: { domain: A, from: '1010', to: '1011' } }),
         503,
