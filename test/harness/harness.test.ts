@@ -1,14 +1,21 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { requireBinary } from './binaries.ts';
+import { claimPort, freePort } from './ports.ts';
 import type { PgServer } from './postgres.ts';
 import { postgresUser, startPostgres } from './postgres.ts';
 import type { RedisServer } from './redis.ts';
 import { startRedis } from './redis.ts';
 import { listeningAddresses } from '../support/listening.ts';
+
+const execFileP = promisify(execFile);
 
 /** The harness itself, against the real servers it starts (redis-server, PostgreSQL 15). */
 
@@ -118,5 +125,48 @@ describe('the harness: missing programs', () => {
       /redis-server is not installed: apt-get install -y redis-server/,
     );
     assert.throws(() => requireBinary('sshd', ['/nonexistent']), /apt-get install -y openssh-server/);
+  });
+});
+
+describe('the harness: ports for servers it starts', () => {
+  const ephemeral = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+
+  it('hands out ports the kernel never gives an outgoing connection, each once', async () => {
+    const ports = await Promise.all(Array.from({ length: 200 }, () => freePort()));
+    assert.equal(new Set(ports).size, ports.length, 'a port handed out twice');
+    for (const p of ports)
+      assert.ok(
+        p < (ephemeral[0] ?? 32_768) || p > (ephemeral[1] ?? 60_999),
+        `${p} is in the ephemeral range`,
+      );
+  });
+
+  it('never gives two test processes the same port, and takes over the claim of a process that is gone', async () => {
+    const script =
+      "import { freePort } from './test/harness/ports.ts';" +
+      'const ps = []; for (let i = 0; i < 300; i++) ps.push(await freePort());' +
+      'console.log(JSON.stringify(ps)); setTimeout(() => {}, 400);';
+    const run = async () =>
+      JSON.parse(
+        (await execFileP(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script])).stdout,
+      ) as number[];
+    const [a, b, c] = await Promise.all([run(), run(), run()]);
+    const all = [...a, ...b, ...c];
+    assert.equal(new Set(all).size, all.length, 'two processes were given the same port');
+    // A claim left by a process that no longer exists is taken over; one held by a living process is not.
+    const dir = join(tmpdir(), 'mware-test-ports');
+    const [stale, held] = [a[0] as number, a[1] as number];
+    writeFileSync(join(dir, String(stale)), '999999999');
+    writeFileSync(join(dir, String(held)), String(process.ppid));
+    try {
+      assert.equal(claimPort(stale), true);
+      assert.equal(readFileSync(join(dir, String(stale)), 'utf8'), String(process.pid));
+      assert.equal(claimPort(held), false);
+    } finally {
+      rmSync(join(dir, String(held)), { force: true });
+    }
   });
 });
