@@ -580,7 +580,7 @@ export const AcmeCert = z.strictObject({
     error: (i) => `challenge is http-01 or dns-01 (got ${JSON.stringify(i.input)})`,
   }),
   dir: absolutePath.describe(
-    'Where key.pem (mode 0600) and fullchain.pem are written, each replaced atomically; the web roles read them there',
+    'Where key.pem (mode 0600) and fullchain.pem are written, swapped as one pair (links through ..data to the current version); the web roles read them there',
   ),
   hook: z
     .array(z.string().min(1))

@@ -1,17 +1,24 @@
-import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createPrivateKey, randomBytes, X509Certificate } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomicSync } from '../../src/state/durable.ts';
+import { syncDirSync, writeFileSyncedSync } from '../../src/state/durable.ts';
 import { AcmeFilesFailed } from './errors.ts';
 
 /**
  * A certificate's folder, as the platform's web roles read it: `key.pem` (mode 0600) and `fullchain.pem` (the leaf
- * first, then the issuers; 0644). Each file is replaced by a rename, so a reader sees a whole old or a whole new
- * file; the key is renamed first and the chain right after, and the pair is checked to match before either is.
+ * first, then the issuers). The pair is swapped in one step, the way Kubernetes updates a mounted secret: each
+ * version lives in its own hidden folder (`..<time>-<serial>`), `..data` is a symbolic link to the current one,
+ * and `key.pem` / `fullchain.pem` are links through `..data`. A new version is written and synced in full, then
+ * `..data` is replaced by a rename, so there is no instant at which the folder holds a key of one certificate and
+ * the chain of another. (A reader that opens the two files at two moments can still straddle a swap; one that must
+ * never do so resolves `..data` once and reads both files from the folder it names.) Old versions are removed
+ * after the swap; a crash in the middle leaves the previous pair in place and the leftovers are removed next time.
  */
 
 export const KEY_FILE = 'key.pem';
 export const CHAIN_FILE = 'fullchain.pem';
+/** The link to the current version's folder. */
+export const DATA_LINK = '..data';
 
 export interface CertInfo {
   serial: string;
@@ -69,16 +76,46 @@ export function writeCertDir(dir: string, keyPem: string, chainPem: string): Cer
     throw new AcmeFilesFailed(`the certificate for ${dir} is unusable: ${(err as Error).message}`);
   }
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o755 });
-    // A temporary file left by a crash keeps its mode when opened again: start from none.
-    rmSync(join(dir, `${KEY_FILE}.tmp`), { force: true });
-    writeFileAtomicSync(join(dir, KEY_FILE), keyPem, 0o600);
-    rmSync(join(dir, `${CHAIN_FILE}.tmp`), { force: true });
-    writeFileAtomicSync(join(dir, CHAIN_FILE), chainPem, 0o644);
+    swapIn(dir, info, keyPem, chainPem);
   } catch (err) {
     throw new AcmeFilesFailed(`cannot write the certificate to ${dir}: ${(err as Error).message}`, {
       cause: err,
     });
   }
   return info;
+}
+
+/** Points `link` at `target` by renaming a fresh link over it (a file or a link already there is replaced whole). */
+function relink(dir: string, link: string, target: string): void {
+  const tmp = join(dir, `${link}.tmp`);
+  rmSync(tmp, { force: true });
+  symlinkSync(target, tmp);
+  renameSync(tmp, join(dir, link));
+}
+
+function swapIn(dir: string, info: CertInfo, keyPem: string, chainPem: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const stamp = new Date().toISOString().replace(/[-:.]/g, '');
+  const version = `..${stamp}-${info.serial}-${randomBytes(3).toString('hex')}`;
+  const folder = join(dir, version);
+  mkdirSync(folder, { mode: 0o755 });
+  writeFileSyncedSync(join(folder, KEY_FILE), keyPem, 0o600, 'wx');
+  writeFileSyncedSync(join(folder, CHAIN_FILE), chainPem, 0o644, 'wx');
+  syncDirSync(folder);
+  relink(dir, DATA_LINK, version);
+  // Created once (or once over the plain files an earlier layout wrote); the rename above switches both.
+  for (const name of [KEY_FILE, CHAIN_FILE]) {
+    const target = join(DATA_LINK, name);
+    let current: string | undefined;
+    try {
+      current = readlinkSync(join(dir, name));
+    } catch {
+      current = undefined; // not there yet, or a plain file
+    }
+    if (current !== target) relink(dir, name, target);
+  }
+  syncDirSync(dir);
+  for (const e of readdirSync(dir))
+    if (e.startsWith('..') && e !== DATA_LINK && e !== version)
+      rmSync(join(dir, e), { recursive: true, force: true });
 }

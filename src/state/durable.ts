@@ -16,16 +16,24 @@ export function syncDirSync(dir: string): void {
   }
 }
 
-/** Replaces `path` with `text` all at once: a reader (or a restart after a crash) sees the old or the new file. */
-export function writeFileAtomicSync(path: string, text: string, mode = 0o600): void {
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w', mode);
+/**
+ * Writes `text` to `path` and fsyncs it (its name is durable once the directory is synced). `flag` is `open`'s:
+ * `wx` refuses a file already there. A file opened again keeps its old mode: remove one left by a crash first.
+ */
+export function writeFileSyncedSync(path: string, text: string, mode: number, flag: 'w' | 'wx' = 'w'): void {
+  const fd = openSync(path, flag, mode);
   try {
     writeSync(fd, text);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+}
+
+/** Replaces `path` with `text` all at once: a reader (or a restart after a crash) sees the old or the new file. */
+export function writeFileAtomicSync(path: string, text: string, mode = 0o600): void {
+  const tmp = `${path}.tmp`;
+  writeFileSyncedSync(tmp, text, mode);
   renameSync(tmp, path);
   syncDirSync(dirname(path));
 }

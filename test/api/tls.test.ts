@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { ApiNode } from '../support/api-node.ts';
 import { startApiNode, TOKENS } from '../support/api-node.ts';
 import { tempDir } from '../harness/temp.ts';
+import { selfSignedCert } from '../harness/certs.ts';
 
 /** The API over TLS (`api.tls`), with a self-signed certificate for 127.0.0.1 made by openssl. */
 
@@ -16,29 +16,7 @@ const key = join(dir.path, 'api.key');
 let n: ApiNode;
 
 before(async () => {
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'ignore' },
-  );
+  selfSignedCert(dir.path, { name: 'api' });
   n = await startApiNode({ tls: { cert, key } });
 });
 after(async () => {

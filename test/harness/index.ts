@@ -4,6 +4,7 @@
  * (a start function returning the address and a stop), and mware nodes run as real processes.
  */
 export { BINARIES, requireBinary, requirePgBinary } from './binaries.ts';
+export { selfSignedCert } from './certs.ts';
 export { HarnessError } from './errors.ts';
 export { startNodeProcess, MWARE_BIN, PROJECT_ROOT } from './node.ts';
 export type { NodeProcess } from './node.ts';

@@ -25,6 +25,7 @@ import type { Pebble } from '../../harness/index.ts';
 import { freePort, requireBinary, run, startPebble, tempDir } from '../../harness/index.ts';
 import { until } from '../../harness/poll.ts';
 import { oneNodeTopology, startInProcessNode } from '../../support/in-process-node.ts';
+import { testActorContext } from '../../support/actor-context.ts';
 
 /**
  * Starts: one real pebble (ACME, issuing 300-second certificates, validating for real) with pebble-challtestsrv as
@@ -83,7 +84,6 @@ async function startService(
 ): Promise<Service> {
   const clock = o.clock ?? new ManualClock(0, Date.now());
   const notices: ServiceNotice[] = [];
-  let saved = o.restored;
   const args: AcmeArgs = {
     config: Acme.parse({
       directory_url: pebble.directoryUrl,
@@ -102,9 +102,10 @@ async function startService(
     pollMs: 50,
     ...(o.runHook && { runHook: o.runHook }),
   };
-  const actor = await acmeActor.create(args, {
-    path: '/services/acme',
+  const ctx = testActorContext<AcmeSaved>('/services/acme', {
     clock,
+    restored: o.restored,
+    durable: true,
     log: o.logged
       ? createLogger({
           level: 'info',
@@ -116,22 +117,15 @@ async function startService(
             },
           }),
         })
-      : createLogger({ level: 'silent' }),
-    state: {
-      restored: o.restored,
-      durable: true,
-      save: async (v) => void (saved = structuredClone(v)),
-      clear: async () => void (saved = undefined),
-    },
-    fail: (e) => assert.fail(`the actor declared itself failed: ${String(e)}`),
-    stop: () => {},
+      : undefined,
   });
+  const actor = await acmeActor.create(args, ctx.context);
   const h = actor.handlers;
   return {
     actor,
     clock,
     notices,
-    saved: () => saved,
+    saved: ctx.saved,
     status: () => h.status.call(actor, null) as AcmeStatus,
     deviations: () => h.deviations.call(actor, null) as Deviation[],
     renew: async (name) => h.renew.call(actor, { name }),

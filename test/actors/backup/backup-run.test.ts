@@ -25,6 +25,7 @@ import {
   tempDir,
 } from '../../harness/index.ts';
 import { until } from '../../harness/poll.ts';
+import { testActorContext } from '../../support/actor-context.ts';
 
 // Real servers, started once for the file: a PostgreSQL 15 primary and its streaming standby, an OpenSSH server as
 // their `ssh_host` and a second one as the storage server (all on 127.0.0.1), and rsync.
@@ -95,7 +96,6 @@ async function startActor(
 ): Promise<Harness> {
   const clock = new ManualClock(0, wallStart);
   const notices: ServiceNotice[] = [];
-  let saved: BackupSaved | undefined = restored;
   const workDir = tmp('backup-work');
   const log = createLogger({ level: 'debug', destination: { write: (s: string) => void captured.push(s) } });
   const args: BackupArgs = {
@@ -108,29 +108,14 @@ async function startActor(
     },
     limits: { probeMs: 3_000, commandMs: 120_000, transferMs: 120_000 },
   };
-  const actor = await backupActor.create(args, {
-    path: '/backup',
-    clock,
-    log,
-    state: {
-      restored,
-      durable: false,
-      save: async (v) => {
-        saved = v;
-      },
-      clear: async () => {
-        saved = undefined;
-      },
-    },
-    fail: (e) => assert.fail(`the actor declared itself failed: ${String(e)}`),
-    stop: () => {},
-  });
+  const ctx = testActorContext<BackupSaved>('/backup', { clock, log, restored });
+  const actor = await backupActor.create(args, ctx.context);
   const h = actor.handlers;
   return {
     actor,
     clock,
     notices,
-    saved: () => saved,
+    saved: ctx.saved,
     workDir,
     status: () => {
       const s = h.status.call(actor, null) as BackupStatus;

@@ -17,6 +17,7 @@ import { until } from '../../harness/poll.ts';
 import { freePort } from '../../harness/ports.ts';
 import type { CtiClient, CtiSubscribe } from '../../support/cti-clients.ts';
 import { GrpcCtiClient, WsCtiClient } from '../../support/cti-clients.ts';
+import { testActorContext } from '../../support/actor-context.ts';
 
 /**
  * The CTI adapter servers on the farm's real board (FsFarm, fed here as the host actors feed it), with real
@@ -67,14 +68,7 @@ async function startAdapter(
       feed,
       ...(o.maxClients !== undefined && { maxClients: o.maxClients }),
     },
-    {
-      path: `/services/cti/${key}`,
-      clock: systemClock,
-      log: silentLogger(),
-      state: { restored: undefined, durable: false, save: async () => {}, clear: async () => {} },
-      fail: (e) => failures.push(e),
-      stop: () => {},
-    },
+    testActorContext(`/services/cti/${key}`, { onFail: (e) => failures.push(e) }).context,
   );
   running.push({ stop: () => actor.stop?.() });
   const connect = async (sub: CtiSubscribe): Promise<CtiClient> => {

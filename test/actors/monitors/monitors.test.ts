@@ -10,7 +10,6 @@ import type { MonitorProtocol, MonitorStatus } from '../../../actors/monitors/pr
 import { alarmOf } from '../../../actors/syslog-snmp/alarms.ts';
 import { ActorRef } from '../../../src/actor-system/actor-ref.ts';
 import type { Behavior } from '../../../src/actor-system/kind.ts';
-import { createLogger } from '../../../src/log/log.ts';
 import type { Deviation } from '../../../src/monitor/deviation.ts';
 import { pgLimits } from '../../../src/pg/db.ts';
 import { ManualClock } from '../../../src/supervision/clock.ts';
@@ -21,6 +20,7 @@ import { freePort, startPostgres } from '../../harness/index.ts';
 import { until } from '../../harness/poll.ts';
 import { oneNodeTopology, startInProcessNode } from '../../support/in-process-node.ts';
 import { httpStub, listenTcp } from './listeners.ts';
+import { testActorContext } from '../../support/actor-context.ts';
 
 /**
  * Starts: one real PostgreSQL 15 (the registrar's database, with Kamailio's usrloc `location` table from
@@ -76,14 +76,7 @@ async function startMonitor(config: unknown, more: Partial<MonitorArgs> = {}): P
       pgLimits: pgLimits({ connectTimeoutMs: 500, statementTimeoutMs: 1_000, queryTimeoutMs: 1_500 }),
       ...more,
     },
-    {
-      path: `/services/monitors/${parsed.name}`,
-      clock,
-      log: createLogger({ level: 'silent' }),
-      state: { restored: undefined, durable: false, save: async () => {}, clear: async () => {} },
-      fail: (e) => assert.fail(`the monitor declared itself failed: ${String(e)}`),
-      stop: () => {},
-    },
+    testActorContext(`/services/monitors/${parsed.name}`, { clock }).context,
   );
   running.push(actor);
   return {

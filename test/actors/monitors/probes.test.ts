@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:https';
 import { createServer } from 'node:https';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { probeRunner } from '../../../actors/monitors/probe.ts';
 import { Probe } from '../../../topology/schema.ts';
 import type { Snmpd } from '../../harness/index.ts';
-import { freePort, requireBinary, startSnmpd, SYS_LOCATION, tempDir } from '../../harness/index.ts';
+import { freePort, selfSignedCert, startSnmpd, SYS_LOCATION, tempDir } from '../../harness/index.ts';
 import type { HttpStub, TcpListener } from './listeners.ts';
 import { httpStub, listenTcp } from './listeners.ts';
 
@@ -42,25 +40,7 @@ after(async () => {
 });
 
 before(async () => {
-  const [cert, key] = [join(tls.path, 'crt.pem'), join(tls.path, 'key.pem')];
-  execFileSync(
-    requireBinary('openssl'),
-    [
-      ...[
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-      ],
-      ...['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert],
-    ],
-    { stdio: 'ignore' },
-  );
+  const { cert, key } = selfSignedCert(tls.path);
   https = createServer({ cert: readFileSync(cert), key: readFileSync(key) }, (_req, res) =>
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"active"}'),
   );

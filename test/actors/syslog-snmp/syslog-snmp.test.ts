@@ -7,7 +7,6 @@ import { syslogSnmpActor } from '../../../actors/syslog-snmp/syslog-snmp-actor.t
 import { defaultEngineId, TRAP, VARBIND } from '../../../actors/syslog-snmp/oids.ts';
 import type { SyslogSnmpProtocol, SyslogSnmpStatus } from '../../../actors/syslog-snmp/protocol.ts';
 import type { Behavior } from '../../../src/actor-system/kind.ts';
-import { createLogger } from '../../../src/log/log.ts';
 import { ManualClock } from '../../../src/supervision/clock.ts';
 import { EventStream } from '../../../src/supervision/events.ts';
 import { SyslogSnmp } from '../../../topology/schema.ts';
@@ -19,6 +18,7 @@ import { ActorRef } from '../../../src/actor-system/actor-ref.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { testActorContext } from '../../support/actor-context.ts';
 
 /** Starts: one real snmptrapd (v2c community and a v3 authPriv user) shared by the tests. */
 
@@ -68,14 +68,10 @@ async function startService(rate = { per_second: 1, burst: 100 }): Promise<Servi
   const clock = new ManualClock();
   const events = new EventStream();
   const args: SyslogSnmpArgs = { config, address: '127.0.0.1', engineName: 'mware1', events };
-  const actor = await syslogSnmpActor.create(args, {
-    path: '/services/syslog-snmp',
-    clock,
-    log: createLogger({ level: 'silent' }),
-    state: { restored: undefined, durable: false, save: async () => {}, clear: async () => {} },
-    fail: (e) => assert.fail(`the actor declared itself failed: ${String(e)}`),
-    stop: () => {},
-  });
+  const actor = await syslogSnmpActor.create(
+    args,
+    testActorContext('/services/syslog-snmp', { clock }).context,
+  );
   running.push(actor);
   return {
     actor,

@@ -22,6 +22,7 @@ import { MwareClient } from '../../../src/client/client.ts';
 import { runOnce } from '../../../src/shell/shell.ts';
 import { SystemStateSchema } from '../../../src/monitor/schemas.ts';
 import { startApiNode, startTestActor, TOKENS } from '../../support/api-node.ts';
+import { testActorContext } from '../../support/actor-context.ts';
 
 /** Starts: one local fake of the Telegram Bot API (test/harness/telegram-bot-api.ts), shared by the tests. */
 
@@ -41,7 +42,7 @@ interface Bot {
   clock: ManualClock;
   /** What the bot's next poll of the system state finds. */
   deviations: Deviation[];
-  saved: { value: TelegramState | undefined };
+  saved(): TelegramState | undefined;
   logLines: string[];
 }
 
@@ -59,7 +60,6 @@ async function startBot(
 ): Promise<Bot> {
   const clock = o.clock ?? new ManualClock(0, Date.UTC(2026, 11, 7, 1, 0, 0));
   const logLines: string[] = [];
-  const saved: { value: TelegramState | undefined } = { value: o.restored };
   const bot = { deviations: o.deviations ?? [] } as Bot;
   const args: TelegramArgs = {
     config: Telegram.parse({
@@ -77,21 +77,15 @@ async function startBot(
       nodes: [{ name: 'mware1', site: 'main', group: 1, role: 'active', reachable: true }],
     }),
   };
-  const actor = await telegramActor.create(args, {
-    path: '/services/telegram',
+  const ctx = testActorContext<TelegramState>('/services/telegram', {
     clock,
+    restored: o.restored,
+    durable: true,
     log: createLogger({ level: 'debug', destination: { write: (l: string) => void logLines.push(l) } }),
-    state: {
-      restored: o.restored,
-      durable: true,
-      save: async (v) => void (saved.value = structuredClone(v)),
-      clear: async () => void (saved.value = undefined),
-    },
-    fail: (e) => assert.fail(`the bot declared itself failed: ${String(e)}`),
-    stop: () => {},
   });
+  const actor = await telegramActor.create(args, ctx.context);
   running.push(actor);
-  return Object.assign(bot, { actor, handlers: actor.handlers, clock, saved, logLines });
+  return Object.assign(bot, { actor, handlers: actor.handlers, clock, saved: ctx.saved, logLines });
 }
 
 async function stopBot(b: Bot): Promise<void> {
@@ -145,7 +139,7 @@ describe('the Telegram bot, against a local fake of the Bot API', () => {
       [[chat, 'alice', false, false]],
     );
     assert.deepEqual(
-      b.saved.value?.subscribers.map((s) => s.chat_id),
+      b.saved()?.subscribers.map((s) => s.chat_id),
       [chat],
       'the subscription is saved',
     );
@@ -295,7 +289,7 @@ describe('the Telegram bot, against a local fake of the Bot API', () => {
     b.deviations = [deviation('actor-failed', '/pg/main (pg-controller) has failed and is not restarted')];
     await poll(b);
     await until('the blocked chat is dropped', async () => status(b).subscribers.length === 0);
-    assert.equal(b.saved.value?.subscribers.length, 0, 'and that is saved');
+    assert.equal(b.saved()?.subscribers.length, 0, 'and that is saved');
     await stopBot(b);
   });
 
@@ -311,7 +305,7 @@ describe('the Telegram bot, against a local fake of the Bot API', () => {
     await stopBot(first);
 
     const second = await startBot({
-      restored: first.saved.value,
+      restored: first.saved(),
       deviations: first.deviations,
       clock: first.clock,
     });
