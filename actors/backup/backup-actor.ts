@@ -11,8 +11,12 @@ import type { ArchiveLimits } from './pg-archive.ts';
 import type { BackupProtocol, BackupRunReport, BackupStatus } from './protocol.ts';
 import { BACKUP_EVENT_TOPIC } from './protocol.ts';
 import { runBackup } from './run.ts';
+import { childOutputLog } from '../../src/child-output.ts';
 import { nextRunAt, windowStartOf } from './schedule.ts';
 import type { BackupConfig } from './targets.ts';
+
+/** Output lines of one run's child process (rsync) logged at most; the rest are counted. */
+const CHILD_LINES = 200;
 
 /**
  * `/backup`: runs a backup once per window (schedule.ts), or at once on `run-now`; after a failed run the next
@@ -154,6 +158,7 @@ class BackupActor implements Behavior<BackupProtocol> {
       ...(this.args.limits && { limits: this.args.limits }),
       aborted: () => this.stopped,
       onPool: (p) => (this.pool = p),
+      childOutput: (source) => childOutputLog(this.ctx.log, { source, trigger }, CHILD_LINES),
     });
     this.pool = undefined;
     this.failure = failureOf(report);

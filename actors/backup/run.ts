@@ -1,5 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ChildOutput } from '../../src/child-output.ts';
 import { scrubber } from '../../src/redaction.ts';
 import { SshPool } from '../../src/ssh/index.ts';
 import type { ArchiveLimits } from './pg-archive.ts';
@@ -23,6 +24,8 @@ export interface RunOptions {
   limits?: Partial<ArchiveLimits>;
   /** True once the controller is stopping: the run ends before its next step. */
   aborted?: () => boolean;
+  /** Where the output of the child processes it starts (rsync) goes, line by line. */
+  childOutput?: (source: string) => ChildOutput;
   /** Called with the pool, so a stopping controller can close its connections (killing remote commands). */
   onPool?: (pool: SshPool) => void;
 }
@@ -44,7 +47,14 @@ export async function runBackup(cfg: BackupConfig, o: RunOptions): Promise<Backu
   try {
     for (const entry of cfg.pgdb)
       await archivePgdb(cfg, entry, { ssh, steps, localDir, wallNow: started, limits });
-    await syncFolder(cfg, { steps, localDir, wallNow: started, host: o.host, timeoutMs: limits.transferMs });
+    await syncFolder(cfg, {
+      steps,
+      localDir,
+      wallNow: started,
+      host: o.host,
+      timeoutMs: limits.transferMs,
+      ...(o.childOutput && { output: o.childOutput('rsync') }),
+    });
   } catch (err) {
     error = scrub(err instanceof Error ? err.message : String(err));
   } finally {

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ChildOutput } from '../../src/child-output.ts';
+import { eachLine } from '../../src/process-lines.ts';
 import type { BackupConfig } from './targets.ts';
 import { expandPath, storageOf } from './targets.ts';
 import type { StepRecorder } from './steps.ts';
@@ -16,7 +18,15 @@ import type { StepRecorder } from './steps.ts';
 
 export async function syncFolder(
   cfg: BackupConfig,
-  o: { steps: StepRecorder; localDir: string; wallNow: number; host: string; timeoutMs: number },
+  o: {
+    steps: StepRecorder;
+    localDir: string;
+    wallNow: number;
+    host: string;
+    timeoutMs: number;
+    /** Where rsync's output lines go as records (src/child-output.ts). */
+    output?: ChildOutput;
+  },
 ): Promise<void> {
   const sync = cfg.sync_folder;
   if (!sync) return;
@@ -66,7 +76,7 @@ export async function syncFolder(
         source.replace(/\/+$/, ''),
         `${t.user}@${t.host}:${dir.replace(/\/*$/, '/')}`,
       );
-      const out = await runRsync(args, env, o.timeoutMs);
+      const out = await runRsync(args, env, o.timeoutMs, o.output);
       const sent = /Total bytes sent: ([\d,.]+)/.exec(out)?.[1];
       return {
         ...(sent !== undefined && { bytes: Number(sent.replace(/[,.]/g, '')) }),
@@ -78,13 +88,26 @@ export async function syncFolder(
   });
 }
 
-function runRsync(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
+function runRsync(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+  output: ChildOutput | undefined,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn('rsync', args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout = (stdout + d.toString()).slice(-20_000)));
-    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2_000)));
+    const stderr: string[] = [];
+    // Every line goes to the node's log as a record of its own (bounded per run); the pipes are read to the end.
+    eachLine(child.stdout, (l) => {
+      stdout = `${stdout}${l}\n`.slice(-20_000);
+      output?.line('stdout', l);
+    });
+    eachLine(child.stderr, (l) => {
+      stderr.push(l);
+      if (stderr.length > 3) stderr.shift();
+      output?.line('stderr', l);
+    });
     const timer = setTimeout(() => {
       try {
         process.kill(-(child.pid ?? 0), 'SIGKILL');
@@ -99,13 +122,9 @@ function runRsync(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Pr
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
+      output?.end();
       if (code === 0) resolve(stdout);
-      else
-        reject(
-          new Error(
-            `rsync exited with ${code ?? signal}: ${stderr.trim().split('\n').slice(-3).join(' / ')}`,
-          ),
-        );
+      else reject(new Error(`rsync exited with ${code ?? signal}: ${stderr.filter(Boolean).join(' / ')}`));
     });
   });
 }

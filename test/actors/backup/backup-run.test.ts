@@ -331,6 +331,34 @@ describe('backup controller against real PostgreSQL, sshd and rsync', () => {
       r.steps.map((s) => s.step),
       ['sync'],
     );
+    // rsync's output lines are records of their own, with their source and stream (06-services.md, log collection).
+    const records = () =>
+      captured
+        .flatMap((l) => l.split('\n'))
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { source?: string; stream?: string; msg?: string; level?: number });
+    assert.ok(
+      records().some(
+        (r) => r.source === 'rsync' && r.stream === 'stdout' && /^Total bytes sent: /.test(r.msg ?? ''),
+      ),
+      'the --stats lines are logged',
+    );
+    // A failing rsync: its error lines are logged as warnings, and the run's error names the last of them.
+    const missing = join(tmp('gone'), 'NOT-THERE');
+    const h2 = await startActor(
+      config({
+        pgdb: [],
+        sync_folder: { source: missing, storage_ssh_key: storage.privateKey, storage_ssh_pwd: undefined },
+      }),
+      MONDAY_NOON,
+    );
+    const r2 = await h2.runNow();
+    assert.match(r2.error ?? '', /rsync exited with \d+: .*NOT-THERE/);
+    const errLines = records().filter((r) => r.source === 'rsync' && r.stream === 'stderr');
+    assert.ok(
+      errLines.some((r) => /NOT-THERE/.test(r.msg ?? '') && r.level === 40),
+      JSON.stringify(errLines),
+    );
     noSecretIn(captured, [
       db.password,
       storage.password,
@@ -339,5 +367,6 @@ describe('backup controller against real PostgreSQL, sshd and rsync', () => {
       storage.privateKey.split('\n')[1] ?? 'x',
     ]);
     await h.actor.stop?.();
+    await h2.actor.stop?.();
   });
 });
