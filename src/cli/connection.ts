@@ -24,7 +24,18 @@ export function connect(o: ConnectionOptions): MwareClient {
   const url = o.url ?? process.env.MWARE_URL ?? DEFAULT_URL;
   const token =
     o.token ?? process.env.MWARE_TOKEN ?? (o.tokenFile ? readToken(o.tokenFile) : discoverToken());
-  return new MwareClient({ url, token, timeoutMs: o.timeoutMs });
+  return new MwareClient({
+    url,
+    token,
+    timeoutMs: o.timeoutMs,
+    // A call's first retry is shown, so waiting for a node that is not there is not silent.
+    onRetry: (r) => {
+      if (r.retry !== 1) return;
+      process.stderr.write(
+        `mware: ${r.url}: ${r.reason}; retrying for up to ${(r.leftMs / 1000).toFixed(1)} s more (--timeout MS to change)\n`,
+      );
+    },
+  });
 }
 
 function readToken(file: string): string {

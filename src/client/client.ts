@@ -57,6 +57,12 @@ export interface MwareClientOptions {
   /** Backoff between retries (default 100 ms doubling up to 2 s). */
   retry?: { minDelayMs?: number; maxDelayMs?: number };
   /**
+   * Told before each wait for a retry (a command line shows it, so a wait for a node that is not there is not
+   * silent): why the call is retried, where it went, the retry's number in this call (from 1), how long until the
+   * next try and until the deadline.
+   */
+  onRetry?: (r: { url: string; reason: string; retry: number; nextInMs: number; leftMs: number }) => void;
+  /**
    * Send messages and mutex operations over one persistent script channel per node, pipelined (default: true,
    * unless a `fetch` is given); HTTP is used when a node has no channel, and always for everything else.
    */
@@ -94,6 +100,7 @@ export class MwareClient {
   private readonly minDelay: number;
   private readonly maxDelay: number;
   private readonly fetchFn: typeof fetch;
+  private readonly onRetry: MwareClientOptions['onRetry'];
   /** The script channel to each node, by URL (when enabled). */
   private readonly channels: Map<string, ScriptChannelClient> | undefined;
 
@@ -105,6 +112,7 @@ export class MwareClient {
     this.minDelay = o.retry?.minDelayMs ?? 100;
     this.maxDelay = o.retry?.maxDelayMs ?? 2_000;
     this.fetchFn = o.fetch ?? fetch;
+    this.onRetry = o.onRetry;
     this.channels = (o.channel ?? o.fetch === undefined) ? new Map() : undefined;
     this.mutex = new MutexClient(this);
   }
@@ -339,7 +347,7 @@ export class MwareClient {
     frame?: FrameOf,
   ): Promise<T> {
     const deadline = Date.now() + (o?.timeoutMs ?? this.timeoutMs);
-    for (let delay = this.minDelay; ; delay = Math.min(delay * 2, this.maxDelay)) {
+    for (let delay = this.minDelay, retry = 1; ; delay = Math.min(delay * 2, this.maxDelay), retry++) {
       const left = Math.max(1, deadline - Date.now());
       const channel = frame && this.channelTo(this.url);
       let out = channel ? await channel.call(frame(left), left, o?.signal) : undefined;
@@ -359,8 +367,17 @@ export class MwareClient {
         throw new ClientRequestFailed(`${method} ${path}: ${out.error.message}`, { cause: out.error });
       }
       // Another instance of the group may be the active one now: each is tried at once, then a round waits.
+      const url = this.url;
       this.current = (this.current + 1) % this.urls.length;
-      await new Promise((r) => setTimeout(r, this.urls.length > 1 && this.current !== 0 ? 0 : wait));
+      const pause = this.urls.length > 1 && this.current !== 0 ? 0 : wait;
+      this.onRetry?.({
+        url,
+        reason: out.kind === 'answer' ? String(errorCodeOf(out.body) ?? out.status) : out.error.message,
+        retry,
+        nextInMs: pause,
+        leftMs: Math.max(0, deadline - Date.now()),
+      });
+      await new Promise((r) => setTimeout(r, pause));
     }
   }
 
@@ -503,9 +520,14 @@ function connectionRefused(err: unknown): boolean {
 }
 
 /** A 503 of ours with a code that says no actor saw the request, or one without our body (a closing server). */
-function notDelivered(body: unknown): boolean {
+function errorCodeOf(body: unknown): string | undefined {
   const code = (body as { error?: { code?: unknown } } | undefined)?.error?.code;
-  return typeof code !== 'string' || NOT_DELIVERED.has(code);
+  return typeof code === 'string' ? code : undefined;
+}
+
+function notDelivered(body: unknown): boolean {
+  const code = errorCodeOf(body);
+  return code === undefined || NOT_DELIVERED.has(code);
 }
 
 /** `Retry-After` in seconds or as an HTTP date; 0 when absent or unreadable. */

@@ -81,6 +81,33 @@ describe('mware', () => {
     }
   });
 
+  it('send to an address where no node listens says it retries, then gives up at --timeout (exit 1)', async () => {
+    const started = performance.now();
+    const r = await mware(
+      'send',
+      '/domains/x',
+      'info',
+      '--url',
+      'http://127.0.0.1:1',
+      '--token',
+      't',
+      '--timeout',
+      '800',
+    );
+    assert.equal(r.code, 1, r.stderr);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 2, r.stderr);
+    assert.match(
+      lines[0] ?? '',
+      /^mware: http:\/\/127\.0\.0\.1:1: connect ECONNREFUSED 127\.0\.0\.1:1; retrying for up to 0\.\d s more \(--timeout MS to change\)$/,
+    );
+    assert.match(
+      lines[1] ?? '',
+      /^mware: MW_ERR_REQUEST_FAILED: POST \/api\/v1\/actors\/domains\/x\/messages: connect ECONNREFUSED/,
+    );
+    assert.ok(performance.now() - started < 20_000, 'it gave up at its deadline, not the default 30 s');
+  });
+
   it('exits 2 on bad usage', async () => {
     assert.equal((await mware('bogus')).code, 2);
     assert.equal((await mware('start', '--no-such-option')).code, 2);

@@ -120,6 +120,8 @@ describe('what each mware command loads', () => {
       NOBODY,
       '--token',
       'not-a-real-token',
+      '--timeout',
+      '300',
     ]);
     assert.equal(r.code, 1, r.stderr);
     assertRecorded(r, /\/src\/client\/client\.ts$/);
