@@ -35,6 +35,7 @@ export type SchedulerProtocol = {
   deviations: { request: null; reply: Deviation[]; scope: 'read' };
 };
 
+/** Not public (no scope): asked by the node's own schedulers, and by peer nodes' through the node channel. */
 export type RunnerProtocol = {
-  execute: { request: Job; reply: JobOutcome; scope: 'admin' };
+  execute: { request: Job; reply: JobOutcome };
 };

@@ -8,7 +8,8 @@ import { runJob } from './runner.ts';
 
 /**
  * `/svctasks/_runner`: runs jobs with this site's runner, for the schedulers of this node and for schedulers on other
- * sites (sites.ts carries their firings here). Stopping it kills the runs under way.
+ * sites (sites.ts carries their firings here, as the node channel's `run-job` operation). Stopping it kills the runs
+ * under way.
  */
 
 export interface RunnerArgs {
@@ -66,12 +67,8 @@ export const runnerActor = defineActor<RunnerProtocol, RunnerArgs>({
   kind: 'svctask-runner',
   moduleUrl: import.meta.url,
   exportName: 'runnerActor',
-  messages: {
-    execute: {
-      payload: JobSchema,
-      scope: 'admin',
-      summary: 'Runs one firing of a task with this site’s runner (sent by the schedulers)',
-    },
-  },
+  // `execute` is not public: the schedulers of this node ask it directly, and those of other sites reach it through
+  // their node's channel (the forwarded `run-job` operation), so no API token can send script code to it.
+  messages: {},
   create: (args, ctx) => new RunnerActor(args, ctx),
 });

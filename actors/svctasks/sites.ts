@@ -26,10 +26,10 @@ export interface TaskSites {
 export interface ClusterPeers {
   holderOf(group: number): Promise<string | undefined>;
   /**
-   * Asks the actor at `path` on node `name` (over the node channel, on behalf of the service-task scheduler) and
-   * resolves with its reply; rejects when the node cannot be reached in time or the actor fails the ask.
+   * Runs `job` with the runner of node `name` (over the node channel) and resolves with its outcome; rejects when the
+   * node cannot be reached in time or has no runner.
    */
-  askActor(name: string, path: string, type: string, payload: unknown, timeoutMs: number): Promise<unknown>;
+  runJob(name: string, job: Job, timeoutMs: number): Promise<unknown>;
 }
 
 /** The sites with a tasks runner and, per site, their groups that have one. */
@@ -83,7 +83,7 @@ export function clusterTaskSites(
       if (!peers || holder === undefined)
         throw new Error(`site ${site} has no active instance with a tasks runner`);
       const timeoutMs = job.deadline_ms + CARRY_MS;
-      return (await peers.askActor(holder, RUNNER_PATH, 'execute', job, timeoutMs)) as JobOutcome;
+      return (await peers.runJob(holder, job, timeoutMs)) as JobOutcome;
     },
   };
 }

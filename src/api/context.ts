@@ -74,4 +74,6 @@ export interface ApiContext {
   systemState(): Promise<SystemState>;
   /** This node's own deviations (what a peer collecting the system state asks it). */
   nodeDeviations(): Promise<NodeDeviations>;
+  /** Runs a service task's firing sent by another site's scheduler with this node's runner; resolves with its outcome. */
+  runJob(job: unknown, timeoutMs: number): Promise<unknown>;
 }

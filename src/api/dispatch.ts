@@ -181,6 +181,7 @@ export async function runForwarded(ctx: ApiContext, req: ForwardedRequest): Prom
     requireScope(principal, 'read');
     return ctx.nodeDeviations();
   }
+  if (req.op === 'run-job') return ctx.runJob(req.job, req.timeoutMs);
   if (req.op === 'message')
     return dispatchMessage(
       ctx,

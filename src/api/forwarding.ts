@@ -45,6 +45,17 @@ export type ForwardedRequest =
       op: 'deviations';
       principal: ForwardedPrincipal;
       hops: number;
+    }
+  | {
+      /**
+       * A service task's firing carried to this node's site runner by another site's scheduler. Only a peer node
+       * sends it (over the authenticated node channel): no API token reaches the runner.
+       */
+      op: 'run-job';
+      job: unknown;
+      timeoutMs: number;
+      principal: ForwardedPrincipal;
+      hops: number;
     };
 
 /** A request crosses at most this many nodes; beyond it is a loop made by nodes that disagree on the topology. */
@@ -103,4 +114,14 @@ export const ForwardedRequestSchema: z.ZodType<ForwardedRequest> = z.discriminat
   }),
   z.strictObject({ op: z.literal('tree'), principal: Principal, hops: z.int().min(0) }),
   z.strictObject({ op: z.literal('deviations'), principal: Principal, hops: z.int().min(0) }),
+  z.strictObject({
+    op: z.literal('run-job'),
+    job: z.unknown(),
+    timeoutMs: z
+      .int()
+      .min(1)
+      .max(86_400_000 + 60_000),
+    principal: Principal,
+    hops: z.int().min(0),
+  }),
 ]) as z.ZodType<ForwardedRequest>;

@@ -1,5 +1,8 @@
 import type { ClusterProtocol, ClusterStatus } from '../../actors/cluster/cluster-actor.ts';
 import type { MutexService } from '../../actors/mutex/mutex-service.ts';
+import { JobSchema } from '../../actors/svctasks/runner-actor.ts';
+import { RUNNER_PATH } from '../../actors/svctasks/sites.ts';
+import { parse } from '../api/route.ts';
 import type { ApiToken } from '../../topology/schema.ts';
 import { ActorRef } from '../actor-system/actor-ref.ts';
 import { Authenticator } from '../api/auth.ts';
@@ -140,5 +143,10 @@ export function buildApiContext(s: ApiContextSources): ApiContext {
     limiter: new StreamLimiter(),
     systemState: () => collector.collect(),
     nodeDeviations: () => monitor.report(),
+    // Not a public message of the runner: only a peer node reaches it, over the node channel.
+    runJob: async (job, timeoutMs) => {
+      const runner = s.directory.get(RUNNER_PATH) ?? (await s.directory.resolve(RUNNER_PATH, 5_000));
+      return runner.ask('execute', parse(JobSchema, job, 'job'), timeoutMs);
+    },
   };
 }

@@ -204,11 +204,10 @@ export class MwareNode {
       state: this.persistence,
       peers: p.cluster && {
         holderOf: async (group) => (await p.cluster?.coordination.holderOf(group))?.holder,
-        askActor: async (name, path, type, payload, timeoutMs) => {
-          const request = { op: 'message' as const, path, type, payload, ask: true, timeoutMs, hops: 1 };
-          const principal = { name: 'svctasks', scopes: ['admin' as const] };
-          const reply = await this.api.routing.askNode(name, { ...request, principal }, timeoutMs);
-          return (reply as { result: unknown }).result;
+        runJob: async (name, job, timeoutMs) => {
+          const principal = { name: 'svctasks', scopes: [] };
+          const request = { op: 'run-job' as const, job, timeoutMs, principal, hops: 1 };
+          return this.api.routing.askNode(name, request, timeoutMs);
         },
       },
     });

@@ -127,4 +127,22 @@ describe('service tasks API', () => {
     await json(await n.call(`/api/v1/tasks/${DOMAIN}/hello`, { method: 'DELETE' }));
     await expectError(await n.call(`/api/v1/tasks/${DOMAIN}/hello`), 404, 'MW_ERR_TASK_NOT_FOUND');
   });
+
+  it('the site runner takes no message from the API, not even with an admin token: script code reaches it only through a scheduler', async () => {
+    const job = {
+      task: 't',
+      name: 't',
+      domain: DOMAIN,
+      site: 'main',
+      firing_at: 0,
+      code: 'exit 0',
+      deadline_ms: 1_000,
+    };
+    for (const reply of ['?reply=true', ''])
+      await expectError(
+        await post(`/api/v1/actors/svctasks/_runner/messages${reply}`, { type: 'execute', payload: job }),
+        400,
+        'MW_ERR_UNKNOWN_MESSAGE',
+      );
+  });
 });
