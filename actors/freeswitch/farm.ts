@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { CallEvent } from '../../src/freeswitch/call-events.ts';
 import type { FsChannel, FsHostStatus } from './protocol.ts';
 
@@ -36,6 +37,11 @@ export class FsFarm {
   private readonly hangups = new Map<string, Hangup>();
   private readonly recent: SequencedCallEvent[] = [];
   private seq = 0;
+  /**
+   * Identifies this run of the sequence numbers: a new active instance's board numbers from 1 again, so a reader
+   * that resumes with a number from the previous one names the stream it came from and is read from the start.
+   */
+  readonly stream: string = randomUUID();
 
   constructor(readonly hosts: readonly string[]) {}
 
@@ -74,14 +80,27 @@ export class FsFarm {
 
   /**
    * Events after `seq`, oldest first, at most `limit`; `missed` counts those that already left the bounded buffer
-   * (a reader that fell behind learns it lost some rather than silently skipping them).
+   * (a reader that fell behind learns it lost some rather than silently skipping them). A reader whose `seq` belongs
+   * to another `stream` (an earlier active's) is read from this stream's start, with `restarted`.
    */
-  since(seq: number, limit: number): { events: SequencedCallEvent[]; next: number; missed: number } {
+  since(
+    seq: number,
+    limit: number,
+    stream?: string,
+  ): { events: SequencedCallEvent[]; next: number; missed: number; stream: string; restarted: boolean } {
+    const restarted = stream !== undefined && stream !== this.stream;
+    const after = restarted ? 0 : seq;
     const first = this.recent[0]?.seq ?? this.seq + 1;
-    const missed = Math.max(0, first - seq - 1);
-    const start = this.recent.findIndex((e) => e.seq > seq);
+    const missed = Math.max(0, first - after - 1);
+    const start = this.recent.findIndex((e) => e.seq > after);
     const events = start < 0 ? [] : this.recent.slice(start, start + limit);
-    return { events, next: events.at(-1)?.seq ?? Math.max(seq, this.seq), missed };
+    return {
+      events,
+      next: events.at(-1)?.seq ?? Math.max(after, this.seq),
+      missed,
+      stream: this.stream,
+      restarted,
+    };
   }
 
   hangupOf(uuid: string): Hangup | undefined {

@@ -101,8 +101,8 @@ class MigratorActor implements Behavior<FsMigratorProtocol> {
     status() {
       return this.status();
     },
-    events({ after, limit }) {
-      return this.a.farm.since(after, Math.min(limit ?? 1_000, 10_000));
+    events({ after, limit, stream }) {
+      return this.a.farm.since(after, Math.min(limit ?? 1_000, 10_000), stream);
     },
     async migration({ id }) {
       const r =
@@ -324,10 +324,14 @@ export const migratorActor = defineActor<FsMigratorProtocol, MigratorArgs, Saved
       summary: 'The farm: hosts, the migration in progress, recent ones',
     },
     events: {
-      payload: z.strictObject({ after: z.int().min(0), limit: z.int().min(1).max(10_000).optional() }),
+      payload: z.strictObject({
+        after: z.int().min(0),
+        limit: z.int().min(1).max(10_000).optional(),
+        stream: z.string().max(64).optional(),
+      }),
       scope: 'read',
       summary:
-        'Call events of every host after a sequence number (created, answered, bridged, transferred, ended …)',
+        'Call events of every host after a sequence number of a stream (created, answered, bridged, transferred, ended …)',
     },
     migration: {
       payload: z.strictObject({ id: z.string().min(1) }),

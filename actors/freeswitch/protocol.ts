@@ -192,11 +192,19 @@ export interface CallEventsReply {
   next: number;
   /** Events that left the bounded buffer before this read (0: nothing was lost to the reader). */
   missed: number;
+  /** This run of the sequence numbers: pass it back with `after` (a new active instance numbers from 1 again). */
+  stream: string;
+  /** The `stream` asked with was an earlier one: these events are this stream's from its start. */
+  restarted: boolean;
 }
 
 export type FsMigratorProtocol = {
   status: { request: null; reply: FarmStatus; scope: 'read' };
-  events: { request: { after: number; limit?: number }; reply: CallEventsReply; scope: 'read' };
+  events: {
+    request: { after: number; limit?: number; stream?: string };
+    reply: CallEventsReply;
+    scope: 'read';
+  };
   migration: { request: { id: string }; reply: MigrationRecord; scope: 'read' };
   /** Moves every answered call of `host` to the others (or to `to`); the host keeps running. */
   migrate: { request: { host: string; to?: string[] }; reply: { id: string }; scope: 'admin' };

@@ -8,7 +8,7 @@ import { alarmOf } from './alarms.ts';
 import { SyslogListeners } from './listeners.ts';
 import { defaultEngineId, TRAP, VARBIND } from './oids.ts';
 import type { SyslogSnmpProtocol, SyslogSnmpStatus } from './protocol.ts';
-import { TokenBucket } from './rate-limit.ts';
+import { TokenBucket } from '../../src/rate-limit.ts';
 import type { CompiledRule } from './rules.ts';
 import { compileRules, matchRule } from './rules.ts';
 import type { SyslogMessage } from './syslog-message.ts';

@@ -16,6 +16,7 @@ import { HELP, parseCommand } from './commands.ts';
 import { broadcastText, chunks, stateText } from './format.ts';
 import type { KnownDeviation, PollReport, Subscriber, TelegramProtocol, TelegramStatus } from './protocol.ts';
 import { TelegramState } from './protocol.ts';
+import { TokenBucket } from '../../src/rate-limit.ts';
 
 /**
  * `/services/telegram` (06-services.md "Monitoring services"): a Telegram bot for the master domain's
@@ -38,6 +39,7 @@ const BACKOFF_MAX_MS = 60_000;
 class TelegramBot implements Behavior<TelegramProtocol> {
   private state: TelegramState;
   private readonly api: BotApi;
+  private readonly sendBucket: TokenBucket;
   private readonly accounts: Accounts;
   private readonly abort = new AbortController();
   private stopped = false;
@@ -54,6 +56,7 @@ class TelegramBot implements Behavior<TelegramProtocol> {
     private readonly ctx: ActorContext<TelegramState>,
   ) {
     this.api = new BotApi(args.config.api_base_url, args.config.token);
+    this.sendBucket = new TokenBucket(SEND_PER_S, SEND_PER_S, () => ctx.clock.now());
     this.accounts = new Accounts(args.config.admins, ctx.clock);
     const restored = TelegramState.safeParse(ctx.state.restored);
     if (ctx.state.restored !== undefined && !restored.success)
@@ -291,6 +294,7 @@ class TelegramBot implements Behavior<TelegramProtocol> {
   private async reply(chat: number, text: string, silent = false): Promise<void> {
     for (const part of chunks(text)) {
       try {
+        await this.paced();
         await this.api.sendMessage(chat, part, silent).catch(async (err: unknown) => {
           const wait = retryAfterS(err);
           if (errorCodeOf(err) !== 429 || wait === undefined || wait > MAX_RETRY_AFTER_S || this.stopped)
@@ -308,6 +312,16 @@ class TelegramBot implements Behavior<TelegramProtocol> {
         return;
       }
     }
+  }
+
+  /**
+   * Waits for a turn to send: the Bot API takes about 30 messages a second from a bot and answers a burst beyond it
+   * with 429s, so a broadcast to many administrators goes out at {@link SEND_PER_S} a second after a first burst.
+   */
+  private async paced(): Promise<void> {
+    for (let wait = this.sendBucket.waitMs(); wait > 0 && !this.stopped; wait = this.sendBucket.waitMs())
+      await new Promise((resolve) => this.ctx.clock.setTimeout(() => resolve(undefined), wait));
+    this.sendBucket.take();
   }
 
   private async dropChat(chat: number): Promise<void> {
@@ -360,6 +374,9 @@ class TelegramBot implements Behavior<TelegramProtocol> {
   }
 }
 const HANDLERS = TelegramBot.handlers;
+
+/** Messages sent a second at most, after a burst of as many (under the Bot API's ~30 a second per bot). */
+export const SEND_PER_S = 25;
 
 /** The longest `retry_after` a message waits for; beyond it the message is given up (and counted). */
 const MAX_RETRY_AFTER_S = 30;

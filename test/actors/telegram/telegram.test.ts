@@ -13,6 +13,7 @@ import { createLogger } from '../../../src/log/log.ts';
 import type { Deviation } from '../../../src/monitor/deviation.ts';
 import type { SystemState } from '../../../src/monitor/schemas.ts';
 import { ManualClock } from '../../../src/supervision/clock.ts';
+import { SEND_PER_S } from '../../../actors/telegram/telegram-actor.ts';
 import { Telegram } from '../../../topology/schema.ts';
 import type { FakeBotApi } from '../../harness/index.ts';
 import { startFakeBotApi } from '../../harness/index.ts';
@@ -290,6 +291,33 @@ describe('the Telegram bot, against a local fake of the Bot API', () => {
     await poll(b);
     await until('the blocked chat is dropped', async () => status(b).subscribers.length === 0);
     assert.equal(b.saved()?.subscribers.length, 0, 'and that is saved');
+    await stopBot(b);
+  });
+
+  it('paces a broadcast to many administrators under the Bot API’s limit: a burst, then SEND_PER_S a second', async () => {
+    const b = await startBot();
+    const chats = Array.from({ length: SEND_PER_S + 15 }, () => newChat());
+    for (const [i, chat] of chats.entries()) {
+      await subscribe(b, chat);
+      if (i % 20 === 19) await b.clock.advance(1_000); // the "Subscribed" replies are paced too
+    }
+    const news = () =>
+      api.sent.filter((m) => chats.includes(m.chat_id) && m.text.startsWith('mware demo:\nNEW')).length;
+    b.deviations = [deviation('pg-failover', 'PostgreSQL cluster main failed over to pg2')];
+    // The clock stops exactly at the poll (poll() would run on past it, and with it the paced sends).
+    const before = status(b).last_poll_at;
+    await b.clock.advance(POLL_MS - b.clock.now());
+    await until('the poll has run', async () => status(b).last_poll_at !== before);
+    await until('the first burst is out', async () => news() === SEND_PER_S, {
+      detail: () => `${news()} sent`,
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(news(), SEND_PER_S, 'no more while the clock stands still');
+    await b.clock.advance(1_000 / SEND_PER_S);
+    await until('one more a 25th of a second later', async () => news() === SEND_PER_S + 1);
+    await b.clock.advance(1_000);
+    await until('the rest within the next second', async () => news() === chats.length);
+    assert.equal(status(b).send_errors, 0);
     await stopBot(b);
   });
 
