@@ -11,8 +11,9 @@ import { AcmeFilesFailed } from './errors.ts';
  * and `key.pem` / `fullchain.pem` are links through `..data`. A new version is written and synced in full, then
  * `..data` is replaced by a rename, so there is no instant at which the folder holds a key of one certificate and
  * the chain of another. (A reader that opens the two files at two moments can still straddle a swap; one that must
- * never do so resolves `..data` once and reads both files from the folder it names.) Old versions are removed
- * after the swap; a crash in the middle leaves the previous pair in place and the leftovers are removed next time.
+ * never do so resolves `..data` once and reads both files from the folder it names.) The version before the current
+ * one is kept until the next swap, so a reader caught in the middle of one still finds its files; older ones are
+ * removed. A crash in the middle leaves the previous pair in place and the leftovers are removed next time.
  */
 
 export const KEY_FILE = 'key.pem';
@@ -102,6 +103,12 @@ function swapIn(dir: string, info: CertInfo, keyPem: string, chainPem: string): 
   writeFileSyncedSync(join(folder, KEY_FILE), keyPem, 0o600, 'wx');
   writeFileSyncedSync(join(folder, CHAIN_FILE), chainPem, 0o644, 'wx');
   syncDirSync(folder);
+  let previous: string | undefined;
+  try {
+    previous = readlinkSync(join(dir, DATA_LINK));
+  } catch {
+    previous = undefined; // the first version
+  }
   relink(dir, DATA_LINK, version);
   // Created once (or once over the plain files an earlier layout wrote); the rename above switches both.
   for (const name of [KEY_FILE, CHAIN_FILE]) {
@@ -115,7 +122,9 @@ function swapIn(dir: string, info: CertInfo, keyPem: string, chainPem: string): 
     if (current !== target) relink(dir, name, target);
   }
   syncDirSync(dir);
+  // The previous version stays until the next swap: a reader whose path walk resolved `..data` just before this one
+  // still finds its files.
   for (const e of readdirSync(dir))
-    if (e.startsWith('..') && e !== DATA_LINK && e !== version)
+    if (e.startsWith('..') && e !== DATA_LINK && e !== version && e !== previous)
       rmSync(join(dir, e), { recursive: true, force: true });
 }

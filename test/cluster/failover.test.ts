@@ -181,7 +181,12 @@ describe('a group of two nodes over Redis', { timeout: 120_000 }, () => {
   it('brings a restarted node back as passive: the active keeps leading (no failback)', async () => {
     await nodes.node('mware1').process.exited;
     nodes.start('mware1');
-    await until('mware1 passive', async () => (await fetch(nodes.url('mware1') + '/readyz')).status === 200);
+    // A node process starting on a busy machine (tsx compiling it) can take a while.
+    await until(
+      'mware1 passive',
+      async () => (await fetch(nodes.url('mware1') + '/readyz')).status === 200,
+      45_000,
+    );
     await new Promise((r) => setTimeout(r, 1_000));
     assert.equal(await activeAt('mware2'), true);
     assert.equal(await activeAt('mware1'), false);

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { promisify } from 'node:util';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,8 +13,6 @@ import { postgresUser, startPostgres } from './postgres.ts';
 import type { RedisServer } from './redis.ts';
 import { startRedis } from './redis.ts';
 import { listeningAddresses } from '../support/listening.ts';
-
-const execFileP = promisify(execFile);
 
 /** The harness itself, against the real servers it starts (redis-server, PostgreSQL 15). */
 
@@ -145,20 +142,41 @@ describe('the harness: ports for servers it starts', () => {
   });
 
   it('never gives two test processes the same port, and takes over the claim of a process that is gone', async () => {
+    // Three processes claim 300 ports each and stay alive until all three have: ports are unique among the living
+    // (a process that has exited gave its ports back).
     const script =
       "import { freePort } from './test/harness/ports.ts';" +
       'const ps = []; for (let i = 0; i < 300; i++) ps.push(await freePort());' +
-      'console.log(JSON.stringify(ps)); setTimeout(() => {}, 400);';
-    const run = async () =>
-      JSON.parse(
-        (await execFileP(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script])).stdout,
-      ) as number[];
-    const [a, b, c] = await Promise.all([run(), run(), run()]);
-    const all = [...a, ...b, ...c];
-    assert.equal(new Set(all).size, all.length, 'two processes were given the same port');
-    // A claim left by a process that no longer exists is taken over; one held by a living process is not.
+      'console.log(JSON.stringify(ps)); process.stdin.resume(); process.stdin.on("end", () => process.exit(0));';
+    const children = [0, 1, 2].map(() =>
+      spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      }),
+    );
+    try {
+      const lists = await Promise.all(
+        children.map(
+          (c) =>
+            new Promise<number[]>((resolve, reject) => {
+              let out = '';
+              c.stdout.on('data', (d: Buffer) => {
+                out += d.toString();
+                if (out.endsWith('\n')) resolve(JSON.parse(out) as number[]);
+              });
+              c.once('exit', (code) => reject(new Error(`a claimer exited early (${code})`)));
+            }),
+        ),
+      );
+      const all = lists.flat();
+      assert.equal(all.length, 900);
+      assert.equal(new Set(all).size, all.length, 'two living processes were given the same port');
+    } finally {
+      for (const c of children) c.stdin.end();
+    }
+    // A claim left by a process that no longer exists is taken over; one held by a living process is not. (On ports
+    // this process holds, so no other test file's claim is touched.)
     const dir = join(tmpdir(), 'mware-test-ports');
-    const [stale, held] = [a[0] as number, a[1] as number];
+    const [stale, held] = [await freePort(), await freePort()];
     writeFileSync(join(dir, String(stale)), '999999999');
     writeFileSync(join(dir, String(held)), String(process.ppid));
     try {
@@ -166,7 +184,7 @@ describe('the harness: ports for servers it starts', () => {
       assert.equal(readFileSync(join(dir, String(stale)), 'utf8'), String(process.pid));
       assert.equal(claimPort(held), false);
     } finally {
-      rmSync(join(dir, String(held)), { force: true });
+      writeFileSync(join(dir, String(held)), String(process.pid));
     }
   });
 });

@@ -32,6 +32,11 @@ export interface SshServer {
   hostKeyFingerprint: string;
   /** A directory `user` owns, for files the tests transfer. */
   dir: string;
+  /**
+   * The sessions' TMPDIR (sshd's `SetEnv`), this server's own: a test checks what a remote command left behind there
+   * without seeing other test files' servers, which share the machine's /tmp.
+   */
+  tmp: string;
   process: ManagedProcess;
   /** Starts the server again on the same port, keys and password (after {@link kill}: the host is back). */
   restart(): Promise<void>;
@@ -92,6 +97,9 @@ export async function startSshd(): Promise<SshServer> {
   const files = join(dir.path, 'files');
   mkdirSync(files);
   chownSync(files, owner.uid, owner.gid);
+  const tmp = join(dir.path, 'tmp');
+  mkdirSync(tmp);
+  chownSync(tmp, owner.uid, owner.gid);
   // sshd's privilege-separation directory; Debian creates it at boot (systemd-tmpfiles), not at install.
   mkdirSync('/run/sshd', { recursive: true, mode: 0o755 });
 
@@ -112,6 +120,7 @@ export async function startSshd(): Promise<SshServer> {
       'PubkeyAuthentication yes',
       `AllowUsers ${user}`,
       'Subsystem sftp internal-sftp',
+      `SetEnv TMPDIR=${tmp}`,
       'LogLevel VERBOSE',
       // Fail fast on the tests' wrong credentials instead of lingering.
       'MaxAuthTries 3',
@@ -160,6 +169,7 @@ export async function startSshd(): Promise<SshServer> {
     privateKey: readFileSync(clientKey, 'utf8'),
     hostKeyFingerprint: fingerprint,
     dir: files,
+    tmp,
     process: proc,
     restart: async () => {
       proc = await launch();

@@ -78,7 +78,9 @@ describe('the certificate folder', () => {
       const next = writes % 2 === 0 ? B : A;
       writeCertDir(dir, next.key, next.chain);
       writes++;
-      await new Promise((r) => setImmediate(r));
+      // A swap every few ms, far more often than any renewal: a reader stalled across two swaps would lose its
+      // folder (only the previous version is kept), which this pace leaves out.
+      await new Promise((r) => setTimeout(r, 5));
     }
     await done;
     const r = JSON.parse(out) as { reads: number; mismatched: number; missing: number; errors: string[] };
@@ -91,12 +93,20 @@ describe('the certificate folder', () => {
         errors: [],
       },
     );
-    // Old versions are gone: one versioned folder, the link, the two names.
+    // Older versions are gone: the current and the previous versioned folders, the link, the two names.
     const entries = readdirSync(dir).sort();
-    assert.equal(entries.length, 4, entries.join(' '));
+    assert.equal(entries.length, 5, entries.join(' '));
     assert.deepEqual(
       entries.filter((e) => !e.startsWith('..') || e === DATA_LINK),
       [DATA_LINK, CHAIN_FILE, KEY_FILE],
+    );
+    const current = readlinkSync(join(dir, DATA_LINK));
+    const [previous] = entries.filter((e) => e.startsWith('..') && e !== DATA_LINK && e !== current);
+    assert.ok(previous !== undefined && entries.includes(current));
+    // The previous one holds the other pair (the writer alternated), whole.
+    assert.notEqual(
+      readFileSync(join(dir, previous, KEY_FILE), 'utf8'),
+      readFileSync(join(dir, KEY_FILE), 'utf8'),
     );
   });
 

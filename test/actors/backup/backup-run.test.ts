@@ -191,7 +191,8 @@ describe('backup controller against real PostgreSQL, sshd and rsync', () => {
     assert.equal(h.status().last?.ok, true);
     // Nothing left in transit, here or on the database host.
     assert.deepEqual(readdirSync(h.workDir), []);
-    assert.ok(!readdirSync('/tmp').some((f) => f.startsWith('mware-backup.')));
+    assert.ok(report.steps[1]?.detail?.startsWith(`${db.tmp}/mware-backup.`), report.steps[1]?.detail);
+    assert.deepEqual(readdirSync(db.tmp), []);
 
     // The archive passes pg_verifybackup once unzipped, and the restore script starts a server on it.
     const unzipped = join(tmp('unzipped'), 'data');
@@ -292,7 +293,8 @@ describe('backup controller against real PostgreSQL, sshd and rsync', () => {
     assert.match(r.error ?? '', /upload .*authentication refused/);
     assert.equal(h.status().phase, 'waiting-retry');
     assert.deepEqual(readdirSync(h.workDir), []);
-    assert.ok(!readdirSync('/tmp').some((f) => f.startsWith('mware-backup.')));
+    assert.ok(r.steps[1]?.detail?.startsWith(`${db.tmp}/mware-backup.`), r.steps[1]?.detail);
+    assert.deepEqual(readdirSync(db.tmp), []);
     noSecretIn(captured, ['wrong-storage-pw-1']);
     await h.actor.stop?.();
   });

@@ -20,7 +20,11 @@ import type { SimHost } from './index.ts';
 const FIXTURES = join(PROJECT_ROOT, 'test/fixtures/freeswitch-real');
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 
-/** Sends each command of `sent` (blank-line separated), then gathers what comes back until quiet or closed. */
+/**
+ * Sends each command of `sent` (blank-line separated), then gathers what comes back. Every step is answered (the
+ * greeting, each command's reply), so after each one this waits for an answer to begin (or the close), then until
+ * nothing more arrives for 80 ms: a busy machine delays an answer, it does not drop it.
+ */
 async function replay(port: number, sent: string): Promise<string> {
   const s = connect(port, '127.0.0.1');
   let got = '';
@@ -28,17 +32,20 @@ async function replay(port: number, sent: string): Promise<string> {
   s.on('data', (d) => (got += d.toString('utf8')));
   s.on('close', () => (closed = true));
   s.on('error', () => undefined);
-  const quiet = async (): Promise<void> => {
+  const answered = async (before: number): Promise<void> => {
+    for (const end = performance.now() + 10_000; !closed && got.length === before && performance.now() < end;)
+      await new Promise((r) => setTimeout(r, 10));
     for (let last = -1; !closed && got.length !== last;) {
       last = got.length;
       await new Promise((r) => setTimeout(r, 80));
     }
   };
-  await quiet();
+  await answered(0);
   for (const cmd of sent.split('\n\n').filter((c) => c.trim() !== '')) {
     if (closed) break;
+    const before = got.length;
     s.write(`${cmd}\n\n`);
-    await quiet();
+    await answered(before);
   }
   s.destroy();
   return got.replace(UUID, '<uuid>');
