@@ -1,6 +1,7 @@
 import { chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PG_BIN, requirePgBinary } from './binaries.ts';
+import { descendantsOf, running } from './pids.ts';
 import { postgresUser } from './postgres.ts';
 import { run } from './process.ts';
 import { freePort } from './ports.ts';
@@ -127,23 +128,23 @@ export async function startPgHost(name: string, standbyOf?: PgHostServer): Promi
     const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
     return Number.isInteger(pid) && pid > 0 ? pid : undefined;
   };
+  /**
+   * SIGKILLs the postmaster and its backends, and waits until none runs. Backends left running (they only notice
+   * their postmaster is gone at their next check) keep the old shared memory attached, and a new postmaster then
+   * refuses to start ("another server might be running"): a busy machine made that visible.
+   */
   const killPostmaster = async () => {
     const pid = pidOf();
     if (pid === undefined) return;
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      return;
-    }
-    // Gone once signal 0 fails (its backends follow it on their own).
-    for (let i = 0; i < 200; i++) {
+    const all = [pid, ...descendantsOf(pid)];
+    for (const p of all)
       try {
-        process.kill(pid, 0);
+        process.kill(p, 'SIGKILL');
       } catch {
-        return;
+        // already gone
       }
+    for (const end = performance.now() + 20_000; all.some(running) && performance.now() < end;)
       await new Promise((r) => setTimeout(r, 10));
-    }
   };
   const host: PgHostServer = {
     name,

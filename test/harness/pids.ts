@@ -29,3 +29,13 @@ export function descendantsOf(root: number): number[] {
   }
   return out;
 }
+
+/** True while `pid` runs: a zombie (exited, not yet reaped by its parent) has stopped running. */
+export function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}

@@ -43,7 +43,7 @@ export class ManagedProcess {
   }
 
   /** Resolves with the first line (already seen or to come) matching `re`. */
-  waitForLine(re: RegExp, timeoutMs = 15_000): Promise<string> {
+  waitForLine(re: RegExp, timeoutMs = 30_000): Promise<string> {
     const seen = this.lines.find((l) => re.test(l));
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
