@@ -15,7 +15,7 @@ import { childOutputLog } from '../../src/child-output.ts';
 import { nextRunAt, windowStartOf } from './schedule.ts';
 import type { BackupConfig } from './targets.ts';
 
-/** Output lines of one run's child process (rsync) logged at most; the rest are counted. */
+/** Output lines of each child process of a run (rsync, zip) logged at most; the rest are counted. */
 const CHILD_LINES = 200;
 
 /**

@@ -1,0 +1,82 @@
+import { spawn } from 'node:child_process';
+import type { ChildOutput } from '../../src/child-output.ts';
+import { eachLine } from '../../src/process-lines.ts';
+
+/** A local program a run starts (rsync, zip), with its deadline and where its output lines go. */
+export interface ChildRun {
+  program: string;
+  args: string[];
+  timeoutMs: number;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Written to its stdin, which is then closed (none: stdin is /dev/null). */
+  stdin?: string;
+  /** Its output lines as records (src/child-output.ts). */
+  output?: ChildOutput;
+  /**
+   * Takes every stdout line instead of the log (a file list, say, which would only fill it); stderr is still
+   * logged.
+   */
+  onStdoutLine?: (line: string) => void;
+}
+
+/**
+ * Runs a program to its end and resolves with the end of its stdout (its last 20,000 characters). It runs in a
+ * process group of its own, killed whole when the deadline passes (rsync's ssh, say, goes with it). A non-zero
+ * exit rejects with the program's last three stderr lines (its last stdout lines when it wrote none there, as zip
+ * does), which name the file or the host at fault; they never hold a secret, since none is ever on a command
+ * line.
+ */
+export function runChild(c: ChildRun): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(c.program, c.args, {
+      ...(c.env && { env: c.env }),
+      ...(c.cwd !== undefined && { cwd: c.cwd }),
+      stdio: [c.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let stdout = '';
+    const stderr: string[] = [];
+    const lastOut: string[] = [];
+    // Every line goes to the node's log as a record of its own (bounded per run); the pipes are read to the end.
+    eachLine(child.stdout, (l) => {
+      if (c.onStdoutLine) return c.onStdoutLine(l);
+      stdout = `${stdout}${l}\n`.slice(-20_000);
+      lastOut.push(l);
+      if (lastOut.length > 3) lastOut.shift();
+      c.output?.line('stdout', l);
+    });
+    eachLine(child.stderr, (l) => {
+      stderr.push(l);
+      if (stderr.length > 3) stderr.shift();
+      c.output?.line('stderr', l);
+    });
+    if (c.stdin !== undefined && child.stdin) {
+      // A child that exits before reading all of it (a bad argument) must not crash the node with EPIPE.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(c.stdin);
+    }
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-(child.pid ?? 0), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+      reject(new Error(`${c.program} did not finish within ${c.timeoutMs} ms; killed`));
+    }, c.timeoutMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start ${c.program}: ${err.message}`));
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      c.output?.end();
+      if (code === 0) resolve(stdout);
+      else {
+        // zip says what went wrong on stdout, rsync on stderr.
+        const why = (stderr.some(Boolean) ? stderr : lastOut).filter(Boolean).join(' / ');
+        reject(new Error(`${c.program} exited with ${code ?? signal}: ${why}`));
+      }
+    });
+  });
+}
