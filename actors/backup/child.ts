@@ -10,7 +10,7 @@ export interface ChildRun {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   /** Written to its stdin, which is then closed (none: stdin is /dev/null). */
-  stdin?: string;
+  stdin?: string | Buffer;
   /** Its output lines as records (src/child-output.ts). */
   output?: ChildOutput;
   /**
@@ -18,6 +18,8 @@ export interface ChildRun {
    * logged.
    */
   onStdoutLine?: (line: string) => void;
+  /** How {@link onStdoutLine} gets its lines: `latin1` keeps file names that are not UTF-8 byte for byte. */
+  stdoutEncoding?: 'utf8' | 'latin1';
 }
 
 /**
@@ -39,13 +41,15 @@ export function runChild(c: ChildRun): Promise<string> {
     const stderr: string[] = [];
     const lastOut: string[] = [];
     // Every line goes to the node's log as a record of its own (bounded per run); the pipes are read to the end.
-    eachLine(child.stdout, (l) => {
-      if (c.onStdoutLine) return c.onStdoutLine(l);
-      stdout = `${stdout}${l}\n`.slice(-20_000);
-      lastOut.push(l);
-      if (lastOut.length > 3) lastOut.shift();
-      c.output?.line('stdout', l);
-    });
+    const onLine = c.onStdoutLine;
+    if (onLine) eachLine(child.stdout, onLine, c.stdoutEncoding);
+    else
+      eachLine(child.stdout, (l) => {
+        stdout = `${stdout}${l}\n`.slice(-20_000);
+        lastOut.push(l);
+        if (lastOut.length > 3) lastOut.shift();
+        c.output?.line('stdout', l);
+      });
     eachLine(child.stderr, (l) => {
       stderr.push(l);
       if (stderr.length > 3) stderr.shift();

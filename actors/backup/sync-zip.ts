@@ -8,10 +8,13 @@ import { runChild } from './child.ts';
  * dry run with the very `--exclude` patterns and source the rsync mode uses, `-a` included), so both modes leave
  * out exactly the same files whatever the pattern (`*`, `**`, anchored `/…`, `dir/`); zip then reads that list
  * on its stdin (`-@`), paths taken literally (`-nw`), symlinks stored as links (`-y`), and a listed file it cannot
- * read fails it (`-MM`) rather than being left out of the backup unnoticed. Entries are relative to the folder, so
- * `unzip SYNC.zip -d :SYNC` restores it. zip leaves out what it cannot store (FIFOs, sockets, devices), which
- * rsync would copy; a name holding a newline cannot go through a line list: such a file fails the run (zip
- * cannot find it) instead of being skipped.
+ * read (gone meanwhile, say) fails it (`-MM`), as rsync's vanished files fail the rsync mode, rather than being
+ * left out of the backup unnoticed. Entries are relative to the folder, so `unzip SYNC.zip -d :SYNC` restores it.
+ *
+ * zip stores files, folders and symlinks: FIFOs, sockets and devices, which rsync would copy, are left out of the
+ * list (`--no-specials --no-devices`; zip would skip a FIFO, fail on a socket, and read a device's content). File
+ * names go byte for byte (latin1 both ways: a name need not be UTF-8); rsync's `\#ooo` escapes are decoded. zip
+ * reads its list one name a line and drops a carriage return: a name holding either fails the run, named.
  */
 
 /** An archive with no entry (its end-of-central-directory record alone): zip refuses to write one. */
@@ -36,6 +39,11 @@ export async function zipFolder(o: ZipFolderOptions): Promise<number> {
   const st = lstatSync(src, { throwIfNoEntry: false });
   if (st && !st.isDirectory()) throw new Error(`${src} is not a folder`);
   const names = await listKept(src, o);
+  const bad = names.find((n) => /[\r\n]/.test(n));
+  if (bad !== undefined)
+    throw new Error(
+      `cannot zip ${JSON.stringify(Buffer.from(bad, 'latin1').toString())}: zip takes no line break in a name`,
+    );
   if (names.length === 0) {
     writeFileSync(o.archive, EMPTY_ZIP);
     return 0;
@@ -44,21 +52,24 @@ export async function zipFolder(o: ZipFolderOptions): Promise<number> {
     program: 'zip',
     args: ['-q', '-y', '-nw', '-MM', '-@', o.archive],
     cwd: src,
-    stdin: `${names.join('\n')}\n`,
+    stdin: Buffer.from(`${names.join('\n')}\n`, 'latin1'),
     timeoutMs: o.timeoutMs,
     ...(o.output && { output: o.output('zip') }),
   });
   return names.length;
 }
 
-/** The paths under `src` (relative, folders with a trailing `/`) that rsync would copy with these exclusions. */
+/**
+ * The paths under `src` (relative, folders with a trailing `/`) that rsync would copy with these exclusions, as
+ * latin1 strings (one character a byte).
+ */
 async function listKept(src: string, o: ZipFolderOptions): Promise<string[]> {
-  const args = ['-a', '-8', '--dry-run', '--out-format=%n'];
+  const args = ['-a', '--no-specials', '--no-devices', '-8', '--dry-run', '--out-format=%n'];
   for (const p of o.excluded) args.push(`--exclude=${p}`);
   // As in the rsync mode: the folder itself is the transfer's top (no trailing slash), so an anchored pattern
   // means the same in both; its name is stripped from each listed path.
   args.push(src, `${join(o.scratch, 'none')}/`);
-  const prefix = `${basename(src)}/`;
+  const prefix = `${Buffer.from(basename(src)).toString('latin1')}/`;
   const names: string[] = [];
   await runChild({
     program: 'rsync',
@@ -66,9 +77,18 @@ async function listKept(src: string, o: ZipFolderOptions): Promise<string[]> {
     cwd: dirname(src),
     timeoutMs: o.timeoutMs,
     ...(o.output && { output: o.output('rsync') }),
+    stdoutEncoding: 'latin1',
     onStdoutLine: (l) => {
-      if (l.startsWith(prefix) && l.length > prefix.length) names.push(l.slice(prefix.length));
+      if (l.startsWith(prefix) && l.length > prefix.length) names.push(unescapeRsync(l.slice(prefix.length)));
     },
   });
   return names;
+}
+
+/**
+ * rsync prints a byte it will not show (a control character, a newline) as `\#ooo` (octal), and a backslash that
+ * would read as such an escape as `\#134`: every `\#ooo` is an escape.
+ */
+function unescapeRsync(s: string): string {
+  return s.replace(/\\#([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }

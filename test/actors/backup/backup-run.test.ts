@@ -16,6 +16,7 @@ import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BackupArgs, BackupSaved } from '../../../actors/backup/backup-actor.ts';
 import { backupActor, RETRY_MS } from '../../../actors/backup/backup-actor.ts';
+import { runBackup } from '../../../actors/backup/run.ts';
 import type { BackupProtocol, BackupRunReport, BackupStatus } from '../../../actors/backup/protocol.ts';
 import { isoWeekday } from '../../../actors/backup/schedule.ts';
 import type { Behavior } from '../../../src/actor-system/kind.ts';
@@ -160,11 +161,12 @@ function noSecretIn(texts: readonly string[], secrets: readonly string[]): void 
 function treeOf(dir: string): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
-    for (const f of readdirSync(d)) {
+    // latin1: one character a byte, so a name that is not UTF-8 is seen as it is.
+    for (const f of readdirSync(bytes(d), { encoding: 'latin1' })) {
       const p = join(d, f);
       const rel = relative(dir, p);
-      const st = lstatSync(p);
-      if (st.isSymbolicLink()) out.push(`${rel} -> ${readlinkSync(p)}`);
+      const st = lstatSync(bytes(p));
+      if (st.isSymbolicLink()) out.push(`${rel} -> ${readlinkSync(bytes(p), { encoding: 'latin1' })}`);
       else if (st.isDirectory()) {
         out.push(`${rel}/`);
         walk(p);
@@ -175,10 +177,15 @@ function treeOf(dir: string): string[] {
   return out.sort();
 }
 
+/** A path given as latin1 (one character a byte) as the bytes it stands for. */
+function bytes(latin1: string): Buffer {
+  return Buffer.from(latin1, 'latin1');
+}
+
 function writeTree(root: string, files: readonly string[]): void {
   for (const f of files) {
-    mkdirSync(join(root, f, '..'), { recursive: true });
-    writeFileSync(join(root, f), `content of ${f}\n`);
+    mkdirSync(bytes(join(root, f, '..')), { recursive: true });
+    writeFileSync(bytes(join(root, f)), `content of ${f}\n`);
   }
 }
 
@@ -433,6 +440,10 @@ describe('backup controller against real PostgreSQL, sshd and rsync', () => {
       'sub/anchored.txt',
       'logs/today.log',
       'sub/logs',
+      // Names go byte for byte: not UTF-8, a tab, a backslash before `#` (how rsync escapes).
+      'caf\xe9.txt',
+      'tab\there.txt',
+      'lit\\#011x.txt',
     ]);
     mkdirSync(join(source, 'empty'));
     symlinkSync('a.txt', join(source, 'link'));
@@ -482,10 +493,12 @@ describe('backup controller against real PostgreSQL, sshd and rsync', () => {
     assert.deepEqual(readdirSync(h.workDir), []);
 
     const unzipped = tmp('zip-restore');
-    await run('unzip', 'unzip', ['-q', archive, '-d', unzipped]);
+    // -^ keeps a control character (the tab) in a name.
+    await run('unzip', 'unzip', ['-q', '-^', archive, '-d', unzipped]);
     const expected = [
       'a.txt',
       'anchored.txt',
+      'caf\xe9.txt',
       'common/',
       'common/fax/',
       'common/keep.txt',
@@ -504,10 +517,14 @@ describe('backup controller against real PostgreSQL, sshd and rsync', () => {
       'sub/',
       'sub/anchored.txt',
       'sub/logs',
+      'tab\there.txt',
+      'lit\\#011x.txt',
       'with space.txt',
       'x/',
       'x/some_temp_files/',
-    ].filter((f) => f !== 'anchored.txt');
+    ]
+      .filter((f) => f !== 'anchored.txt')
+      .sort();
     assert.deepEqual(treeOf(unzipped), expected);
     assert.deepEqual(treeOf(join(storage.dir, 'by-rsync', 'ZSYNC')), expected);
     assert.equal(
@@ -544,7 +561,7 @@ describe('backup controller against real PostgreSQL, sshd and rsync', () => {
     await byKey.actor.stop?.();
   });
 
-  it('send_mode zip: a file zip cannot read, a missing folder or a refused storage aborts the run with the reason, and the last good archive stays', async () => {
+  it('send_mode zip: a file zip cannot read, a name it cannot take, a missing folder or a refused storage aborts the run with the reason, and the last good archive stays', async () => {
     const source = join(tmp('zip-bad'), 'BAD');
     writeTree(source, ['ok.txt']);
     const cfg = (over: Record<string, unknown> = {}) =>
@@ -563,36 +580,61 @@ describe('backup controller against real PostgreSQL, sshd and rsync', () => {
     assert.equal(good.error, null);
     const archive = join(storage.dir, 'bad', 'BAD.zip');
     const before = readFileSync(archive);
-    // A name with a newline cannot go through zip's list: zip does not find it, and says so (-MM), rather than
-    // leaving it out of the backup unnoticed.
-    writeFileSync(join(source, 'two\nlines.txt'), 'x');
-    const h = await startActor(cfg(), MONDAY_NOON);
-    const r = await h.runNow();
+    // A file removed once the list is made (as zip starts): zip does not find it and fails (-MM), as rsync's
+    // vanished files fail the rsync mode, rather than leaving it out of the backup unnoticed.
+    writeTree(source, ['gone.txt']);
+    const workDir = tmp('zip-bad-work');
+    const lines: string[] = [];
+    const r = await runBackup(cfg(), {
+      trigger: 'run-now',
+      now: () => performance.now(),
+      wallNow: () => MONDAY_NOON,
+      workDir,
+      host: hostname(),
+      childOutput: (name) => {
+        if (name === 'zip') rmSync(join(source, 'gone.txt'));
+        return { line: (stream, text) => lines.push(`${name} ${stream}: ${text}`), end: () => undefined };
+      },
+    });
     assert.equal(r.ok, false);
     assert.deepEqual(
       r.steps.map((s) => [s.step, s.ok]),
       [['sync', false]],
     );
-    assert.match(r.error ?? '', /^sync .*BAD: zip exited with 18: .*File not found/);
+    assert.match(r.error ?? '', /^sync .*BAD: zip exited with 18: .*File not found .*\(gone\.txt\)/);
+    assert.ok(
+      lines.some((l) => /^zip stdout: .*gone\.txt/.test(l)),
+      lines.join('\n'),
+    );
+    assert.deepEqual(readdirSync(workDir), []);
+    assert.deepEqual(readFileSync(archive), before);
+
+    // zip reads its list one name a line: a name with a line break fails the run, named, through the actor.
+    writeFileSync(join(source, 'two\nlines.txt'), 'x');
+    const h = await startActor(cfg(), MONDAY_NOON);
+    const r2 = await h.runNow();
+    assert.match(r2.error ?? '', /^sync .*BAD: cannot zip ".*two\\nlines\.txt": zip takes no line break/);
     assert.equal(h.status().phase, 'waiting-retry');
+    assert.equal(h.status().last?.steps.at(-1)?.step, 'sync');
     assert.deepEqual(readdirSync(h.workDir), []);
     assert.deepEqual(readFileSync(archive), before);
-    const zipLines = captured
-      .flatMap((l) => l.split('\n'))
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as { source?: string; stream?: string; msg?: string })
-      .filter((l) => l.source === 'zip');
-    assert.ok(
-      zipLines.some((l) => /File not found/.test(l.msg ?? '')),
-      JSON.stringify(zipLines),
-    );
+    rmSync(join(source, 'two\nlines.txt'));
 
     const missing = await runOnce(cfg({ source: join(source, 'NOT-THERE') }));
     assert.match(missing.error ?? '', /^sync .*NOT-THERE: rsync exited with \d+: .*NOT-THERE.*No such file/);
+    // The listing's error lines are records of the node's log, as rsync's are in the rsync mode.
+    const records = captured
+      .flatMap((l) => l.split('\n'))
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { source?: string; stream?: string; msg?: string });
+    assert.ok(
+      records.some(
+        (l) => l.source === 'rsync' && l.stream === 'stderr' && /BAD\/NOT-THERE/.test(l.msg ?? ''),
+      ),
+    );
     const file = await runOnce(cfg({ source: join(source, 'ok.txt') }));
     assert.match(file.error ?? '', /ok\.txt is not a folder/);
 
-    rmSync(join(source, 'two\nlines.txt'));
     const refused = await runOnce(
       cfg({ storage_ssh_key: undefined, storage_ssh_pwd: 'wrong-zip-storage-pw-1' }),
     );
