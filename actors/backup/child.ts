@@ -20,11 +20,14 @@ export interface ChildRun {
   onStdoutLine?: (line: string) => void;
   /** How {@link onStdoutLine} gets its lines: `latin1` keeps file names that are not UTF-8 byte for byte. */
   stdoutEncoding?: 'utf8' | 'latin1';
+  /** Aborted (the controller is stopping): the program is killed at once. */
+  signal?: AbortSignal;
 }
 
 /**
  * Runs a program to its end and resolves with the end of its stdout (its last 20,000 characters). It runs in a
- * process group of its own, killed whole when the deadline passes (rsync's ssh, say, goes with it). A non-zero
+ * process group of its own, killed whole when the deadline passes or `signal` aborts (rsync's ssh, say, goes with
+ * it). A non-zero
  * exit rejects with the program's last three stderr lines (its last stdout lines when it wrote none there, as zip
  * does), which name the file or the host at fault; they never hold a secret, since none is ever on a command
  * line.
@@ -60,20 +63,29 @@ export function runChild(c: ChildRun): Promise<string> {
       child.stdin.on('error', () => undefined);
       child.stdin.end(c.stdin);
     }
-    const timer = setTimeout(() => {
+    const kill = (why: string) => {
       try {
-        process.kill(-(child.pid ?? 0), 'SIGKILL');
+        // No pid: it never started (and -0 would be our own process group).
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
       } catch {
         // already gone
       }
-      reject(new Error(`${c.program} did not finish within ${c.timeoutMs} ms; killed`));
-    }, c.timeoutMs);
-    child.once('error', (err) => {
+      reject(new Error(`${c.program} ${why}; killed`));
+    };
+    const timer = setTimeout(() => kill(`did not finish within ${c.timeoutMs} ms`), c.timeoutMs);
+    const onAbort = () => kill('stopped: the backup controller is stopping');
+    if (c.signal?.aborted) onAbort();
+    else c.signal?.addEventListener('abort', onAbort, { once: true });
+    const done = () => {
       clearTimeout(timer);
+      c.signal?.removeEventListener('abort', onAbort);
+    };
+    child.once('error', (err) => {
+      done();
       reject(new Error(`cannot start ${c.program}: ${err.message}`));
     });
     child.once('close', (code, signal) => {
-      clearTimeout(timer);
+      done();
       c.output?.end();
       if (code === 0) resolve(stdout);
       else {

@@ -24,6 +24,8 @@ export interface RunOptions {
   limits?: Partial<ArchiveLimits>;
   /** True once the controller is stopping: the run ends before its next step. */
   aborted?: () => boolean;
+  /** Aborted when the controller is stopping: the local rsync or zip under way is killed. */
+  signal?: AbortSignal;
   /** Where the output of the child processes it starts (rsync, zip) goes, line by line. */
   childOutput?: (source: string) => ChildOutput;
   /** Called with the pool, so a stopping controller can close its connections (killing remote commands). */
@@ -55,6 +57,7 @@ export async function runBackup(cfg: BackupConfig, o: RunOptions): Promise<Backu
       host: o.host,
       limits,
       ...(o.childOutput && { output: o.childOutput }),
+      ...(o.signal && { signal: o.signal }),
     });
   } catch (err) {
     error = scrub(err instanceof Error ? err.message : String(err));

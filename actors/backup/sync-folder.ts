@@ -34,6 +34,8 @@ export async function syncFolder(
     limits: ArchiveLimits;
     /** Where the output lines of the child processes (rsync, zip) go as records (src/child-output.ts). */
     output?: (source: string) => ChildOutput;
+    /** Kills the child process under way (the controller is stopping). */
+    signal?: AbortSignal;
   },
 ): Promise<void> {
   const sync = cfg.sync_folder;
@@ -57,7 +59,13 @@ async function zipAndUpload(
   excluded: readonly string[],
   storage: Storage,
   dir: string,
-  o: { ssh: SshPool; localDir: string; limits: ArchiveLimits; output?: (source: string) => ChildOutput },
+  o: {
+    ssh: SshPool;
+    localDir: string;
+    limits: ArchiveLimits;
+    output?: (source: string) => ChildOutput;
+    signal?: AbortSignal;
+  },
 ): Promise<StepResult> {
   const work = mkdtempSync(join(o.localDir, 'sync-'));
   const name = `${basename(source.replace(/\/+$/, ''))}.zip`;
@@ -70,6 +78,7 @@ async function zipAndUpload(
       scratch: work,
       timeoutMs: o.limits.commandMs,
       ...(o.output && { output: o.output }),
+      ...(o.signal && { signal: o.signal }),
     });
     return await uploadArchive(o.ssh, storage.target, {
       localArchive: archive,
@@ -88,7 +97,12 @@ async function rsyncFolder(
   excluded: readonly string[],
   storage: Storage,
   dir: string,
-  o: { localDir: string; limits: ArchiveLimits; output?: (source: string) => ChildOutput },
+  o: {
+    localDir: string;
+    limits: ArchiveLimits;
+    output?: (source: string) => ChildOutput;
+    signal?: AbortSignal;
+  },
 ): Promise<StepResult> {
   const t = storage.target;
   const auth = mkdtempSync(join(o.localDir, 'ssh-'));
@@ -135,6 +149,7 @@ async function rsyncFolder(
       env,
       timeoutMs: o.limits.transferMs,
       ...(o.output && { output: o.output('rsync') }),
+      ...(o.signal && { signal: o.signal }),
     });
     const sent = /Total bytes sent: ([\d,.]+)/.exec(out)?.[1];
     return {

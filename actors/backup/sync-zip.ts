@@ -30,6 +30,8 @@ export interface ZipFolderOptions {
   /** The listing and zip each. */
   timeoutMs: number;
   output?: (source: string) => ChildOutput;
+  /** Kills the listing or zip under way (the controller is stopping). */
+  signal?: AbortSignal;
 }
 
 /** Writes the archive; resolves with the number of entries (files, links and folders) in it. */
@@ -54,6 +56,7 @@ export async function zipFolder(o: ZipFolderOptions): Promise<number> {
     cwd: src,
     stdin: Buffer.from(`${names.join('\n')}\n`, 'latin1'),
     timeoutMs: o.timeoutMs,
+    ...(o.signal && { signal: o.signal }),
     ...(o.output && { output: o.output('zip') }),
   });
   return names.length;
@@ -76,6 +79,7 @@ async function listKept(src: string, o: ZipFolderOptions): Promise<string[]> {
     args,
     cwd: dirname(src),
     timeoutMs: o.timeoutMs,
+    ...(o.signal && { signal: o.signal }),
     ...(o.output && { output: o.output('rsync') }),
     stdoutEncoding: 'latin1',
     onStdoutLine: (l) => {
