@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs every benchmark in turn; each prints one line per figure with its target beside it.
 // Usage: node bench/run.mjs [name …]   (names: messaging restart mutex memory startup api cluster; soak, the
-// 10-minute no-false-failover soak; backup, a few minutes on a 1 GB database; pg-failover, PostgreSQL failover
+// 10-minute no-false-failover soak; backup, a few minutes on a 1 GB database; backup-sync, the :SYNC folder by
+// rsync and by zip (under a minute); pg-failover, PostgreSQL failover
 // beside Patroni (about 6 minutes; subjects from PG_FAILOVER_SUBJECTS); fs-migration, FreeSWITCH call recovery at
 // 100 and 1,000 calls (a few minutes); syslog-snmp, syslog → trap throughput against a real snmptrapd: these run
 // only when named; system-state, the system state's latency and a Telegram broadcast to 200 chats; cti, call
@@ -20,6 +21,7 @@ const ALL = {
   cluster: ['bench/cluster.ts'],
   soak: ['bench/soak.ts'],
   backup: ['bench/backup.ts'],
+  'backup-sync': ['bench/backup-sync.ts'],
   'pg-failover': ['bench/pg-failover/run.ts'],
   'fs-migration': ['bench/fs-migration/run.ts'],
   'syslog-snmp': ['bench/syslog-snmp.ts'],
@@ -30,6 +32,7 @@ const ALL = {
 const OPT_IN = new Set([
   'soak',
   'backup',
+  'backup-sync',
   'pg-failover',
   'fs-migration',
   'syslog-snmp',

@@ -15,7 +15,7 @@ import { childOutputLog } from '../../src/child-output.ts';
 import { nextRunAt, windowStartOf } from './schedule.ts';
 import type { BackupConfig } from './targets.ts';
 
-/** Output lines of one run's child process (rsync) logged at most; the rest are counted. */
+/** Output lines of each child process of a run (rsync, zip) logged at most; the rest are counted. */
 const CHILD_LINES = 200;
 
 /**
@@ -54,6 +54,8 @@ class BackupActor implements Behavior<BackupProtocol> {
   private timer: TimerHandle | undefined;
   private stopped = false;
   private pool: SshPool | undefined;
+  /** Kills the run's local child process (rsync, zip) when the controller stops. */
+  private readonly stopping = new AbortController();
   /** The last run's failure, as the tree shows it (built once per run). */
   private failure: SerializedError | undefined;
 
@@ -157,6 +159,7 @@ class BackupActor implements Behavior<BackupProtocol> {
       host: this.args.host,
       ...(this.args.limits && { limits: this.args.limits }),
       aborted: () => this.stopped,
+      signal: this.stopping.signal,
       onPool: (p) => (this.pool = p),
       childOutput: (source) => childOutputLog(this.ctx.log, { source, trigger }, CHILD_LINES),
     });
@@ -200,8 +203,10 @@ class BackupActor implements Behavior<BackupProtocol> {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) this.ctx.clock.clearTimeout(this.timer);
-    // Closing the connections kills the remote commands; the run then ends at its failing step.
+    // Closing the connections kills the remote commands, the signal the local ones; the run then ends at its
+    // failing step.
     this.pool?.close();
+    this.stopping.abort();
     await this.running?.catch(() => undefined);
   }
 }

@@ -1,11 +1,12 @@
 import { statSync } from 'node:fs';
-import { dirname, join, posix } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pgQueryOnce, pgLimits } from '../../src/pg/db.ts';
 import type { SshPool, SshTarget } from '../../src/ssh/index.ts';
 import { endpoint } from '../../src/ssh/index.ts';
 import type { BackupConfig, DbServer } from './targets.ts';
 import { dbServersOf, expandPath, pgdbName, shellWord, storageOf } from './targets.ts';
 import type { StepRecorder } from './steps.ts';
+import { uploadArchive } from './upload.ts';
 
 /**
  * One pgdb entry's backup: pick a server (a standby preferred), `pg_basebackup` there into a temporary folder
@@ -102,15 +103,13 @@ export async function archivePgdb(
     });
     await steps.run('upload', name, async () => {
       const storage = storageOf(cfg, entry);
-      const dir = expandPath(storage.path, o.wallNow, db.host);
-      const dest = posix.join(dir, `${name}.zip`);
-      await ssh.execOk(storage.target, `mkdir -p -- ${shellWord(dir)}`, { timeoutMs: limits.probeMs * 5 });
-      // Sent under a temporary name and renamed: a broken transfer never replaces the previous good copy.
-      await ssh.put(storage.target, localArchive, `${dest}.part`, limits.transferMs);
-      await ssh.execOk(storage.target, `mv -f -- ${shellWord(`${dest}.part`)} ${shellWord(dest)}`, {
-        timeoutMs: limits.probeMs * 5,
+      return uploadArchive(ssh, storage.target, {
+        localArchive,
+        dir: expandPath(storage.path, o.wallNow, db.host),
+        name: `${name}.zip`,
+        probeMs: limits.probeMs,
+        transferMs: limits.transferMs,
       });
-      return { bytes: statSync(localArchive).size, detail: `${endpoint(storage.target)}:${dest}` };
     });
   } finally {
     if (remoteTmp !== undefined && remoteTmp.includes('mware-backup.'))

@@ -24,7 +24,9 @@ export interface RunOptions {
   limits?: Partial<ArchiveLimits>;
   /** True once the controller is stopping: the run ends before its next step. */
   aborted?: () => boolean;
-  /** Where the output of the child processes it starts (rsync) goes, line by line. */
+  /** Aborted when the controller is stopping: the local rsync or zip under way is killed. */
+  signal?: AbortSignal;
+  /** Where the output of the child processes it starts (rsync, zip) goes, line by line. */
   childOutput?: (source: string) => ChildOutput;
   /** Called with the pool, so a stopping controller can close its connections (killing remote commands). */
   onPool?: (pool: SshPool) => void;
@@ -49,11 +51,13 @@ export async function runBackup(cfg: BackupConfig, o: RunOptions): Promise<Backu
       await archivePgdb(cfg, entry, { ssh, steps, localDir, wallNow: started, limits });
     await syncFolder(cfg, {
       steps,
+      ssh,
       localDir,
       wallNow: started,
       host: o.host,
-      timeoutMs: limits.transferMs,
-      ...(o.childOutput && { output: o.childOutput('rsync') }),
+      limits,
+      ...(o.childOutput && { output: o.childOutput }),
+      ...(o.signal && { signal: o.signal }),
     });
   } catch (err) {
     error = scrub(err instanceof Error ? err.message : String(err));

@@ -1,10 +1,22 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BackupArgs, BackupSaved } from '../../../actors/backup/backup-actor.ts';
 import { backupActor, RETRY_MS } from '../../../actors/backup/backup-actor.ts';
+import { runBackup } from '../../../actors/backup/run.ts';
 import type { BackupProtocol, BackupRunReport, BackupStatus } from '../../../actors/backup/protocol.ts';
 import { isoWeekday } from '../../../actors/backup/schedule.ts';
 import type { Behavior } from '../../../src/actor-system/kind.ts';
@@ -130,9 +142,51 @@ async function startActor(
   };
 }
 
+/** One `run-now` of a fresh controller, stopped afterwards. */
+async function runOnce(cfg: BackupController): Promise<BackupRunReport> {
+  const h = await startActor(cfg, MONDAY_NOON);
+  try {
+    return await h.runNow();
+  } finally {
+    await h.actor.stop?.();
+  }
+}
+
 function noSecretIn(texts: readonly string[], secrets: readonly string[]): void {
   for (const t of texts)
     for (const s of secrets) assert.ok(!t.includes(s), `a secret appears in: ${t.slice(0, 300)}`);
+}
+
+/** Every path under `dir`, relative: folders end with `/`, symlinks are `path -> target`. */
+function treeOf(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    // latin1: one character a byte, so a name that is not UTF-8 is seen as it is.
+    for (const f of readdirSync(bytes(d), { encoding: 'latin1' })) {
+      const p = join(d, f);
+      const rel = relative(dir, p);
+      const st = lstatSync(bytes(p));
+      if (st.isSymbolicLink()) out.push(`${rel} -> ${readlinkSync(bytes(p), { encoding: 'latin1' })}`);
+      else if (st.isDirectory()) {
+        out.push(`${rel}/`);
+        walk(p);
+      } else out.push(rel);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+/** A path given as latin1 (one character a byte) as the bytes it stands for. */
+function bytes(latin1: string): Buffer {
+  return Buffer.from(latin1, 'latin1');
+}
+
+function writeTree(root: string, files: readonly string[]): void {
+  for (const f of files) {
+    mkdirSync(bytes(join(root, f, '..')), { recursive: true });
+    writeFileSync(bytes(join(root, f)), `content of ${f}\n`);
+  }
 }
 
 describe('backup controller against real PostgreSQL, sshd and rsync', () => {
@@ -370,5 +424,230 @@ describe('backup controller against real PostgreSQL, sshd and rsync', () => {
     ]);
     await h.actor.stop?.();
     await h2.actor.stop?.();
+  });
+  it('send_mode zip leaves out exactly the files rsync mode leaves out; the archive replaces the last one atomically, by password or key, and unzips into the source tree minus its exclusions', async () => {
+    const source = join(tmp('zip-src'), 'ZSYNC');
+    writeTree(source, [
+      'a.txt',
+      'with space.txt',
+      'st*ar [x].txt',
+      'common/keep.txt',
+      'common/fax/page.tif',
+      'deep/a/b/common/fax/deep.tif',
+      'deep/a/b/common/faxes.txt',
+      'fax/top.tif',
+      'x/some_temp_files/t.tmp',
+      'x/cache.tmp',
+      'anchored.txt',
+      'sub/anchored.txt',
+      'logs/today.log',
+      'sub/logs',
+      // Names go byte for byte: not UTF-8, a tab, a backslash before `#` (how rsync escapes).
+      'caf\xe9.txt',
+      'tab\there.txt',
+      'lit\\#011x.txt',
+    ]);
+    mkdirSync(join(source, 'empty'));
+    symlinkSync('a.txt', join(source, 'link'));
+    symlinkSync('/nonexistent/target', join(source, 'dangling'));
+    // `**` crosses folders, a bare name matches at any depth, a leading `/` anchors at the folder's parent, a
+    // trailing `/` matches folders only: rsync's meanings, for both modes.
+    const excluded_paths = [
+      '**/common/fax/*',
+      '**/some_temp_files/*',
+      '*.tmp',
+      '/ZSYNC/anchored.txt',
+      'logs/',
+    ];
+    const sync = (
+      mode: 'rsync' | 'zip',
+      path: string,
+      over: Record<string, unknown> = {},
+      top: Record<string, unknown> = {},
+    ) =>
+      config({
+        pgdb: [],
+        ...top,
+        sync_folder: {
+          send_mode: mode,
+          source,
+          excluded_paths,
+          storage_ssh_path: `${storage.dir}/${path}`,
+          ...over,
+        },
+      });
+    const byRsync = await runOnce(sync('rsync', 'by-rsync'));
+    assert.equal(byRsync.error, null);
+    const h = await startActor(sync('zip', 'by-zip/%weekday'), MONDAY_NOON);
+    const r = await h.runNow();
+    assert.equal(r.error, null);
+    assert.deepEqual(
+      r.steps.map((s) => [s.step, s.ok]),
+      [['sync', true]],
+    );
+    const dir = join(storage.dir, 'by-zip', String(isoWeekday(MONDAY_NOON)));
+    const archive = join(dir, 'ZSYNC.zip');
+    assert.equal(r.steps[0]?.bytes, statSync(archive).size);
+    assert.equal(r.bytes, statSync(archive).size);
+    assert.match(r.steps[0]?.detail ?? '', /by-zip\/1\/ZSYNC\.zip$/);
+    // Nothing beside it (no .part), nothing left here.
+    assert.deepEqual(readdirSync(dir), ['ZSYNC.zip']);
+    assert.deepEqual(readdirSync(h.workDir), []);
+
+    const unzipped = tmp('zip-restore');
+    // -^ keeps a control character (the tab) in a name.
+    await run('unzip', 'unzip', ['-q', '-^', archive, '-d', unzipped]);
+    // Left out: common/fax/page.tif and deep/…/fax/deep.tif (`**/common/fax/*`), t.tmp and cache.tmp, the top
+    // anchored.txt (not sub/anchored.txt), logs/ (not the file sub/logs).
+    const expected = [
+      'a.txt',
+      'caf\xe9.txt',
+      'common/',
+      'common/fax/',
+      'common/keep.txt',
+      'dangling -> /nonexistent/target',
+      'deep/',
+      'deep/a/',
+      'deep/a/b/',
+      'deep/a/b/common/',
+      'deep/a/b/common/fax/',
+      'deep/a/b/common/faxes.txt',
+      'empty/',
+      'fax/',
+      'fax/top.tif',
+      'link -> a.txt',
+      'st*ar [x].txt',
+      'sub/',
+      'sub/anchored.txt',
+      'sub/logs',
+      'tab\there.txt',
+      'lit\\#011x.txt',
+      'with space.txt',
+      'x/',
+      'x/some_temp_files/',
+    ].sort();
+    assert.deepEqual(treeOf(unzipped), expected);
+    assert.deepEqual(treeOf(join(storage.dir, 'by-rsync', 'ZSYNC')), expected);
+    assert.equal(
+      readFileSync(join(unzipped, 'deep/a/b/common/faxes.txt'), 'utf8'),
+      'content of deep/a/b/common/faxes.txt\n',
+    );
+
+    // A second run, by key (the top-level password is wrong), replaces the archive with the folder as it is now.
+    writeTree(source, ['new.txt']);
+    rmSync(join(source, 'a.txt'));
+    const byKey = await startActor(
+      sync(
+        'zip',
+        'by-zip/%weekday',
+        { storage_ssh_key: storage.privateKey, storage_ssh_pwd: undefined },
+        { storage_ssh_pwd: 'not-the-storage-pw-2' },
+      ),
+      MONDAY_NOON,
+    );
+    const r2 = await byKey.runNow();
+    assert.equal(r2.error, null);
+    const again = tmp('zip-restore-2');
+    await run('unzip', 'unzip', ['-q', archive, '-d', again]);
+    assert.ok(existsSync(join(again, 'new.txt')));
+    assert.ok(!existsSync(join(again, 'a.txt')));
+    assert.ok(lstatSync(join(again, 'link')).isSymbolicLink());
+    assert.deepEqual(readdirSync(dir), ['ZSYNC.zip']);
+    noSecretIn(captured, [
+      storage.password,
+      'not-the-storage-pw-2',
+      storage.privateKey.split('\n')[1] ?? 'x',
+    ]);
+    await h.actor.stop?.();
+    await byKey.actor.stop?.();
+  });
+
+  it('send_mode zip: a file zip cannot read, a name it cannot take, a missing folder or a refused storage aborts the run with the reason, and the last good archive stays', async () => {
+    const source = join(tmp('zip-bad'), 'BAD');
+    writeTree(source, ['ok.txt']);
+    const cfg = (over: Record<string, unknown> = {}) =>
+      config({
+        pgdb: [],
+        storage_ssh_pwd: undefined,
+        sync_folder: {
+          send_mode: 'zip',
+          source,
+          storage_ssh_path: `${storage.dir}/bad`,
+          storage_ssh_key: storage.privateKey,
+          ...over,
+        },
+      });
+    const good = await runOnce(cfg());
+    assert.equal(good.error, null);
+    const archive = join(storage.dir, 'bad', 'BAD.zip');
+    const before = readFileSync(archive);
+    // A file removed once the list is made (as zip starts): zip does not find it and fails (-MM), as rsync's
+    // vanished files fail the rsync mode, rather than leaving it out of the backup unnoticed.
+    writeTree(source, ['gone.txt']);
+    const workDir = tmp('zip-bad-work');
+    const lines: string[] = [];
+    const r = await runBackup(cfg(), {
+      trigger: 'run-now',
+      now: () => performance.now(),
+      wallNow: () => MONDAY_NOON,
+      workDir,
+      host: hostname(),
+      childOutput: (name) => {
+        if (name === 'zip') rmSync(join(source, 'gone.txt'));
+        return { line: (stream, text) => lines.push(`${name} ${stream}: ${text}`), end: () => undefined };
+      },
+    });
+    assert.equal(r.ok, false);
+    assert.deepEqual(
+      r.steps.map((s) => [s.step, s.ok]),
+      [['sync', false]],
+    );
+    assert.match(r.error ?? '', /^sync .*BAD: zip exited with 18: .*File not found .*\(gone\.txt\)/);
+    assert.ok(
+      lines.some((l) => /^zip stdout: .*gone\.txt/.test(l)),
+      lines.join('\n'),
+    );
+    assert.deepEqual(readdirSync(workDir), []);
+    assert.deepEqual(readFileSync(archive), before);
+
+    // zip reads its list one name a line: a name with a line break fails the run, named, through the actor.
+    writeFileSync(join(source, 'two\nlines.txt'), 'x');
+    const h = await startActor(cfg(), MONDAY_NOON);
+    const r2 = await h.runNow();
+    assert.match(r2.error ?? '', /^sync .*BAD: cannot zip ".*two\\nlines\.txt": zip takes no line break/);
+    assert.equal(h.status().phase, 'waiting-retry');
+    assert.equal(h.status().last?.steps.at(-1)?.step, 'sync');
+    assert.deepEqual(readdirSync(h.workDir), []);
+    assert.deepEqual(readFileSync(archive), before);
+    rmSync(join(source, 'two\nlines.txt'));
+
+    const missing = await runOnce(cfg({ source: join(source, 'NOT-THERE') }));
+    assert.match(missing.error ?? '', /^sync .*NOT-THERE: rsync exited with \d+: .*NOT-THERE.*No such file/);
+    // The listing's error lines are records of the node's log, as rsync's are in the rsync mode.
+    const records = captured
+      .flatMap((l) => l.split('\n'))
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { source?: string; stream?: string; msg?: string });
+    assert.ok(
+      records.some(
+        (l) => l.source === 'rsync' && l.stream === 'stderr' && /BAD\/NOT-THERE/.test(l.msg ?? ''),
+      ),
+    );
+    const file = await runOnce(cfg({ source: join(source, 'ok.txt') }));
+    assert.match(file.error ?? '', /ok\.txt is not a folder/);
+    // An empty folder (zip refuses to write an archive with no entry) gives one all the same.
+    const empty = join(tmp('zip-empty'), 'EMPTY');
+    mkdirSync(empty);
+    assert.equal((await runOnce(cfg({ source: empty }))).error, null);
+    assert.equal(statSync(join(storage.dir, 'bad', 'EMPTY.zip')).size, 22);
+
+    const refused = await runOnce(
+      cfg({ storage_ssh_key: undefined, storage_ssh_pwd: 'wrong-zip-storage-pw-1' }),
+    );
+    assert.match(refused.error ?? '', /^sync .*authentication refused/);
+    assert.deepEqual(readFileSync(archive), before);
+    assert.deepEqual(readdirSync(join(storage.dir, 'bad')).sort(), ['BAD.zip', 'EMPTY.zip']);
+    noSecretIn(captured, ['wrong-zip-storage-pw-1', storage.privateKey.split('\n')[1] ?? 'x']);
+    await h.actor.stop?.();
   });
 });
