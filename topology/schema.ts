@@ -210,6 +210,12 @@ export const FreeswitchHost = z.strictObject({
   sip_ip: ipAddress,
   media_ip: ipAddress,
   profiles: z.array(z.string().min(1)).min(1),
+  /**
+   * The host's `rtp-start-port` and `rtp-end-port` (switch.conf.xml), when they are not FreeSWITCH's defaults
+   * 16384-32768: a leg recovered onto this host binds the port its metadata names, so a migration picks one free
+   * here in this range.
+   */
+  rtp_ports: z.tuple([port, port], { error: 'must be [start port, end port]' }).optional(),
 });
 
 export const Freeswitch = z.strictObject({
