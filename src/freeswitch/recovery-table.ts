@@ -103,8 +103,8 @@ export class RecoveryTable {
       `SELECT substring(r.metadata from '<local_media_port>([0-9]+)</local_media_port>') AS port
          FROM recovery r
         WHERE r.hostname = $1
-           OR r.uuid IN (SELECT a.uuid FROM mware_recovery_assign a WHERE a.target = $1)
-          AND NOT (r.uuid = ANY($2::text[]))`,
+           OR (r.uuid IN (SELECT a.uuid FROM mware_recovery_assign a WHERE a.target = $1)
+               AND NOT (r.uuid = ANY($2::text[])))`,
       [switchname, except],
     );
     return r.rows.flatMap((x) => (x.port === null ? [] : [Number(x.port)]));
