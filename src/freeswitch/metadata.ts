@@ -3,8 +3,9 @@
  * of `<variables>` with its value URL-encoded (05-freeswitch.md). A recovered channel re-binds its RTP to
  * `local_media_ip` from here and re-INVITEs with the Via of `sip_recover_via`: when the target does not own those
  * addresses (no floating IP) mware rewrites them to the target's before it recovers — and again on a second
- * migration, since the metadata still names the first host. uuid, Call-ID, tags, From/To and Contact are never
- * touched: they identify the dialog to the peer.
+ * migration, since the metadata still names the first host. It binds `local_media_port` too, even where a call of
+ * the target holds it (SO_REUSEADDR: the two calls' audio crosses), so the port is rewritten to one free there.
+ * uuid, Call-ID, tags, From/To and Contact are never touched: they identify the dialog to the peer.
  */
 
 /** What the migration planner needs from one row's metadata. */

@@ -302,7 +302,8 @@ describe('FreeSWITCH call recovery and migration (simulated hosts, real PostgreS
       assert.equal(new Set(got).size, got.length, `two moved legs got one port: ${got.join(', ')}`);
       // A port free on the target is kept: the third call's legs did not move.
       assert.deepEqual(got.slice(4), [24_008, 24_010]);
-      // fs02's own calls still get their audio; the moved legs' re-INVITE advertises the new port (the metadata).
+      // fs02's own calls still get their audio; the target's rows name the new ports (the re-INVITE's SDP is made
+      // from local_media_port: FINDINGS.md g).
       for (const c of own) for (const u of c.legs) assert.equal(after.get(u)!.receivesMedia, true);
       const rows = await admin.query<{ uuid: string; metadata: string }>(
         'SELECT uuid, metadata FROM recovery WHERE uuid = ANY($1::text[])',
