@@ -383,6 +383,15 @@ function controllers(c: RuleContext): void {
             'another host already uses this esl_host:esl_port',
           ),
       );
+      fs.hosts.forEach((h, i) => {
+        const r = h.rtp_ports;
+        // A recovered leg needs an even port and the odd one above it (RTCP) inside the range.
+        if (r && r[1] - r[0] < 1)
+          p.add(
+            [...at, 'freeswitch', 'hosts', i, 'rtp_ports'],
+            `the end port must be above the start port (got ${r[0]}-${r[1]})`,
+          );
+      });
       if (fs.failover.targets !== 'auto') {
         const names = new Set(fs.hosts.map((h) => h.name));
         fs.failover.targets.forEach((n, i) => {

@@ -210,6 +210,12 @@ export const FreeswitchHost = z.strictObject({
   sip_ip: ipAddress,
   media_ip: ipAddress,
   profiles: z.array(z.string().min(1)).min(1),
+  /**
+   * Ports a migration may give legs recovered onto this host (a recovered leg binds the port its metadata names):
+   * the host's `rtp-start-port`/`rtp-end-port` (switch.conf.xml), or a band below `rtp-start-port` kept for
+   * recovered legs; never above `rtp-end-port` (FINDINGS.md g). Default FreeSWITCH's 16384-32768.
+   */
+  rtp_ports: z.tuple([port, port], { error: 'must be [start port, end port]' }).optional(),
 });
 
 export const Freeswitch = z.strictObject({

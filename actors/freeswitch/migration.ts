@@ -6,6 +6,7 @@ import type { RecoveryRow, RecoveryTable } from '../../src/freeswitch/recovery-t
 import type { Clock } from '../../src/supervision/clock.ts';
 import type { ServiceNotice } from '../../src/supervision/events.ts';
 import { FsMigrationRefused } from '../../src/freeswitch/errors.ts';
+import { MediaPortPicker } from '../../src/freeswitch/media-ports.ts';
 import type { FsFarm } from './farm.ts';
 import { planMigration } from './plan.ts';
 import type { PlanLeg, PlanTarget } from './plan.ts';
@@ -219,17 +220,41 @@ export class Migration {
     const rows = calls.flatMap((c) => c.legs.flatMap((u) => this.rows.get(u) ?? []));
     const now = this.d.clock.wallNow();
     const farmAddresses = [...new Set(this.d.settings.hosts.flatMap((h) => [h.sipIp, h.mediaIp]))];
-    const handed = rows.map((row) => ({
-      uuid: row.uuid,
-      metadata: this.d.settings.rewriteMedia
-        ? rewriteMetadata(row.metadata, {
-            mediaIp: target.mediaIp,
-            sipIp: target.sipIp,
-            farmAddresses,
-            inviteCseq: nextInviteCseq(this.factsOf(row).inviteCseq, now),
-          })
-        : row.metadata,
-    }));
+    // A recovered leg binds the port its metadata names, on a target whose own calls may hold it (FINDINGS.md g).
+    const ports = this.d.settings.rewriteMedia
+      ? new MediaPortPicker(
+          target.rtpPorts,
+          await this.d.table.mediaPortsOf(
+            target.switchname,
+            rows.map((x) => x.uuid),
+          ),
+        )
+      : null;
+    const full: string[] = [];
+    const handed = rows.map((row) => {
+      if (!ports) return { uuid: row.uuid, metadata: row.metadata };
+      const f = this.factsOf(row);
+      const port = f.mediaPort === null ? null : ports.pick(f.mediaPort);
+      if (f.mediaPort !== null && port === null) full.push(row.uuid);
+      return {
+        uuid: row.uuid,
+        metadata: rewriteMetadata(row.metadata, {
+          mediaIp: target.mediaIp,
+          sipIp: target.sipIp,
+          farmAddresses,
+          inviteCseq: nextInviteCseq(f.inviteCseq, now),
+          ...(port !== null && { mediaPort: port }),
+        }),
+      };
+    });
+    if (full.length > 0)
+      this.note(
+        'media-ports-full',
+        'warn',
+        `${rec.target} has no free RTP port left in ${target.rtpPorts.start}-${target.rtpPorts.end} for ` +
+          `${full.length} leg(s): they keep their port, which a call there may hold (${full.join(', ')})`,
+        { target: rec.target, legs: full.length },
+      );
     const n = await this.d.table.assign(
       {
         target: target.switchname,
@@ -247,7 +272,9 @@ export class Migration {
       } else c.outcome = 'handed';
     }
     rec.handed = true;
-    const rewritten = this.d.settings.rewriteMedia ? ` (media and Via rewritten to ${target.mediaIp})` : '';
+    const rewritten = this.d.settings.rewriteMedia
+      ? ` (media and Via rewritten to ${target.mediaIp}, RTP ports free there)`
+      : '';
     this.note('handed', 'info', `${n} row(s) handed to ${rec.target}${rewritten}`, {
       target: rec.target,
       rows: n,

@@ -10,7 +10,12 @@ export interface FsHostSettings {
   sipIp: string;
   mediaIp: string;
   profiles: string[];
+  /** The host's RTP port range (FreeSWITCH's default 16384-32768 unless the topology names it). */
+  rtpPorts: { start: number; end: number };
 }
+
+/** FreeSWITCH's `rtp-start-port` / `rtp-end-port` defaults (switch_rtp.c, START_PORT / END_PORT). */
+export const DEFAULT_RTP_PORTS = { start: 16384, end: 32768 } as const;
 
 export interface FsFarmSettings {
   recoveryDb: PgTarget;
@@ -53,6 +58,7 @@ export function compileFarm(fs: Freeswitch): FsFarmSettings {
       sipIp: h.sip_ip,
       mediaIp: h.media_ip,
       profiles: [...h.profiles],
+      rtpPorts: h.rtp_ports ? { start: h.rtp_ports[0], end: h.rtp_ports[1] } : { ...DEFAULT_RTP_PORTS },
     })),
     callManager: {
       // No trailing slash: a recording's path is checked to lie strictly under `<dir>/`.

@@ -3,8 +3,9 @@
  * of `<variables>` with its value URL-encoded (05-freeswitch.md). A recovered channel re-binds its RTP to
  * `local_media_ip` from here and re-INVITEs with the Via of `sip_recover_via`: when the target does not own those
  * addresses (no floating IP) mware rewrites them to the target's before it recovers — and again on a second
- * migration, since the metadata still names the first host. uuid, Call-ID, tags, From/To and Contact are never
- * touched: they identify the dialog to the peer.
+ * migration, since the metadata still names the first host. It binds `local_media_port` too, even where a call of
+ * the target holds it (SO_REUSEADDR: the two calls' audio crosses), so the port is rewritten to one free there.
+ * uuid, Call-ID, tags, From/To and Contact are never touched: they identify the dialog to the peer.
  */
 
 /** What the migration planner needs from one row's metadata. */
@@ -21,6 +22,8 @@ export interface MetadataFacts {
   callee: string | null;
   direction: 'inbound' | 'outbound' | null;
   mediaIp: string | null;
+  /** `local_media_port`: the RTP port a recovery binds, whatever the target's range (FINDINGS.md e, g). */
+  mediaPort: number | null;
   /** The host part of `sip_recover_via` (the Via the re-INVITE will carry). */
   viaHost: string | null;
   /** `sip_invite_cseq` when set (by an earlier migration). */
@@ -35,6 +38,12 @@ export interface MetadataRewrite {
   farmAddresses: readonly string[];
   /** The CSeq of the re-INVITE: above any the peer has seen. */
   inviteCseq: number;
+  /**
+   * A `local_media_port` free on the target. FreeSWITCH binds the recovered leg's RTP there with SO_REUSEADDR, so a
+   * port in use by another call on the target is shared without an error and the audio of the two calls crosses
+   * (FINDINGS.md g). Only replaced where the metadata has one (a leg without media has nothing to bind).
+   */
+  mediaPort?: number;
 }
 
 const MEDIA_VARS: ReadonlySet<string> = new Set(['local_media_ip', 'advertised_media_ip']);
@@ -79,6 +88,7 @@ const FACT_VARS = new Set([
   'sip_req_user',
   'direction',
   'local_media_ip',
+  'local_media_port',
   'sip_recover_via',
   'sip_invite_cseq',
 ]);
@@ -100,6 +110,7 @@ export function metadataFacts(xml: string): MetadataFacts {
     callee: v('destination_number') ?? v('sip_to_user') ?? v('sip_req_user'),
     direction: direction === 'inbound' || direction === 'outbound' ? direction : null,
     mediaIp: v('local_media_ip'),
+    mediaPort: numberOrNull(v('local_media_port')),
     viaHost: via ? viaHostOf(via) : null,
     inviteCseq: numberOrNull(v('sip_invite_cseq')),
   };
@@ -134,6 +145,8 @@ export function rewriteMetadata(xml: string, r: MetadataRewrite): string {
     return true;
   };
   for (const name of MEDIA_VARS) edit(name, () => encodeURIComponent(r.mediaIp));
+  const port = r.mediaPort;
+  if (port !== undefined) edit('local_media_port', () => String(port));
   if (hosts)
     for (const name of ROUTE_VARS)
       edit(name, (raw) => {

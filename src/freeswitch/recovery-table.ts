@@ -93,6 +93,23 @@ export class RecoveryTable {
     return r.rows;
   }
 
+  /**
+   * The RTP ports (`local_media_port`) a host's legs hold: its own rows, and rows handed to it by a migration it
+   * has not recovered yet (still under the source's hostname) — but not the rows of `except` (the ones being
+   * handed now, already assigned when a migration resumes). Ringing calls have no row and are not in here.
+   */
+  async mediaPortsOf(switchname: string, except: readonly string[] = []): Promise<number[]> {
+    const r = await this.sql.query<{ port: string | null }>(
+      `SELECT substring(r.metadata from '<local_media_port>([0-9]+)</local_media_port>') AS port
+         FROM recovery r
+        WHERE r.hostname = $1
+           OR (r.uuid IN (SELECT a.uuid FROM mware_recovery_assign a WHERE a.target = $1)
+               AND NOT (r.uuid = ANY($2::text[])))`,
+      [switchname, except],
+    );
+    return r.rows.flatMap((x) => (x.port === null ? [] : [Number(x.port)]));
+  }
+
   /** Rows with these uuids (any host), for checking what a recovery left behind. */
   async rowsByUuid(uuids: readonly string[]): Promise<RecoveryRow[]> {
     if (uuids.length === 0) return [];

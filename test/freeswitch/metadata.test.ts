@@ -37,6 +37,7 @@ describe('recovery metadata', () => {
       callee: '2001',
       direction: 'inbound',
       mediaIp: '127.0.0.21',
+      mediaPort: 16384,
       viaHost: '127.0.0.21',
       inviteCseq: null,
     });
@@ -55,10 +56,28 @@ describe('recovery metadata', () => {
     // 127.0.0.210 is another address that merely starts like the source's: untouched.
     assert.equal(variable(out, 'sip_invite_route_uri'), '<sip:127.0.0.22:5060;lr>,<sip:127.0.0.210;lr>');
     assert.equal(variable(out, 'sip_invite_cseq'), '5000');
+    // No port given: the leg's port stays.
+    assert.equal(variable(out, 'local_media_port'), '16384');
     // Identity of the dialog unchanged.
     assert.equal(variable(out, 'sip_call_id'), 'call-1@127.0.0.5');
     assert.equal(variable(out, 'uuid'), 'leg-a');
     assert.match(out, /<caller_profile><local_media_ip>127\.0\.0\.99<\/local_media_ip>/);
+  });
+
+  it('sets local_media_port to the port given, only where the leg has one', () => {
+    const r = {
+      mediaIp: '127.0.0.22',
+      sipIp: '127.0.0.22',
+      farmAddresses: [],
+      inviteCseq: 1,
+      mediaPort: 30_002,
+    };
+    const out = rewriteMetadata(A, r);
+    assert.equal(variable(out, 'local_media_port'), '30002');
+    assert.equal(metadataFacts(out).mediaPort, 30_002);
+    assert.equal(out.match(/<local_media_port>/g)?.length, 1);
+    const noMedia = cdr({ uuid: 'leg-c', direction: 'inbound' });
+    assert.equal(variable(rewriteMetadata(noMedia, r), 'local_media_port'), null);
   });
 
   it('a call migrated twice is rewritten again from what the first migration left', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type pg from 'pg';
 import type { MigrationRecord } from '../../actors/freeswitch/protocol.ts';
-import type { SimHost } from '../harness/esl-simulator/index.ts';
+import type { SimCall, SimHost } from '../harness/esl-simulator/index.ts';
 import type { FsNode, SimFarm } from '../support/fs-node.ts';
 import { fsTopology, startFsNode, startSimFarm } from '../support/fs-node.ts';
 
@@ -79,12 +79,26 @@ describe('FreeSWITCH call recovery and migration (simulated hosts, real PostgreS
     return at;
   }
 
-  /** The table holds exactly the live calls: one row per live answered leg, written by the host it lives on. */
+  /**
+   * The table holds exactly the live calls: one row per live answered leg, written by the host it lives on; and no
+   * two legs of a host share an RTP port (a recovered leg binds its metadata's port even where one is bound).
+   */
   async function assertTableMatchesLiveCalls(): Promise<void> {
     const rows = await admin.query<{ uuid: string; hostname: string }>('SELECT uuid, hostname FROM recovery');
     const live = liveEverywhere();
     const expected = [...live].map(([u, hs]) => `${u}@${sims[hs[0]!]!.switchname}`).sort();
     assert.deepEqual(rows.rows.map((r) => `${r.uuid}@${r.hostname}`).sort(), expected);
+    assertNoSharedMediaPort();
+  }
+
+  function assertNoSharedMediaPort(): void {
+    const shared = Object.values(sims).flatMap((s) =>
+      s
+        .channels()
+        .filter((c) => c.mediaSharedWith.length > 0)
+        .map((c) => `${s.name} ${c.mediaIp}:${c.mediaPort} ${c.uuid} with ${c.mediaSharedWith.join(', ')}`),
+    );
+    assert.deepEqual(shared, [], 'legs share an RTP port: their audio crosses');
   }
 
   function assertMoved(m: MigrationRecord, calls: number): void {
@@ -242,6 +256,65 @@ describe('FreeSWITCH call recovery and migration (simulated hosts, real PostgreS
       );
     } finally {
       // Straight to the host: its actor may be reconnecting.
+      sims.fs03!.resume();
+    }
+    await fs01.restart();
+    await waitUp(['fs01']);
+  });
+
+  it('gives each recovered leg an RTP port free on its target: none binds a port of the target’s calls or of another moved leg', async () => {
+    const fs01 = sims.fs01!;
+    const fs02 = sims.fs02!;
+    // Both hosts hand out the same ports, as hosts with one RTP range may (the real allocator picks at random).
+    fs01.setNextMediaPort(24_000);
+    fs02.setNextMediaPort(24_000);
+    const own: SimCall[] = [];
+    for (let i = 0; i < 2; i++)
+      own.push(
+        await fs02.placeCall({ profile: 'internal', domain: 'p.test', caller: `61${i}`, callee: `62${i}` }),
+      );
+    const moving: SimCall[] = [];
+    for (let i = 0; i < 3; i++)
+      moving.push(
+        await fs01.placeCall({ profile: 'internal', domain: 'p.test', caller: `63${i}`, callee: `64${i}` }),
+      );
+    const portOf = (s: SimHost, u: string): number => s.channels().find((c) => c.uuid === u)!.mediaPort;
+    const ownPorts = own.flatMap((c) => c.legs.map((u) => portOf(fs02, u)));
+    const before = new Map(moving.flatMap((c) => c.legs.map((u) => [u, portOf(fs01, u)] as const)));
+    assert.deepEqual(ownPorts, [24_000, 24_002, 24_004, 24_006]);
+    assert.deepEqual([...before.values()], [24_000, 24_002, 24_004, 24_006, 24_008, 24_010]);
+    await node.ask('/freeswitch/hosts/fs03', 'bgapi', { command: 'fsctl pause' });
+    try {
+      const since = Date.now();
+      await fs01.crash();
+      const m = await node.migrationOf('fs01', since - 1);
+      const ours = m.calls.filter((c) => moving.some((x) => x.legs.includes(c.legs[0]!)));
+      assert.deepEqual(
+        ours.map((c) => [c.outcome, c.target]),
+        moving.map(() => ['moved', 'fs02']),
+      );
+      const after = new Map(fs02.channels().map((c) => [c.uuid, c]));
+      const got = [...before.keys()].map((u) => after.get(u)!.mediaPort);
+      for (const p of got) {
+        assert.ok(p % 2 === 0 && p >= 16_384 && p < 32_768, `port ${p} outside FreeSWITCH's default range`);
+        assert.ok(!ownPorts.includes(p), `a moved leg got ${p}, which fs02's own call holds`);
+      }
+      assert.equal(new Set(got).size, got.length, `two moved legs got one port: ${got.join(', ')}`);
+      // A port free on the target is kept: the third call's legs did not move.
+      assert.deepEqual(got.slice(4), [24_008, 24_010]);
+      // fs02's own calls still get their audio; the target's rows name the new ports (the re-INVITE's SDP is made
+      // from local_media_port: FINDINGS.md g).
+      for (const c of own) for (const u of c.legs) assert.equal(after.get(u)!.receivesMedia, true);
+      const rows = await admin.query<{ uuid: string; metadata: string }>(
+        'SELECT uuid, metadata FROM recovery WHERE uuid = ANY($1::text[])',
+        [[...before.keys()]],
+      );
+      for (const r of rows.rows)
+        assert.ok(
+          r.metadata.includes(`<local_media_port>${after.get(r.uuid)!.mediaPort}</local_media_port>`),
+        );
+      await assertTableMatchesLiveCalls();
+    } finally {
       sims.fs03!.resume();
     }
     await fs01.restart();

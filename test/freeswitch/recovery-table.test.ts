@@ -166,6 +166,40 @@ describe('recovery table fencing (row-level security)', () => {
     assert.deepEqual(await recoverSelect('fs02', 'core-2'), []);
   });
 
+  it('lists the RTP ports a host’s legs hold: its rows and those handed to it, less the ones being handed now', async () => {
+    const row = async (host: string, uuid: string, port: number | null): Promise<void> => {
+      const media =
+        port === null
+          ? ''
+          : `<local_media_ip>127.0.0.27</local_media_ip><local_media_port>${port}</local_media_port>`;
+      await admin.query(
+        "INSERT INTO recovery (runtime_uuid, technology, profile_name, hostname, uuid, metadata) VALUES ('core-x', 'sofia', 'internal', $1, $2, $3)",
+        [host, uuid, `<cdr><variables><uuid>${uuid}</uuid>${media}</variables></cdr>`],
+      );
+    };
+    await row('fs07', 'p1', 20_000);
+    await row('fs07', 'p2', null); // a leg without media: no port
+    await row('fs08', 'p3', 20_002);
+    await row('fs08', 'p4', 20_004);
+    await row('fs09', 'p5', 20_006);
+    await table.assign({ target: 'fs07', source: 'fs08', migration: 'm5', epoch: 7 }, [
+      {
+        uuid: 'p3',
+        metadata: '<cdr><variables><local_media_port>24000</local_media_port></variables></cdr>',
+      },
+      {
+        uuid: 'p4',
+        metadata: '<cdr><variables><local_media_port>24002</local_media_port></variables></cdr>',
+      },
+    ]);
+    assert.deepEqual((await table.mediaPortsOf('fs07')).sort(), [20_000, 24_000, 24_002]);
+    assert.deepEqual((await table.mediaPortsOf('fs07', ['p4'])).sort(), [20_000, 24_000]);
+    // Another host's rows are not the target's; the source's rows stay its own until recovered (it is no target).
+    assert.deepEqual((await table.mediaPortsOf('fs08')).sort(), [24_000, 24_002]);
+    assert.deepEqual(await table.mediaPortsOf('fs09'), [20_006]);
+    await table.release('m5');
+  });
+
   it('reports a host connected without its application_name, or as a role that bypasses the policies', async () => {
     const problems = await table.problems(['fs01', 'fs02', 'fs09']);
     assert.equal(problems.length, 1);

@@ -27,6 +27,8 @@ export interface ChannelRec {
   recovered: boolean;
   mediaIp: string;
   mediaPort: number;
+  /** When its RTP socket was bound, in the host's bind order (the latest on an address:port gets its packets). */
+  rtpBoundAt: number;
   advertisedMediaIp: string;
   /** Host in sip_recover_via (outbound legs), else the host's own SIP address. */
   viaHost: string;
@@ -46,8 +48,8 @@ export function channelName(c: ChannelRec): string {
   return `sofia/${c.profile}/${c.direction === 'inbound' ? c.callerNumber : c.destNumber}@${c.domain}`;
 }
 
-/** The contract's read-only view. */
-export function toSimChannel(c: ChannelRec): SimChannel {
+/** The contract's read-only view; `sharing`: the other live channels of the host bound to its media address. */
+export function toSimChannel(c: ChannelRec, sharing: readonly ChannelRec[] = []): SimChannel {
   const out: SimChannel = {
     uuid: c.uuid,
     direction: c.direction,
@@ -57,7 +59,10 @@ export function toSimChannel(c: ChannelRec): SimChannel {
     domain: c.domain,
     callId: c.callId,
     mediaIp: c.mediaIp,
+    mediaPort: c.mediaPort,
     viaHost: c.viaHost,
+    mediaSharedWith: sharing.map((o) => o.uuid),
+    receivesMedia: sharing.every((o) => o.rtpBoundAt < c.rtpBoundAt),
   };
   if (c.bridgedTo !== undefined) out.bridgedTo = c.bridgedTo;
   if (c.conference !== undefined) out.conference = c.conference;

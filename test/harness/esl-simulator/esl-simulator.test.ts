@@ -535,6 +535,50 @@ describe('the FreeSWITCH ESL simulator', () => {
       assert.match(await c.api('conference room1 list'), new RegExp(`;${m.legs[0]};`));
     });
 
+    it('binds a recovered leg to the port of its metadata even where a live channel uses it; the older one loses its media', async () => {
+      const db = await freshDb();
+      const shared = { addresses: ['127.0.0.30'], mediaIp: '127.0.0.30' };
+      const a = await host(db, 22, shared);
+      const b = await host(db, 23, shared);
+      const own = await b.placeCall(call);
+      const moved = await a.placeCall(call);
+      await a.crash();
+      // The second leg's row gets a port free on b (as mware's migration does); the first keeps a's port.
+      const [keep, free] = moved.legs as [string, string];
+      const ownPorts = b.channels().map((x) => x.mediaPort);
+      assert.ok(!ownPorts.includes(31_000));
+      const pc = new pg.Client({ connectionString: db });
+      await pc.connect();
+      try {
+        const r = await pc.query(
+          `update recovery set metadata = regexp_replace(metadata, '<local_media_port>[0-9]+</local_media_port>',
+             '<local_media_port>31000</local_media_port>') where uuid = $1`,
+          [free],
+        );
+        assert.equal(r.rowCount, 1);
+      } finally {
+        await pc.end();
+      }
+      assert.equal(await (await client(b)).api('fsctl recover'), '+OK 2 session(s) recovered in total\n');
+      const chans = new Map(b.channels().map((x) => [x.uuid, x]));
+      const kept = chans.get(keep)!;
+      const victim = b.channels().find((x) => own.legs.includes(x.uuid) && x.mediaPort === kept.mediaPort);
+      // Both hosts allocate from the start of the range: the kept port is one b's own call is using.
+      assert.ok(victim, `no own leg of b on ${kept.mediaPort}: ${JSON.stringify(ownPorts)}`);
+      assert.deepEqual(kept.mediaSharedWith, [victim.uuid]);
+      assert.deepEqual(victim.mediaSharedWith, [keep]);
+      assert.deepEqual([victim.receivesMedia, kept.receivesMedia], [false, true]);
+      // Nothing says so: no hangup, every channel up.
+      assert.deepEqual(b.hangups(), []);
+      assert.equal(b.channels().length, 4);
+      const rewritten = chans.get(free)!;
+      assert.deepEqual(
+        [rewritten.mediaPort, rewritten.mediaSharedWith, rewritten.receivesMedia],
+        [31_000, [], true],
+      );
+      for (const u of own.legs) if (u !== victim.uuid) assert.equal(chans.get(u)!.receivesMedia, true);
+    });
+
     it('takes recoverMsPerLeg per leg: 200 legs take at least 200 × 5 ms', async () => {
       const db = await freshDb();
       const shared = { addresses: ['127.0.0.30'], mediaIp: '127.0.0.30' };

@@ -53,6 +53,7 @@ export class SimFreeswitch implements SimHost {
   up = false;
   cleanupFails = false;
   private nextMediaPort = 16384;
+  private bindSeq = 0;
   private startedAt = Date.now();
   private sessionsSinceStart = 0;
 
@@ -238,10 +239,26 @@ export class SimFreeswitch implements SimHost {
     return buildMetadata(c, this.core, this.o.switchname);
   }
 
+  /** The next RTP socket bind on this host (orders the sockets sharing a port). */
+  nextBind(): number {
+    return ++this.bindSeq;
+  }
+
+  /**
+   * The next port from the start of the range: a real FreeSWITCH picks at random in rtp-start-port..rtp-end-port
+   * (switch_core_port_allocator.c:157) — sequential here makes two hosts' ports collide as often as can be. Like the
+   * real allocator it knows nothing of ports bound by recovered legs.
+   */
   mediaPort(): number {
     const p = this.nextMediaPort;
     this.nextMediaPort = p >= 32_766 ? 16_384 : p + 2;
     return p;
+  }
+
+  setNextMediaPort(port: number): void {
+    if (port % 2 !== 0 || port < 16_384 || port > 32_766)
+      throw new Error(`not an even port in range: ${port}`);
+    this.nextMediaPort = port;
   }
 
   /** A new answered channel (not yet in the table). */
@@ -296,6 +313,7 @@ export class SimFreeswitch implements SimHost {
       recovered: false,
       mediaIp: this.o.mediaIp,
       mediaPort: this.mediaPort(),
+      rtpBoundAt: this.nextBind(),
       advertisedMediaIp: this.o.mediaIp,
       viaHost: viaHostOf(vars.get('sip_recover_via')) ?? this.o.sipIp,
       peer: o.peer,
@@ -498,7 +516,14 @@ export class SimFreeswitch implements SimHost {
   }
 
   channels(): SimChannel[] {
-    return [...this.chans.values()].map(toSimChannel);
+    const all = [...this.chans.values()];
+    const at = (c: ChannelRec): string => `${c.mediaIp}:${c.mediaPort}`;
+    return all.map((c) =>
+      toSimChannel(
+        c,
+        all.filter((o) => o !== c && at(o) === at(c)),
+      ),
+    );
   }
 
   hangups(): SimHangup[] {

@@ -89,7 +89,9 @@ function recoverOne(h: SimFreeswitch, row: RecoveryRow): ChannelRec | undefined 
     originator: meta.flags.has(CF.BRIDGE_ORIGINATOR),
     recovered: true,
     mediaIp: v.get('local_media_ip') ?? '',
+    // Bound as the metadata says, whatever this host's range and whoever else is bound there (FINDINGS.md g).
     mediaPort: Number(v.get('local_media_port') ?? 0),
+    rtpBoundAt: h.nextBind(),
     advertisedMediaIp: v.get('advertised_media_ip') ?? v.get('local_media_ip') ?? '',
     viaHost: viaHostOf(v.get('sip_recover_via')) ?? h.o.sipIp,
     peer: h.peerOf(uuid),

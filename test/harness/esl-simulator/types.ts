@@ -67,7 +67,20 @@ export interface SimChannel {
   domain: string;
   callId: string;
   mediaIp: string;
+  mediaPort: number;
   viaHost: string;
+  /**
+   * Other live channels of this host whose RTP socket is bound to the same mediaIp:mediaPort. A real FreeSWITCH
+   * sets SO_REUSEADDR on RTP sockets (switch_rtp.c:2835), so a recovered leg binds a port already in use without
+   * an error; observed on 1.10.12 (FINDINGS.md g): both calls stay up, nothing is logged.
+   */
+  mediaSharedWith: string[];
+  /**
+   * Whether the RTP sent to its port reaches it: Linux hands a unicast datagram on a shared port to the socket
+   * bound last, so the older channel hears nothing and the newer one hears both peers (and, auto-adjusting, sends
+   * its audio to the other call's peer) — observed on 1.10.12.
+   */
+  receivesMedia: boolean;
 }
 
 export interface SimHangup {
@@ -85,6 +98,8 @@ export interface SimHost {
   /** Addition: n calls at once, their rows written in one multi-row INSERT. */
   placeCalls(n: number, o: PlaceCallOptions): Promise<SimCall[]>;
   hangup(uuid: string, cause?: string): Promise<void>;
+  /** Addition: the next channels' RTP ports go on from this even port (where a real host's random pick may land). */
+  setNextMediaPort(port: number): void;
   setPeer(uuid: string, mode: PeerMode): void;
   channels(): SimChannel[];
   hangups(): SimHangup[];
