@@ -461,6 +461,71 @@ describe('service task scheduler: the exactly-once core (claims, their retry, gr
     await late.s.stop?.();
   });
 
+  it('two firings whose claims failed both run once when the store is back, the earlier one too', async () => {
+    const w = world();
+    const s = await scheduler(w, 1, [{ id: 'job', intervalsec: 10 }]);
+    await w.clock.advance(9_000);
+    w.store.down = true;
+    await w.clock.advance(16_000); // 25 s: the claims of 10 s and 20 s failed, and every retry since
+    w.store.down = false;
+    await w.clock.advance(1_000);
+    assert.deepEqual(firings(w.local).sort(), [10_000, 20_000]);
+    assert.deepEqual((await runsOf(s, 'job')).map((r) => [r.firing_at - T0, r.status]).sort(), [
+      [10_000, 'ok'],
+      [20_000, 'ok'],
+    ]);
+    await w.clock.advance(10_000);
+    assert.deepEqual(firings(w.local).sort(), [10_000, 20_000, 30_000]);
+    await s.stop?.();
+  });
+
+  it('of two firings whose claims failed, the earlier one too late by the time the store is back is recorded missed without moving last_fired back', async () => {
+    const w = world();
+    const s = await scheduler(w, 1, [{ id: 'job', intervalsec: 10 }]);
+    await w.clock.advance(9_000);
+    w.store.down = true;
+    await w.clock.advance(31_500); // 40.5 s: 10 s is past the grace by the next retry, 20 to 40 s are not
+    w.store.down = false;
+    await w.clock.advance(1_000);
+    assert.deepEqual(firings(w.local).sort(), [20_000, 30_000, 40_000]);
+    assert.deepEqual((await runsOf(s, 'job')).map((r) => [r.firing_at - T0, r.status]).sort(), [
+      [10_000, 'missed'],
+      [20_000, 'ok'],
+      [30_000, 'ok'],
+      [40_000, 'ok'],
+    ]);
+    assert.equal(stored(w, 'job')?.ledger.last_fired, T0 + 40_000);
+    await s.stop?.();
+    // The next active fires none of them again.
+    w.store.fence = 2;
+    const next = await scheduler(w, 2, [{ id: 'job', intervalsec: 10 }]);
+    await w.clock.advance(5_000);
+    assert.deepEqual(firings(w.local).sort(), [20_000, 30_000, 40_000]);
+    await next.stop?.();
+  });
+
+  it('a failed claim already counted in a missed record (the scheduler was held up past the grace) is not recorded again by its retry', async () => {
+    const w = world();
+    const s = await scheduler(w, 1, [{ id: 'job', intervalsec: 10 }]);
+    await w.clock.advance(9_000);
+    w.store.down = true;
+    await w.clock.advance(10_500); // 19.5 s: the claim of 10 s and its retries failed
+    w.store.down = false;
+    w.skew = 40_000; // the timer for 20 s fires when the wall clock says 60 s
+    await w.clock.advance(3_000);
+    assert.deepEqual(
+      (await runsOf(s, 'job')).map((r) => [r.firing_at - T0, r.status, r.count ?? 1]),
+      [
+        [10_000, 'missed', 2],
+        [30_000, 'ok', 1],
+        [40_000, 'ok', 1],
+        [50_000, 'ok', 1],
+        [60_000, 'ok', 1],
+      ],
+    );
+    await s.stop?.();
+  });
+
   it('run-now: a claim that cannot be saved is refused with the store’s error and not retried; run-now never moves last_fired', async () => {
     const w = world();
     const s = await scheduler(w, 1, [{ id: 'job', intervalsec: 60 }]);
