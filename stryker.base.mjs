@@ -9,15 +9,18 @@
  * @param {string} name report name
  * @param {string | string[]} source the file(s) to mutate
  * @param {string | string[]} test its unit tests (listed explicitly: on Node 20 `node --test DIR` runs no .ts file)
+ * @param {{ testNamePattern?: string }} [options] only the tests (or suites) whose name matches run: a test file's
+ *   tests of code that is not mutated need not run for every mutant
  * @returns {import('@stryker-mutator/api/core').PartialStrykerOptions}
  */
-export function target(name, source, test) {
+export function target(name, source, test, options = {}) {
   const tests = [test].flat().join(' ');
+  const only = options.testNamePattern ? ` --test-name-pattern='${options.testNamePattern}'` : '';
   return {
     $schema: './node_modules/@stryker-mutator/core/schema/stryker-schema.json',
     packageManager: 'npm',
     testRunner: 'command',
-    commandRunner: { command: `node --import tsx --test --test-reporter=dot ${tests}` },
+    commandRunner: { command: `node --import tsx --test --test-reporter=dot${only} ${tests}` },
     // The command runner cannot tell which test covers which mutant: every mutant runs the whole test file.
     coverageAnalysis: 'off',
     mutate: [source].flat(),

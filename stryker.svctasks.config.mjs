@@ -11,11 +11,14 @@ export default target(
   'svctasks',
   [
     'actors/svctasks/ledger.ts',
-    `${SCHED}:138-141`,
-    `${SCHED}:144-188`,
-    `${SCHED}:232-304`,
-    `${SCHED}:306-476`,
-    `${SCHED}:491-498`,
+    `${SCHED}:140-143`, // the run-now handler
+    `${SCHED}:147-190`, // start(): restore, recover, arm
+    `${SCHED}:246-317`, // arm(), missed(), wake(), clearTimer()
+    `${SCHED}:319-496`, // tick(), track(), fire(), retry(), runOn() up to its notice
+    `${SCHED}:511-518`, // save()
+    `${SCHED}:552-557`, // stop()
   ],
   ['test/actors/svctasks/scheduler.test.ts', 'test/actors/svctasks/ledger.test.ts'],
+  // The scheduler test file's `runners` suite (real processes and an HTTP server) tests none of this code.
+  { testNamePattern: '^service task' },
 );

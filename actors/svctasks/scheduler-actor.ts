@@ -267,8 +267,9 @@ class SchedulerActor implements Behavior<SchedulerProtocol> {
         this.missed(first, count, now),
         this.args.config.keep_runs,
       );
-      // A failed claim among them is accounted for by this record: its retry must not run or record it again.
-      for (const f of e.retrying) if (f >= first && f <= last) e.retrying.delete(f);
+      // A failed claim among them is accounted for by this record: its retry must not run or record it again. (Every
+      // pending retry is of a firing before the one being armed, so none is after `last`.)
+      for (const f of e.retrying) if (f >= first) e.retrying.delete(f);
       void this.save(e).catch(() => undefined);
     }
     e.next = next;

@@ -96,6 +96,11 @@ describe('service task ledger', () => {
       kept.runs.map((r) => r.firing_at),
       [300, 400],
     );
+    // Within keep (even one short of it), every run is kept.
+    assert.deepEqual(
+      record(after, run(400, 'west'), 5).runs.map((r) => r.firing_at),
+      [100, 200, 300, 400],
+    );
     // A run with no open entry (a missed summary) closes nothing.
     assert.equal(record(l, run(300, null, { status: 'missed' }), 10).open.length, 4);
   });

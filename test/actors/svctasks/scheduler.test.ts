@@ -216,8 +216,15 @@ describe('service task scheduler', () => {
     assert.deepEqual(at(w.local, 'first'), [20_000]);
     assert.deepEqual(at(w.remote, 'eastonly'), [10_000]);
     assert.deepEqual(
-      (await runsOf(s, 'eastonly')).map((r) => r.status),
-      ['ok', 'no-site'],
+      (await runsOf(s, 'eastonly')).map((r) => [r.status, r.error]),
+      [
+        ['ok', undefined],
+        ['no-site', 'no live site for sitemode sites_any'],
+      ],
+    );
+    assert.deepEqual(
+      w.notices.filter((n) => n.event === 'skipped').map((n) => n.message),
+      ['task eastonly: firing not run on -'],
     );
     // The task whose last firing found no site is a deviation of the system state; the others are not.
     assert.deepEqual(
@@ -238,7 +245,10 @@ describe('service task scheduler', () => {
     const slow = w.local.jobs.filter((j) => j.task === 'slow');
     assert.equal(slow.length, 1, 'the second firing of slow did not run');
     assert.equal(w.local.jobs.filter((j) => j.task === 'lax').length, 2);
-    await assert.rejects(call(s, 'run-now', { id: 'slow' }), { code: 'MW_ERR_TASK_OVERLAP' });
+    await assert.rejects(call(s, 'run-now', { id: 'slow' }), {
+      code: 'MW_ERR_TASK_OVERLAP',
+      message: 'task slow is still running on west and does not allow overlapping runs',
+    });
     w.local.finishAll();
     await flushMicrotasks();
     const statuses = (await runsOf(s, 'slow')).map((r) => r.status).sort();
@@ -279,7 +289,22 @@ describe('service task scheduler', () => {
         [20_000, 'ok', 2],
       ],
     );
-    assert.ok(w.notices.some((n) => n.event === 'interrupted'));
+    assert.deepEqual(
+      w.notices.filter((n) => n.event === 'interrupted'),
+      [
+        {
+          type: 'notice',
+          topic: TASKS_EVENT_TOPIC,
+          event: 'interrupted',
+          level: 'warn',
+          message: '1 run(s) claimed by a previous active had no outcome',
+          data: { domain: DOMAIN, interrupted: 1 },
+        },
+      ],
+    );
+    const lost = w.warnings.find((x) => x.msg === 'svctasks: could not save a run’s outcome');
+    assert.equal(lost?.obj.task, 'job');
+    assert.ok(lost.obj.err instanceof StaleEpoch);
     await fresh.stop?.();
   });
 
@@ -526,6 +551,21 @@ describe('service task scheduler: the exactly-once core (claims, their retry, gr
     await s.stop?.();
   });
 
+  it('a task whose schedule ended while no instance was active: the missed count stops at its last firing', async () => {
+    const w = world();
+    const first = await scheduler(w, 1, [{ id: 'ends', intervalsec: 10, dtstop: T0 + 25_000 }]);
+    await first.stop?.();
+    await w.clock.advance(100_000);
+    const next = await scheduler(w, 2, [{ id: 'ends', intervalsec: 10, dtstop: T0 + 25_000 }]);
+    await w.clock.advance(10_000);
+    assert.deepEqual(
+      (await runsOf(next, 'ends')).map((r) => [r.firing_at - T0, r.status, r.count]),
+      [[10_000, 'missed', 2]],
+    );
+    assert.deepEqual(w.local.jobs, []);
+    await next.stop?.();
+  });
+
   it('run-now: a claim that cannot be saved is refused with the store’s error and not retried; run-now never moves last_fired', async () => {
     const w = world();
     const s = await scheduler(w, 1, [{ id: 'job', intervalsec: 60 }]);
@@ -671,9 +711,11 @@ describe('service task scheduler: the exactly-once core (claims, their retry, gr
   it('runs under way are counted per task and site: an overlapping task is running until its last run ends; a skipped firing is a warn notice with a record', async () => {
     const w = world();
     w.local.auto = false;
+    w.remote.auto = false;
     const s = await scheduler(w, 1, [
       { id: 'lax', intervalsec: 10, overlap: true },
       { id: 'slow', intervalsec: 10 },
+      { id: 'both', intervalsec: 10, sitemode: 'all' },
     ]);
     const running = async (id: string) => (await call(s, 'list', null)).find((t) => t.id === id)?.running;
     await w.clock.advance(20_000);
@@ -682,10 +724,15 @@ describe('service task scheduler: the exactly-once core (claims, their retry, gr
     await flushMicrotasks();
     assert.deepEqual(await running('lax'), ['west'], 'lax @20 s is still running');
     w.local.finishAll();
+    w.remote.finishAll();
     await flushMicrotasks();
-    assert.deepEqual([await running('lax'), await running('slow')], [[], []]);
+    assert.deepEqual([await running('lax'), await running('slow'), await running('both')], [[], [], []]);
     assert.deepEqual(
-      w.notices.filter((n) => n.event === 'skipped'),
+      w.notices.filter((n) => n.event === 'skipped' && n.data?.task === 'both').map((n) => n.message),
+      ['task both: firing not run on west, east'],
+    );
+    assert.deepEqual(
+      w.notices.filter((n) => n.event === 'skipped' && n.data?.task === 'slow'),
       [
         {
           type: 'notice',
