@@ -720,6 +720,10 @@ describe('service task scheduler: the exactly-once core (claims, their retry, gr
     const running = async (id: string) => (await call(s, 'list', null)).find((t) => t.id === id)?.running;
     await w.clock.advance(20_000);
     assert.deepEqual(await running('lax'), ['west']);
+    await assert.rejects(call(s, 'run-now', { id: 'both' }), {
+      code: 'MW_ERR_TASK_OVERLAP',
+      message: 'task both is still running on west, east and does not allow overlapping runs',
+    });
     w.local.finishOne(); // lax @10 s
     await flushMicrotasks();
     assert.deepEqual(await running('lax'), ['west'], 'lax @20 s is still running');
