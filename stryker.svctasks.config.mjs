@@ -9,8 +9,9 @@ import { target } from './stryker.base.mjs';
 // Last run (2026-12-07 04:29): 95.59 % (295 mutants: 260 killed, 22 timed out, 13 survived), 11.5 minutes on 2 cores
 // shared with other test runs (load average 11); about 2.5 s per mutant run when quiet. Under such load slow mutants
 // can end as timeouts (counted as detected): `if (!s) fresh.push(e)` → `true` (below) survived the run before.
-// The first run, against the tests as they were (no ledger tests), scored 54.2 % (288 mutants) and led to a bug fix: a failed claim's retry read "already claimed" off
-// `last_fired`, so after a store outage spanning two firings the earlier one was neither run nor recorded.
+// The first run, against the tests as they were (no ledger tests), scored 54.2 % (288 mutants) and led to a bug
+// fix: a failed claim's retry read "already claimed" off `last_fired`, so after a store outage spanning two firings
+// the earlier one was neither run nor recorded.
 // The survivors:
 // - ledger.ts record(): `runs.length > keep` → `>=`: at exactly `keep` runs, slice(0) keeps the same runs.
 // - start(): `if (!s) fresh.push(e)` → `true`: a restored task is saved back as it was loaded (one redundant write);
