@@ -64,6 +64,8 @@ interface Entry {
   next: number | null;
   /** Saves of this task, in order (a later one must not land before an earlier one). */
   saving: Promise<void>;
+  /** Scheduled firings whose claim failed and is to be tried again ({@link SchedulerActor.retry}). */
+  retrying: Set<number>;
 }
 
 export function stateKey(domain: string, id: string): string {
@@ -188,7 +190,15 @@ class SchedulerActor implements Behavior<SchedulerProtocol> {
   }
 
   private add(task: SvcTask, source: TaskSource, since: number, ledger: TaskLedger): Entry {
-    const e: Entry = { task, source, since, ledger, next: null, saving: Promise.resolve() };
+    const e: Entry = {
+      task,
+      source,
+      since,
+      ledger,
+      next: null,
+      saving: Promise.resolve(),
+      retrying: new Set(),
+    };
     this.tasks.set(task.id, e);
     return e;
   }
@@ -257,6 +267,9 @@ class SchedulerActor implements Behavior<SchedulerProtocol> {
         this.missed(first, count, now),
         this.args.config.keep_runs,
       );
+      // A failed claim among them is accounted for by this record: its retry must not run or record it again. (Every
+      // pending retry is of a firing before the one being armed, so none is after `last`.)
+      for (const f of e.retrying) if (f >= first) e.retrying.delete(f);
       void this.save(e).catch(() => undefined);
     }
     e.next = next;
@@ -399,16 +412,23 @@ class SchedulerActor implements Behavior<SchedulerProtocol> {
     return [...quick, ...runs];
   }
 
-  /** A claim that failed is tried again (still inside the grace period, else it is recorded as missed on arm). */
+  /**
+   * A claim that failed is tried again while inside the grace period, else recorded as missed. Whether it is still
+   * pending is kept per firing (`retrying`), not read off `last_fired`: a later firing claimed meanwhile moves
+   * `last_fired` past this one, which was still neither run nor recorded.
+   */
   private retry(e: Entry, firingAt: number): void {
+    e.retrying.add(firingAt);
     this.ctx.clock.setTimeout(() => {
       if (this.stopped || this.tasks.get(e.task.id) !== e) return;
-      if ((e.ledger.last_fired ?? -Infinity) >= firingAt) return;
+      // Recorded as missed meanwhile (arm).
+      if (!e.retrying.delete(firingAt)) return;
       const now = this.ctx.clock.wallNow();
       if (now - firingAt > this.args.config.grace_ms) {
-        // Too late to run: recorded as missed (best effort: the store may still be out of reach).
+        // Too late to run: recorded as missed (best effort: the store may still be out of reach). `last_fired` is
+        // never moved back (a later firing may have been claimed since).
         e.ledger = record(
-          { ...e.ledger, last_fired: firingAt },
+          { ...e.ledger, last_fired: Math.max(e.ledger.last_fired ?? -Infinity, firingAt) },
           this.missed(firingAt, 1, now),
           this.args.config.keep_runs,
         );
