@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FsFarm } from '../../actors/freeswitch/farm.ts';
 import type { CallEvent } from '../../src/freeswitch/call-events.ts';
+import { callEvent } from '../support/call-events.ts';
 
 /**
  * The farm board's call-event stream as a reader that polls `events` sees it: a sequence number per event, a bounded
@@ -9,23 +10,7 @@ import type { CallEvent } from '../../src/freeswitch/call-events.ts';
  * 1 again — a reader resuming there with the previous board's number would otherwise skip the new events silently.
  */
 
-const event = (uuid: string, kind: CallEvent['kind'] = 'created'): CallEvent => ({
-  kind,
-  host: 'fs01',
-  uuid,
-  callId: null,
-  direction: 'inbound',
-  domain: 'a.test',
-  caller: '1001',
-  callee: '2002',
-  partner: null,
-  conference: null,
-  cause: kind === 'ended' ? 'NORMAL_CLEARING' : null,
-  recovered: false,
-  destination: null,
-  recording: null,
-  at: 0,
-});
+const event = (uuid: string, kind: CallEvent['kind'] = 'created'): CallEvent => callEvent({ uuid, kind });
 
 describe('the farm’s call-event stream', () => {
   it('reads on from a sequence number of its own stream', () => {

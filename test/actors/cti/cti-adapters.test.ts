@@ -18,6 +18,7 @@ import { freePort } from '../../harness/ports.ts';
 import type { CtiClient, CtiSubscribe } from '../../support/cti-clients.ts';
 import { GrpcCtiClient, WsCtiClient } from '../../support/cti-clients.ts';
 import { testActorContext } from '../../support/actor-context.ts';
+import { callEvent } from '../../support/call-events.ts';
 
 /**
  * The CTI adapter servers on the farm's real board (FsFarm, fed here as the host actors feed it), with real
@@ -95,23 +96,14 @@ let n = 0;
 /** A call event as a host actor publishes it. */
 function event(domain: string | null, kind: CallEvent['kind'] = 'created', host = 'fs01'): CallEvent {
   n++;
-  return {
+  return callEvent({
     kind,
     host,
+    domain,
     uuid: `uuid-${n}`,
     callId: `call-${n}@test`,
-    direction: 'inbound',
-    domain,
-    caller: '1001',
-    callee: '2002',
-    partner: null,
-    conference: null,
-    cause: kind === 'ended' ? 'NORMAL_CLEARING' : null,
-    recovered: false,
-    destination: null,
-    recording: null,
     at: 1_700_000_000_000 + n,
-  };
+  });
 }
 
 const hasHello = (c: CtiClient): boolean => c.messages.some((m) => m.type === 'hello');
