@@ -38,9 +38,9 @@ export default target(
     `${SCHED}:140-143`, // the run-now handler
     `${SCHED}:147-190`, // start(): restore, recover, arm
     `${SCHED}:246-317`, // arm(), missed(), wake(), clearTimer()
-    `${SCHED}:319-496`, // tick(), track(), fire(), retry(), runOn() up to its notice
-    `${SCHED}:511-518`, // save()
-    `${SCHED}:552-557`, // stop()
+    `${SCHED}:319-497`, // tick(), track(), fire(), retry(), runOn() up to its notice
+    `${SCHED}:512-519`, // save()
+    `${SCHED}:553-558`, // stop()
   ],
   ['test/actors/svctasks/scheduler.test.ts', 'test/actors/svctasks/ledger.test.ts'],
   // The scheduler test file's `runners` suite (real processes and an HTTP server) tests none of this code.

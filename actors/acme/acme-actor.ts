@@ -57,15 +57,11 @@ export interface AcmeArgs {
   hookTimeoutMs?: number;
 }
 
-export interface SavedCert {
-  serial: string | null;
-  renew_at: number | null;
-  renew_by: 'fraction' | 'ari' | null;
-  failures: number;
-  next_attempt_at: number | null;
-  last_error: SerializedError | null;
-  last_success_at: number | null;
-}
+/** What is kept of a certificate across restarts: the status fields that cannot be read back from its folder. */
+export type SavedCert = Pick<
+  AcmeCertStatus,
+  'serial' | 'renew_at' | 'renew_by' | 'failures' | 'next_attempt_at' | 'last_error' | 'last_success_at'
+>;
 
 export interface AcmeSaved {
   /** The ACME account's private key (PEM): a secret, kept in state only, never shown. */

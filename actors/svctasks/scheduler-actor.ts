@@ -287,7 +287,7 @@ class SchedulerActor implements Behavior<SchedulerProtocol> {
       duration_ms: null,
       exit_code: null,
       output: '',
-      error: `${count} firing(s) from ${new Date(first).toISOString()} on were due while no instance was active`,
+      error: `${count} firing(s) from ${new Date(first).toISOString()} on were not run within grace_ms (no active instance, or no claim could be saved)`,
       node: this.args.node,
       epoch: this.args.epoch(),
       count,
@@ -350,7 +350,7 @@ class SchedulerActor implements Behavior<SchedulerProtocol> {
    * One firing: chooses its sites, claims it (a fenced save) and runs it on each; answers with the runs' records
    * once they have ended. A firing whose claim cannot be saved is not run; a scheduled one is tried again shortly.
    */
-  private async fire(e: Entry, firingAt: number, trigger: Trigger): Promise<RunRecord[]> {
+  private async fire(e: Entry, firingAt: number, trigger: Trigger, retried = false): Promise<RunRecord[]> {
     const { task } = e;
     const now = this.ctx.clock.wallNow();
     const live = await this.args.sites.live();
@@ -390,9 +390,10 @@ class SchedulerActor implements Behavior<SchedulerProtocol> {
     } catch (err) {
       e.ledger = before;
       if (trigger === 'schedule' && !this.stopped) {
-        this.ctx.log.warn(
+        // Said once per firing: a store outage would otherwise log every pending firing every second.
+        this.ctx.log[retried ? 'debug' : 'warn'](
           { err, task: task.id, firing_at: firingAt },
-          'svctasks: could not claim a firing; retrying',
+          'svctasks: could not claim a firing; retrying every second within grace_ms',
         );
         this.retry(e, firingAt);
       }
@@ -435,7 +436,7 @@ class SchedulerActor implements Behavior<SchedulerProtocol> {
         void this.save(e).catch(() => undefined);
         return;
       }
-      this.track(this.fire(e, firingAt, 'schedule').catch(() => undefined));
+      this.track(this.fire(e, firingAt, 'schedule', true).catch(() => undefined));
     }, CLAIM_RETRY_MS);
   }
 

@@ -403,10 +403,15 @@ describe('service task scheduler: the exactly-once core (claims, their retry, gr
     w.store.down = true;
     await w.clock.advance(3_500); // 62.5 s: the claim at 60 s and its retries at 61 and 62 s failed
     assert.deepEqual(w.local.jobs, []);
-    const claimFailed = ['svctasks: could not claim a firing; retrying', 'hourly', T0 + 60_000];
+    // Warned once per firing, not at every retry (an outage would flood the log with every pending firing).
+    const claimFailed = [
+      'svctasks: could not claim a firing; retrying every second within grace_ms',
+      'hourly',
+      T0 + 60_000,
+    ];
     assert.deepEqual(
       w.warnings.map((x) => [x.msg, x.obj.task, x.obj.firing_at]),
-      [claimFailed, ['svctasks: a firing failed', 'hourly', undefined], claimFailed, claimFailed],
+      [claimFailed, ['svctasks: a firing failed', 'hourly', undefined]],
     );
     assert.match(String(w.warnings[0]?.obj.err), /state store unreachable/);
     w.store.down = false;
@@ -474,7 +479,8 @@ describe('service task scheduler: the exactly-once core (claims, their retry, gr
       duration_ms: null,
       exit_code: null,
       output: '',
-      error: '1 firing(s) from 2026-03-02T10:01:00.000Z on were due while no instance was active',
+      error:
+        '1 firing(s) from 2026-03-02T10:01:00.000Z on were not run within grace_ms (no active instance, or no claim could be saved)',
       node: 'node-e1',
       epoch: 1,
       count: 1,
